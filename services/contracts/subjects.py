@@ -1,0 +1,13 @@
+"""NATS subjects and stream names, the only place they are spelled."""
+
+EVENTS_STREAM = "CHIBO_EVENTS"
+EVENTS_SUBJECTS = "chibo.events.>"
+EVENTS_PREFIX = "chibo.events."
+DLQ_STREAM = "CHIBO_DLQ"
+DLQ_SUBJECTS = "chibo.dlq.>"
+DLQ_EVENTS = "chibo.dlq.events"
+
+
+def event_subject(event_type: str) -> str:
+    """The subject an event of `event_type` is published to, e.g. `chibo.events.meeting.held`."""
+    return EVENTS_PREFIX + event_type

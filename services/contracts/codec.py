@@ -9,7 +9,7 @@ import msgspec
 from services.contracts.events import EVENT_TYPES, Event
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
-_batch_decoder = msgspec.json.Decoder(msgspec.Raw | list[msgspec.Raw])
+_array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _encoder = msgspec.json.Encoder()
 _NAMED_FIELD = re.compile(r"^`(\w+)`")
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
@@ -48,12 +48,12 @@ def _invalid(text: str) -> InvalidEventError:
 
 def split_batch(raw: bytes) -> list[bytes]:
     """Split a body holding one event object or a JSON array of them into raw events."""
+    if not raw.lstrip().startswith(b"["):
+        return [raw]  # one event; decoding it reports what is wrong with it
     try:
-        decoded = _batch_decoder.decode(raw)
+        return [bytes(item) for item in _array_decoder.decode(raw)]
     except msgspec.DecodeError as exc:
         raise InvalidEventError(f"not valid JSON: {exc}") from None
-    items = decoded if isinstance(decoded, list) else [decoded]
-    return [bytes(item) for item in items]
 
 
 def encode(value: object) -> bytes:

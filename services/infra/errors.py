@@ -1,0 +1,62 @@
+"""The error base every Chibo error derives from, grouped by what the caller did wrong.
+
+Each class carries the HTTP status it maps to; `services.infra.problems` turns them into RFC 9457
+problem details in exactly one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ChiboError(Exception):
+    """Base of every error Chibo raises on purpose."""
+
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extensions: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extensions = extensions
+
+
+class StartupError(ChiboError):
+    """A server or dependency could not be started or reached at start-up."""
+
+    title = "Start-up failed"
+
+
+class InvalidInputError(ChiboError):
+    """The request or message breaks a contract; `extensions` name the fields."""
+
+    status = 422
+    title = "Invalid input"
+
+
+class BadRequestError(ChiboError):
+    """The request cannot be read at all (not JSON, too large, wrong shape)."""
+
+    status = 400
+    title = "Bad request"
+
+
+class NotFoundError(ChiboError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+    status = 404
+    title = "Not found"
+
+
+class ConflictError(ChiboError):
+    """The request conflicts with the current state, e.g. a stale version."""
+
+    status = 409
+    title = "Conflict"
+
+
+class PayloadTooLargeError(ChiboError):
+    """The request carries more than the documented limit."""
+
+    status = 413
+    title = "Content too large"

@@ -1,0 +1,46 @@
+"""Liveness and readiness endpoints, the same for both services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Response, get
+from litestar.datastructures import State
+
+from services.infra.database import is_reachable
+from services.infra.messaging import is_connected
+
+
+class Health(msgspec.Struct):
+    """Liveness: the process answers."""
+
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    """Readiness: whether PostgreSQL and NATS are reachable."""
+
+    status: str
+    postgres: bool
+    nats: bool
+
+
+@get("/health", tags=["operations"], summary="Liveness", sync_to_thread=False)
+def health() -> Health:
+    """Answer while the process runs."""
+    return Health(status="ok")
+
+
+@get("/ready", tags=["operations"], summary="Readiness: PostgreSQL and NATS reachable")
+async def ready(state: State) -> Response[Readiness]:
+    """Answer 200 when PostgreSQL and NATS are reachable, 503 otherwise."""
+    pool: Any = state.get("pool")
+    postgres = pool is not None and await is_reachable(pool)
+    nats = is_connected(state.get("nats"))
+    ok = postgres and nats
+    body = Readiness(status="ready" if ok else "unavailable", postgres=postgres, nats=nats)
+    return Response(body, status_code=200 if ok else 503)
+
+
+HEALTH_HANDLERS = [health, ready]

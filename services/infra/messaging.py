@@ -1,0 +1,73 @@
+"""NATS JetStream access shared by both services: connection and streams."""
+
+from __future__ import annotations
+
+import logging
+
+import nats
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+
+async def connect(url: str, name: str) -> Client:
+    """Connect to NATS, retrying reconnects forever once connected."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats error: %s", exc)
+
+    async def on_disconnected() -> None:
+        log.warning("nats disconnected")
+
+    async def on_reconnected() -> None:
+        log.info("nats reconnected")
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        connect_timeout=5,
+        error_cb=on_error,
+        disconnected_cb=on_disconnected,
+        reconnected_cb=on_reconnected,
+    )
+
+
+async def ensure_stream(
+    js: JetStreamContext, name: str, subjects: list[str], *, max_age_days: float
+) -> None:
+    """Create the stream, or bring an existing one's subjects and limits up to date."""
+    config = StreamConfig(
+        name=name,
+        subjects=subjects,
+        storage=StorageType.FILE,
+        max_age=max_age_days * 86_400,
+        duplicate_window=120,
+    )
+    try:
+        await js.stream_info(name)
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+            return
+        except BadRequestError:
+            pass  # another replica created it between the two calls
+    await js.update_stream(config)
+
+
+def is_connected(nc: Client | None) -> bool:
+    """True when the NATS connection is up."""
+    return nc is not None and nc.is_connected
+
+
+async def close(nc: Client) -> None:
+    """Drain the connection (finish in-flight work), or just close it if it is already down."""
+    try:
+        await nc.drain()
+    except (NatsError, OSError) as exc:
+        log.warning("nats drain failed, closing: %s", exc)
+        await nc.close()

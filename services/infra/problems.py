@@ -1,0 +1,65 @@
+"""Errors mapped to HTTP in exactly one place, as RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from services.infra.errors import ChiboError
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+) -> Response[dict[str, Any]]:
+    """A problem-details response; `extra` members carry what the caller needs to fix."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _chibo_error(request: Request[Any, Any, Any], exc: ChiboError) -> Response[dict[str, Any]]:
+    if exc.status >= 500:
+        log.error("request failed: %s", exc.detail)
+    return problem(exc.status, exc.title, exc.detail, request, **exc.extensions)
+
+
+def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException) and exc.extra:
+        extra["errors"] = exc.extra
+    return problem(exc.status_code, _reason(exc.status_code), str(exc.detail), request, **extra)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    # The trace goes to the log, never to the caller.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(500, "Internal error", "An unexpected error occurred.", request)
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    ChiboError: _chibo_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,76 @@
+"""HTTP API of the rules service: thin handlers over the ingest handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+
+from services.contracts.codec import InvalidEventError, decode_event, split_batch
+from services.contracts.events import Event
+from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
+from services.rules.ingest import IngestReport, ingest
+from services.rules.settings import RulesSettings
+
+
+class EventRejection(msgspec.Struct):
+    """Why one event of a request was refused: its position, its id if readable, the field."""
+
+    index: int
+    id: str | None
+    field: str
+    message: str
+
+
+@post(
+    "/events",
+    tags=["events"],
+    summary="Publish one CloudEvent or a JSON array of them",
+    status_code=202,
+)
+async def post_events(request: Request[Any, Any, Any], state: State) -> Response[IngestReport]:
+    """Store the valid events of the body; refuse the invalid ones naming each event and field.
+
+    The body is one CloudEvent (event contract v1) or a JSON array of at most
+    `CHIBO_RULES_MAX_BATCH_EVENTS` of them, within `CHIBO_RULES_MAX_BODY_BYTES`. All valid: 202
+    with the accepted ids and the ids received before. Some invalid: 422 problem details listing
+    them under `errors`, while the valid ones are still stored and listed under `accepted`.
+    """
+    settings: RulesSettings = state.settings
+    try:
+        raw_events = split_batch(await request.body())
+    except InvalidEventError as exc:
+        raise BadRequestError(exc.message) from None
+    if len(raw_events) > settings.max_batch_events:
+        raise PayloadTooLargeError(
+            f"{len(raw_events)} events in one request; the limit is {settings.max_batch_events}"
+        )
+    events: list[Event] = []
+    rejections: list[EventRejection] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            events.append(decode_event(raw))
+        except InvalidEventError as exc:
+            rejections.append(EventRejection(index, _readable_id(raw), exc.field, exc.message))
+    pool: asyncpg.Pool = state.pool
+    report = await ingest(pool, events)
+    if rejections:
+        raise InvalidInputError(
+            f"{len(rejections)} of {len(raw_events)} events are invalid; the others were stored",
+            errors=msgspec.to_builtins(rejections),
+            accepted=report.accepted,
+            duplicates=report.duplicates,
+        )
+    return Response(report, status_code=202)
+
+
+def _readable_id(raw: bytes) -> str | None:
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    event_id = value.get("id") if isinstance(value, dict) else None
+    return event_id if isinstance(event_id, str) else None

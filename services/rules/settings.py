@@ -1,0 +1,27 @@
+"""The rules service's settings, read from `CHIBO_RULES_*` (and DATABASE_URL, NATS_URL)."""
+
+from __future__ import annotations
+
+import msgspec
+
+PREFIX = "CHIBO_RULES_"
+
+
+class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Everything the rules service needs to start; see the README for each variable."""
+
+    database_url: str
+    nats_url: str
+    host: str = "127.0.0.1"
+    port: int = 8001
+    log_level: str = "info"
+    # POST /events accepts at most this many events per request, and this many bytes.
+    max_batch_events: int = 1000
+    max_body_bytes: int = 10 * 1024 * 1024
+    # The NATS consumer fetches and commits this many events per transaction.
+    consumer_batch: int = 500
+    consumer_name: str = "rules-ingest"
+    # Unacknowledged events (a crashed instance's batch) are redelivered after this long.
+    consumer_ack_wait_seconds: float = 30.0
+    # How long JetStream keeps events after they are stored in PostgreSQL.
+    stream_max_age_days: float = 30.0

@@ -1,0 +1,41 @@
+"""Run one service under uvicorn: `chibo serve rules|workflow`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import uvicorn
+from litestar import Litestar
+
+from services.infra import logs
+from services.infra.settings import from_env
+from services.rules import app as rules_app
+from services.rules import settings as rules_settings
+from services.workflow import app as workflow_app
+from services.workflow import settings as workflow_settings
+
+ServiceName = Literal["rules", "workflow"]
+
+
+def build(name: ServiceName) -> tuple[Litestar, str, int, str]:
+    """Read the service's settings from the environment and build its app."""
+    if name == "rules":
+        rs = from_env(rules_settings.RulesSettings, rules_settings.PREFIX)
+        return rules_app.create_app(rs), rs.host, rs.port, rs.log_level
+    ws = from_env(workflow_settings.WorkflowSettings, workflow_settings.PREFIX)
+    return workflow_app.create_app(ws), ws.host, ws.port, ws.log_level
+
+
+def serve(name: ServiceName) -> None:
+    """Serve until SIGINT or SIGTERM, then shut down gracefully (lifespan drains and closes)."""
+    app, host, port, level = build(name)
+    logs.configure(name, level)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+        access_log=False,
+    )

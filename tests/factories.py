@@ -12,7 +12,7 @@ _ids = itertools.count(1)
 def _envelope(kind: str, subject: str, data: dict[str, Any], **envelope: Any) -> dict[str, Any]:
     event = {
         "specversion": "1.0",
-        "id": envelope.pop("id", f"evt-{next(_ids)}"),
+        "id": envelope.pop("id", f"auto-{next(_ids)}"),
         "source": "test-source",
         "type": kind,
         "time": envelope.pop("time", "2024-01-01T08:00:00+07:00"),

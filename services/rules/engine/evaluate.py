@@ -1,0 +1,35 @@
+"""Judging facts against a rule pack up to an exclusive horizon date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+from services.contracts.findings import Finding
+from services.rules.engine.compiled import CompiledRule
+from services.rules.engine.facts import FactSource
+from services.rules.engine.view import CellView
+
+
+def evaluate(
+    rules: Sequence[CompiledRule],
+    source: FactSource,
+    horizon: date,
+    *,
+    since: date | None = None,
+    passes: bool = False,
+) -> Iterator[Finding]:
+    """Every violation (and, with `passes`, every passed judgment) before `horizon`.
+
+    Cells are judged one at a time, each in one pass per distinct meeting filter over its
+    meetings, so memory holds one cell's working set beside the facts. With `since`, only
+    judgments whose period ends on or after that date are yielded.
+    """
+    for facts in source.cells():
+        view = CellView(facts, horizon)
+        for rule in rules:
+            if not rule.applies_to(view.cell):
+                continue
+            for finding in rule.judge(rule, view, passes):
+                if since is None or finding.period_end >= since:
+                    yield finding

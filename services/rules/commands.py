@@ -159,22 +159,20 @@ def run_backtest(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     facts = _read_facts(args.events)
-    passes = bool(args.passes)
-    found = list(_findings(pack, facts, args.until, args.since, passes))
-    if baseline is None:
-        rows: list[tuple[str, Finding]] = [("", f) for f in found]
+    found = _findings(pack, facts, args.until, args.since, args.passes)
+    if baseline is None:  # streamed: a long history never sits in memory as findings
         if args.format == "jsonl":
-            report.write_jsonl(sys.stdout, (f for _, f in rows))
+            report.write_jsonl(sys.stdout, found)
+        else:
+            report.write_table(sys.stdout, (("", f) for f in found))
+        return 0
+    old = _findings(baseline, facts, args.until, args.since, args.passes)
+    changed = list(report.changes(found, old))
+    if args.format == "jsonl":
+        rows = ({"change": change} | msgspec.structs.asdict(f) for change, f in changed)
+        report.write_jsonl(sys.stdout, rows)
     else:
-        old = _findings(baseline, facts, args.until, args.since, passes)
-        changed = list(report.changes(found, old))
-        rows = [("+" if change == "added" else "-", f) for change, f in changed]
-        if args.format == "jsonl":
-            report.write_jsonl(
-                sys.stdout, ({"change": c} | msgspec.structs.asdict(f) for c, f in changed)
-            )
-    if args.format == "table":
-        report.write_table(sys.stdout, rows)
+        report.write_table(sys.stdout, (("+" if c == "added" else "-", f) for c, f in changed))
     return 0
 
 

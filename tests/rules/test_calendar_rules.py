@@ -38,7 +38,11 @@ def test_evening_meeting_west_of_greenwich_counts_in_the_next_vietnam_month() ->
 
 def test_utc_evening_on_the_last_day_counts_in_the_next_vietnam_month() -> None:
     # 2024-04-30T18:00Z is 2024-05-01T01:00 in Vietnam.
-    events = [cell("c1"), *monthly("c1", date(2024, 1, 1), 3), meeting("x", "c1", "2024-04-30T18:00:00Z")]
+    events = [
+        cell("c1"),
+        *monthly("c1", date(2024, 1, 1), 3),
+        meeting("x", "c1", "2024-04-30T18:00:00Z"),
+    ]
     assert opened(events, "2024-06-01", REGULAR) == {("c1", "2024-04")}
 
 
@@ -131,7 +135,9 @@ def test_hcm_study_counts_only_at_regular_meetings() -> None:
 
 
 def _themed(cell_id: str, groups: list[int], **fields: object) -> object:
-    return meeting(f"{cell_id}-t", cell_id, "2024-06-10T08:00:00+07:00", topic_groups=groups, **fields)
+    return meeting(
+        f"{cell_id}-t", cell_id, "2024-06-10T08:00:00+07:00", topic_groups=groups, **fields
+    )
 
 
 def test_each_cell_type_needs_its_own_topic_groups_over_the_year() -> None:
@@ -165,7 +171,9 @@ def test_topic_groups_accumulate_over_several_thematic_meetings() -> None:
     events = [
         cell("c1", cell_type="agency"),
         meeting("a", "c1", "2024-02-10T08:00:00+07:00", kind="thematic", topic_groups=[1]),
-        meeting("b", "c1", "2024-09-10T08:00:00+07:00", includes_thematic=True, topic_groups=[2, 5]),
+        meeting(
+            "b", "c1", "2024-09-10T08:00:00+07:00", includes_thematic=True, topic_groups=[2, 5]
+        ),
     ]
     assert opened(events, "2025-01-01", "topic-groups-yearly") == set()
 

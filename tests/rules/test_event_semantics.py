@@ -16,7 +16,9 @@ def _quarter(cell_id: str = "c1") -> list[object]:
 
 
 def test_correction_arriving_before_the_record_it_corrects_still_wins() -> None:
-    correction = meeting("c1-m202403", "c1", "2024-03-10T08:00:00+07:00", kind="committee", time=LATER)
+    correction = meeting(
+        "c1-m202403", "c1", "2024-03-10T08:00:00+07:00", kind="committee", time=LATER
+    )
     assert opened([correction, *_quarter()], "2024-04-01", REGULAR) == {("c1", "2024-03")}
 
 

@@ -19,7 +19,10 @@ def _gappy() -> list[object]:
 
 
 def test_gap_over_45_days_counts_from_establishment_and_is_scoped_by_its_first_day() -> None:
-    assert opened(_gappy(), "2024-06-30", GAP) == {("c1", "since/2024-01-01"), ("c1", "since/2024-04-01")}
+    assert opened(_gappy(), "2024-06-30", GAP) == {
+        ("c1", "since/2024-01-01"),
+        ("c1", "since/2024-04-01"),
+    }
 
 
 def test_last_gap_runs_to_the_horizon() -> None:
@@ -33,12 +36,19 @@ def test_last_gap_runs_to_the_horizon() -> None:
 def test_gap_finding_reports_the_days_and_the_meetings_around_it() -> None:
     found = {f.scope: f for f in judge(_gappy(), "2024-07-01") if f.rule_id == GAP}
     middle = found["since/2024-04-01"]
-    assert (middle.observed, middle.meeting_ids, str(middle.period_end)) == (46, ["mar", "may"], "2024-05-15")
+    assert (middle.observed, middle.meeting_ids, str(middle.period_end)) == (
+        46,
+        ["mar", "may"],
+        "2024-05-15",
+    )
     assert found["since/2024-01-01"].meeting_ids == ["feb"]
 
 
 def test_last_gap_of_a_dissolved_cell_ends_at_dissolution() -> None:
-    events = [cell("c1", dissolved_on="2024-02-15"), meeting("jan", "c1", "2024-01-02T08:00:00+07:00")]
+    events = [
+        cell("c1", dissolved_on="2024-02-15"),
+        meeting("jan", "c1", "2024-01-02T08:00:00+07:00"),
+    ]
     assert opened(events, "2024-12-01", GAP) == set()
 
 
@@ -103,8 +113,9 @@ def test_member_excused_from_more_than_three_consecutive_regular_meetings_is_fla
         meeting("t", "c1", "2024-02-15T08:00:00+07:00", kind="thematic"),  # not a regular one
         _excused("r3", "2024-03-10T08:00:00+07:00", "a", "b"),
         _excused("r4", "2024-04-10T08:00:00+07:00", "a"),
-        meeting("r5", "c1", "2024-05-10T08:00:00+07:00",
-                absences=[{"member_id": "b", "excused": False}]),
+        meeting(
+            "r5", "c1", "2024-05-10T08:00:00+07:00", absences=[{"member_id": "b", "excused": False}]
+        ),
         _excused("r6", "2024-06-10T08:00:00+07:00", "b"),
     ]
     found = [f for f in judge(events, "2024-07-01") if f.rule_id == STREAK]

@@ -127,7 +127,7 @@ def judge(events: Iterable[Event], until: str, pack: RulePack | None = None) -> 
     """Open findings of the pack (default: the shipped one) before `until`."""
     rules = (pack or default_pack()).rules
     found = evaluate(rules, facts_of(events), date.fromisoformat(until))
-    return [f for f in found if f.status is FindingStatus.open]
+    return [f for f in found if f.status == FindingStatus.open]
 
 
 def opened(events: Iterable[Event], until: str, rule_id: str) -> set[tuple[str, str]]:

@@ -83,7 +83,7 @@ def _diff(case: Case, rule_id: str, pack: RulePack) -> list[str]:
     facts = InMemoryFacts()
     facts.apply_all(case_events(case))
     opened = {
-        f.key: f for f in evaluate(pack.rules, facts, case.until) if f.status is FindingStatus.open
+        f.key: f for f in evaluate(pack.rules, facts, case.until) if f.status == FindingStatus.open
     }
     lines = []
     for expected in case.must:

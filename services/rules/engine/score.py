@@ -37,8 +37,8 @@ def score_year(
     counts: dict[str, int] = dict.fromkeys(lost, 0)
     for finding in findings:
         if (
-            finding.status is FindingStatus.open
-            and finding.mode is Mode.enforce
+            finding.status == FindingStatus.open
+            and finding.mode == Mode.enforce
             and finding.period_start.year == year
             and finding.cell_id in lost
         ):

@@ -18,21 +18,22 @@ def read_events(path: Path, rejected: Rejected, progress: Callable[[int], None])
     Blank lines are skipped. `progress` is called with the bytes read so far now and then.
     """
     facts = InMemoryFacts()
-    done = 0
+    apply, done = facts.apply, 0
     # Millions of long-lived records only grow the heap: cyclic GC passes would rescan them all
-    # for nothing, so collection is paused while loading.
+    # for nothing, so collection is paused while loading. (Decoding a batch of lines in one
+    # call was measured too: slower than line by line, so it is not done.)
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         with path.open("rb") as lines:
             for number, line in enumerate(lines, start=1):
                 done += len(line)
-                if number % 65536 == 0:
+                if not number & 0xFFFF:
                     progress(done)
-                if not line.strip():
+                if line.isspace():
                     continue
                 try:
-                    facts.apply(decode_event(line))
+                    apply(decode_event(line))
                 except InvalidEventError as exc:
                     rejected(f"{path}:{number}: {exc}")
     finally:

@@ -217,3 +217,16 @@ def test_score_rates_each_cell(events_file: Path, capsys: pytest.CaptureFixture[
     assert status == 0
     assert (row["cell_id"], row["deductions"]["regular-meeting-monthly"]) == ("c1", 90)
     assert (row["score"], row["band"]) == (0, "not_complete")
+
+
+def test_backtest_refuses_a_line_holding_two_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one, two = (msgspec.json.encode(cell(c)) for c in ("a", "b"))
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(one + b"\n\n" + one + b"," + two + b"\n")
+    status, out, err = _run(
+        capsys, "backtest", "--events", str(path), "--until", "2020-01-01", "--rules", str(RULES)
+    )
+    assert (status, out) == (0, "")
+    assert err.startswith(f"{path}:3: ")

@@ -12,7 +12,7 @@ from services.contracts.events import CellRegistered
 from services.contracts.findings import Evidence, Finding, FindingStatus, Text
 from services.rules.engine import judge_meetings, judge_members, judge_periods
 from services.rules.engine.expressions import ExpressionError, Getter, Name, compile_expression
-from services.rules.engine.facts import CELL_NAMES, MEETING_NAMES
+from services.rules.engine.facts import CELL_NAMES, MEETING_NAMES, MeetingFact
 from services.rules.engine.model import (
     CountCheck,
     CoverageCheck,
@@ -50,6 +50,7 @@ class CompiledRule:
     def __init__(self, rule: Rule, version: str) -> None:
         self.rule, self.version = rule, version
         self.id, self.severity, self.mode = rule.id, rule.severity, rule.mode
+        self.dated = rule.effective_from is not None or rule.effective_until is not None
         applies = rule.applies_to
         self.applies: Getter = (
             _expression("$.applies_to", applies, CELL_NAMES) if applies else lambda _cell: True
@@ -65,6 +66,12 @@ class CompiledRule:
         """Whether the rule was in force on `day` (its effective dates)."""
         start, until = self.rule.effective_from, self.rule.effective_until
         return (start is None or day >= start) and (until is None or day < until)
+
+    def in_force_meetings(self, meetings: list[MeetingFact]) -> list[MeetingFact]:
+        """The meetings held while the rule was in force (all of them for an undated rule)."""
+        if not self.dated:  # the common case costs nothing per meeting
+            return meetings
+        return [m for m in meetings if self.in_force(m.day)]
 
     def finding(
         self,

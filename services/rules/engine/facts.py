@@ -15,11 +15,14 @@ import msgspec
 
 from services.contracts.events import CellRegistered, CellType, MeetingHeld, MeetingKind
 from services.rules.engine.expressions import Name
-from services.rules.engine.periods import month_index, vietnam_date
+from services.rules.engine.periods import VIETNAM
 
 
 class MeetingFact(msgspec.Struct, frozen=True, gc=False, array_like=True):
-    """One meeting as judged: the winning record of its `meeting_id`, dated in Vietnam time."""
+    """One meeting as judged: the winning record of its `meeting_id`, dated in Vietnam time.
+
+    `held_at` is the same instant as the source wrote it, expressed at UTC+07:00.
+    """
 
     meeting_id: str
     cell_id: str
@@ -41,25 +44,33 @@ class MeetingFact(msgspec.Struct, frozen=True, gc=False, array_like=True):
 
 def meeting_fact(meeting: MeetingHeld) -> MeetingFact:
     """The judged form of a `meeting.held` payload."""
-    day = vietnam_date(meeting.held_at)
+    # Kept in Vietnam time: all meetings then share one tzinfo, which makes sorting them by
+    # `held_at` several times faster than comparing datetimes of mixed offsets.
+    held_at = meeting.held_at.astimezone(VIETNAM)
+    day = held_at.date()
     absences = meeting.absences
+    excused: tuple[str, ...] = ()
+    unexcused: tuple[str, ...] = ()
+    if absences:  # most meetings have none: share the empty tuples
+        excused = tuple(a.member_id for a in absences if a.excused)
+        unexcused = tuple(a.member_id for a in absences if not a.excused)
     return MeetingFact(
-        meeting_id=meeting.meeting_id,
-        cell_id=meeting.cell_id,
-        kind=meeting.kind.value,
-        held_at=meeting.held_at,
-        day=day,
-        month=month_index(day),
-        duration_minutes=meeting.duration_minutes,
-        includes_thematic=meeting.includes_thematic,
-        members_total=meeting.members_total,
-        members_exempt=meeting.members_exempt,
-        members_present=meeting.members_present,
-        excused=tuple(a.member_id for a in absences if a.excused) if absences else (),
-        unexcused=tuple(a.member_id for a in absences if not a.excused) if absences else (),
-        topic_groups=tuple(meeting.topic_groups),
-        criticism_held=meeting.criticism_held,
-        hcm_study=meeting.hcm_study,
+        meeting.meeting_id,
+        meeting.cell_id,
+        meeting.kind,  # a StrEnum member: compares and hashes as its string
+        held_at,
+        day,
+        day.year * 12 + day.month - 1,  # month_index(day), inlined on the hot path
+        meeting.duration_minutes,
+        meeting.includes_thematic,
+        meeting.members_total,
+        meeting.members_exempt,
+        meeting.members_present,
+        excused,
+        unexcused,
+        tuple(meeting.topic_groups),
+        meeting.criticism_held,
+        meeting.hcm_study,
     )
 
 

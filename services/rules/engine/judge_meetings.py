@@ -25,9 +25,7 @@ def each_meeting(
     expected = " ".join(check.require.split())
 
     def judge(rule: CompiledRule, view: CellView, passes: bool) -> Iterator[Finding]:
-        for meeting in view.matching(key, test):
-            if not rule.in_force(meeting.day):
-                continue
+        for meeting in rule.in_force_meetings(view.matching(key, test)):
             violated = not require(meeting)
             if violated or passes:
                 observed = evidence(observe(meeting) if observe else not violated)

@@ -25,8 +25,8 @@ def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Judge:
     limit = check.at_most
 
     def judge(rule: CompiledRule, view: CellView, passes: bool) -> Iterator[Finding]:
-        in_force = [m for m in view.matching(key, test) if rule.in_force(m.day)]
-        for year, of_year in groupby(in_force, key=lambda m: m.day.year):
+        in_force = rule.in_force_meetings(view.matching(key, test))
+        for year, of_year in groupby(in_force, key=_year):
             for member, meeting_ids in sorted(measure(of_year, excused).items()):
                 value = _size(meeting_ids, check.measure == "distinct_months")
                 if value > limit or passes:
@@ -44,6 +44,10 @@ def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Judge:
                     )
 
     return judge
+
+
+def _year(meeting: MeetingFact) -> int:
+    return meeting.month // 12
 
 
 def _absent(meeting: MeetingFact, excused: bool) -> tuple[str, ...]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from services.contracts.findings import Finding
+from services.contracts.events import CellRegistered
+from services.contracts.findings import Evidence, Finding
 from services.rules.engine.expressions import Getter
 from services.rules.engine.facts import MeetingFact
 from services.rules.engine.model import CountCheck, CoverageCheck
@@ -20,36 +22,53 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
     """The judge of a count or coverage check over each ended calendar period."""
     kind = check.period
     key, test = meetings
+    measure = _count(check) if isinstance(check, CountCheck) else _coverage(check)
+    least = check.at_least if isinstance(check, CountCheck) else sys.maxsize
 
     def judge(rule: CompiledRule, view: CellView, passes: bool) -> Iterator[Finding]:
         cell = view.cell
         by_period: dict[int, list[MeetingFact]] = {}
         for meeting in view.matching(key, test):
             by_period.setdefault(period_key(kind, meeting.month), []).append(meeting)
-        if isinstance(check, CoverageCheck):
-            required = sorted(set(check.required.get(cell.cell_type, check.otherwise)))
-        for period in judged_periods(kind, cell.established_on, cell.dissolved_on, view.horizon):
-            start = first_day(kind, period)
-            if not rule.in_force(start):
-                continue
+        periods = judged_periods(kind, cell.established_on, cell.dissolved_on, view.horizon)
+        for period in periods:
             found = by_period.get(period, [])
-            if isinstance(check, CountCheck):
-                observed: int | list[int] = len(found)
-                expected = f">= {check.at_least}"
-                violated = len(found) < check.at_least
-            else:
-                groups = {group for meeting in found for group in meeting.topic_groups}
-                observed, expected = sorted(groups), f"includes {required}"
-                violated = not groups.issuperset(required)
-            if violated or passes:
+            if len(found) >= least and not passes:
+                continue  # enough meetings for a count; a coverage needs a closer look
+            violated, observed, expected = measure(cell, found)
+            if not (violated or passes):
+                continue
+            start = first_day(kind, period)
+            if rule.in_force(start):
+                span = (start, last_day(kind, period))
+                meeting_ids = [m.meeting_id for m in found]
                 yield rule.finding(
-                    view,
-                    label(kind, period),
-                    violated,
-                    (start, last_day(kind, period)),
-                    observed,
-                    expected,
-                    [m.meeting_id for m in found],
+                    view, label(kind, period), violated, span, observed, expected, meeting_ids
                 )
 
     return judge
+
+
+Measure = Callable[[CellRegistered, list[MeetingFact]], tuple[bool, Evidence, str]]
+
+
+def _count(check: CountCheck) -> Measure:
+    least = check.at_least
+    expected = f">= {least}"
+
+    def measure(_cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
+        return len(found) < least, len(found), expected
+
+    return measure
+
+
+def _coverage(check: CoverageCheck) -> Measure:
+    required = {t: sorted(set(groups)) for t, groups in check.required.items()}
+    otherwise = sorted(set(check.otherwise))
+
+    def measure(cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
+        wanted = required.get(cell.cell_type, otherwise)
+        groups = {group for meeting in found for group in meeting.topic_groups}
+        return not groups.issuperset(wanted), sorted(groups), f"includes {wanted}"
+
+    return measure

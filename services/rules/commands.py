@@ -1,33 +1,24 @@
-"""`chibo rules ...`: lint, test, schema, backtest, explain and score, over files only.
+"""`chibo rules ...`: the parser, and the authoring commands lint, test and schema.
 
-Each handler parses nothing and returns an exit status; facts come through a `FactSource`
-so that a `--db` source can stand beside `--events` without touching the handlers' logic.
+Each handler takes the parsed arguments and returns an exit status. The commands that judge
+history (backtest, explain, score) live in `history.py`.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import sys
-from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import msgspec
 
-from services.contracts.findings import Finding
-from services.rules import report
+from services.rules import history
 from services.rules.engine.casecheck import case_files, problems_of, run_case_file
 from services.rules.engine.cases import CaseFile
-from services.rules.engine.evaluate import evaluate
-from services.rules.engine.facts import CellFacts, FactSource
-from services.rules.engine.loader import RulePack, load_rules
+from services.rules.engine.loader import load_rules
 from services.rules.engine.model import Pack, Rule
-from services.rules.engine.periods import VIETNAM
-from services.rules.engine.score import score_year
 from services.rules.errors import RuleFileError
-from services.rules.eventfile import read_events
-from services.rules.progress import Progress
 
 DEFAULT_RULES = Path("rules")
 _SCHEMAS: dict[str, type] = {"rule": Rule, "pack": Pack, "tests": CaseFile}
@@ -54,14 +45,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _facts_arguments(backtest)
     backtest.add_argument(
         "--until",
-        type=date.fromisoformat,
+        type=_date,
         required=True,
         help="exclusive evaluation horizon (a Vietnam date)",
     )
     backtest.add_argument(
         "--from",
         dest="since",
-        type=date.fromisoformat,
+        type=_date,
         help="only findings whose period ends on or after this date",
     )
     backtest.add_argument("--format", choices=("jsonl", "table"), default="jsonl")
@@ -69,14 +60,14 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--diff-against",
         type=Path,
         metavar="DIR",
-        help="print only findings added or removed relative to this rules folder",
+        help="print only violations added or removed relative to this rules folder",
     )
     backtest.add_argument(
         "--passes",
         action="store_true",
-        help="also print judged scopes that passed (status resolved)",
+        help="also print judged scopes that passed (status resolved); not with --diff-against",
     )
-    backtest.set_defaults(handler=run_backtest)
+    backtest.set_defaults(handler=history.run_backtest)
 
     explain = sub.add_parser("explain", help="a readable account of one verdict")
     _facts_arguments(explain)
@@ -85,17 +76,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     explain.add_argument("--scope", required=True)
     explain.add_argument(
         "--until",
-        type=date.fromisoformat,
+        type=_date,
         default=None,
         help="evaluation horizon (default: today in Vietnam)",
     )
-    explain.set_defaults(handler=explain_verdict)
+    explain.set_defaults(handler=history.explain_verdict)
 
     score = sub.add_parser("score", help="annual score and band per cell")
     _facts_arguments(score)
     score.add_argument("--year", type=int, required=True)
     score.add_argument("--format", choices=("jsonl", "table"), default="table")
-    score.set_defaults(handler=score_cells)
+    score.set_defaults(handler=history.score_cells)
 
 
 def _facts_arguments(parser: argparse.ArgumentParser) -> None:
@@ -150,116 +141,8 @@ def print_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_backtest(args: argparse.Namespace) -> int:
-    """Judge the events' history up to `--until`; print findings or their changes."""
+def _date(text: str) -> date:
     try:
-        pack = load_rules(args.rules)
-        baseline = load_rules(args.diff_against) if args.diff_against else None
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    facts = _read_facts(args.events)
-    found = _findings(pack, facts, args.until, args.since, args.passes)
-    if baseline is None:  # streamed: a long history never sits in memory as findings
-        if args.format == "jsonl":
-            report.write_jsonl(sys.stdout, found)
-        else:
-            report.write_table(sys.stdout, (("", f) for f in found))
-        return 0
-    old = _findings(baseline, facts, args.until, args.since, args.passes)
-    changed = list(report.changes(found, old))
-    if args.format == "jsonl":
-        rows = ({"change": change} | msgspec.structs.asdict(f) for change, f in changed)
-        report.write_jsonl(sys.stdout, rows)
-    else:
-        report.write_table(sys.stdout, (("+" if c == "added" else "-", f) for c, f in changed))
-    return 0
-
-
-def explain_verdict(args: argparse.Namespace) -> int:
-    """Explain how `--rule` judged `--cell` over `--scope`."""
-    try:
-        pack = load_rules(args.rules)
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    rule = pack.by_id.get(args.rule)
-    if rule is None:
-        print(f"no rule `{args.rule}` in {args.rules}", file=sys.stderr)
-        return 1
-    facts = _read_facts(args.events)
-    cell = facts.cell(args.cell)
-    if cell is None:
-        print(f"cell `{args.cell}` is not registered", file=sys.stderr)
-        return 1
-    horizon = args.until or datetime.now(VIETNAM).date()
-    found = next(
-        (
-            f
-            for f in evaluate([rule], _OneCell(cell), horizon, passes=True)
-            if f.scope == args.scope
-        ),
-        None,
-    )
-    why = (
-        f"the rule does not apply to this cell ({rule.rule.applies_to})"
-        if not rule.applies_to(cell.cell)
-        else f"no such scope judged before {horizon}: the period has not ended, the cell was not "
-        "active for all of it, the rule was not in force, or nothing matched the scope"
-    )
-    report.explain(sys.stdout, rule, cell, args.scope, found, why)
-    return 0
-
-
-def score_cells(args: argparse.Namespace) -> int:
-    """Print each cell's score and band for `--year`."""
-    try:
-        pack = load_rules(args.rules)
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    facts = _read_facts(args.events)
-    first, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
-    active = [
-        c.cell.cell_id
-        for c in facts.cells()
-        if c.cell.established_on < end and (c.cell.dissolved_on or end) > first
-    ]
-    weights = {rule.id: rule.rule.weight for rule in pack.rules}
-    findings = evaluate(pack.rules, facts, end, since=first)
-    scores = score_year(active, findings, weights, pack.pack, args.year)
-    if args.format == "jsonl":
-        report.write_jsonl(sys.stdout, scores)
-    else:
-        report.write_scores(sys.stdout, scores)
-    return 0
-
-
-def _findings(
-    pack: RulePack, facts: FactSource, until: date, since: date | None, passes: bool
-) -> Iterator[Finding]:
-    return evaluate(pack.rules, facts, until, since=since, passes=passes)
-
-
-def _read_facts(path: Path) -> FactSource:
-    size = path.stat().st_size
-    bar = Progress(f"reading {path.name}", size)
-    facts = read_events(path, lambda line: print(line, file=sys.stderr), bar.update)
-    bar.finish()
-    gc.freeze()  # the facts live until exit; later collections need not scan them
-    return facts
-
-
-class _OneCell:
-    """A FactSource of a single cell, to judge it alone."""
-
-    def __init__(self, facts: CellFacts) -> None:
-        self.facts = facts
-
-    def cells(self) -> Iterator[CellFacts]:
-        """The one cell."""
-        yield self.facts
-
-    def cell(self, cell_id: str) -> CellFacts | None:
-        """The one cell, if it is `cell_id`."""
-        return self.facts if self.facts.cell.cell_id == cell_id else None
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TextIO
 
 import msgspec
@@ -29,18 +29,6 @@ def write_table(out: TextIO, rows: Iterable[tuple[str, Finding]]) -> None:
     for marker, finding in rows:
         cells = [str(getattr(finding, column)) for column in _COLUMNS]
         out.write("\t".join((marker, *cells)) + "\n")
-
-
-def changes(
-    current: Iterable[Finding], baseline: Iterable[Finding]
-) -> Iterator[tuple[str, Finding]]:
-    """Findings only in `current` ("added") or only in `baseline` ("removed"), by identity."""
-    before = {f.key: f for f in baseline}
-    after = {f.key: f for f in current}
-    for key in sorted(after.keys() - before.keys()):
-        yield "added", after[key]
-    for key in sorted(before.keys() - after.keys()):
-        yield "removed", before[key]
 
 
 def explain(

@@ -7,7 +7,7 @@ from datetime import date
 
 from services.contracts.findings import Finding
 from services.rules.engine.compiled import CompiledRule
-from services.rules.engine.facts import FactSource
+from services.rules.engine.facts import CellFacts, FactSource
 from services.rules.engine.view import CellView
 
 
@@ -26,10 +26,44 @@ def evaluate(
     judgments whose period ends on or after that date are yielded.
     """
     for facts in source.cells():
-        view = CellView(facts, horizon)
-        for rule in rules:
-            if not rule.applies_to(view.cell):
-                continue
-            for finding in rule.judge(rule, view, passes):
-                if since is None or finding.period_end >= since:
-                    yield finding
+        yield from judge_cell(rules, facts, horizon, since=since, passes=passes)
+
+
+def judge_cell(
+    rules: Sequence[CompiledRule],
+    facts: CellFacts,
+    horizon: date,
+    *,
+    since: date | None = None,
+    passes: bool = False,
+) -> Iterator[Finding]:
+    """The judgments of one cell (see `evaluate`)."""
+    view = CellView(facts, horizon)
+    for rule in rules:
+        if not rule.applies_to(view.cell):
+            continue
+        for finding in rule.judge(rule, view, passes):
+            if since is None or finding.period_end >= since:
+                yield finding
+
+
+def compare(
+    rules: Sequence[CompiledRule],
+    baseline: Sequence[CompiledRule],
+    source: FactSource,
+    horizon: date,
+    *,
+    since: date | None = None,
+) -> Iterator[tuple[str, Finding]]:
+    """Violations only `rules` find ("added") or only `baseline` finds ("removed").
+
+    Both rule sets judge each cell in turn, so a comparison over millions of meetings holds
+    one cell's findings at a time, never two full result sets.
+    """
+    for facts in source.cells():
+        after = {f.key: f for f in judge_cell(rules, facts, horizon, since=since)}
+        before = {f.key: f for f in judge_cell(baseline, facts, horizon, since=since)}
+        for key in sorted(after.keys() - before.keys()):
+            yield "added", after[key]
+        for key in sorted(before.keys() - after.keys()):
+            yield "removed", before[key]

@@ -78,19 +78,36 @@ Check = CountCheck | CoverageCheck | MeetingCheck | GapCheck | MemberCheck
 
 
 class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
-    """A rule file: what is checked, on which cells, since when, and how it is reported."""
+    """A rule file: what is checked, on which cells, since when, and how it is reported.
 
-    id: RuleId
+    Effective dates bound what is judged: a period by its first day, a meeting by its Vietnam
+    date, a gap by its first day, a member's year by the meetings held within them.
+    """
+
+    id: Annotated[RuleId, msgspec.Meta(description="Equals the file name without `.yaml`")]
     title: Text
     basis: Annotated[str, msgspec.Meta(min_length=1, description="The regulation it rests on")]
     severity: Severity
-    weight: Annotated[int, msgspec.Meta(ge=0, le=100)]
-    mode: Mode = Mode.enforce
-    applies_to: Expression | None = None
-    effective_from: date | None = None
-    effective_until: date | None = None
+    weight: Annotated[
+        int, msgspec.Meta(ge=0, le=100, description="Points a violation costs in the annual score")
+    ]
+    mode: Annotated[
+        Mode, msgspec.Meta(description="`shadow` reports findings without counting them")
+    ] = Mode.enforce
+    applies_to: Annotated[
+        Expression | None,
+        msgspec.Meta(description="Which cells are judged, e.g. `has_committee`; all if absent"),
+    ] = None
+    effective_from: Annotated[
+        date | None, msgspec.Meta(description="First Vietnam date the rule is in force")
+    ] = None
+    effective_until: Annotated[
+        date | None, msgspec.Meta(description="First Vietnam date the rule is no longer in force")
+    ] = None
     check: Check
-    message: Text
+    message: Annotated[
+        Text, msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check")
+    ]
 
 
 class Band(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -116,7 +116,30 @@ def facts_from(args: argparse.Namespace) -> FactSource:
     facts = read_events(path, lambda line: print(line, file=sys.stderr), bar.update)
     bar.finish()
     gc.freeze()  # the facts live until exit; later collections need not scan them
-    return facts
+    return _Watched(facts)
+
+
+class _Watched:
+    """A FactSource showing on a terminal how many cells have been judged."""
+
+    def __init__(self, source: FactSource) -> None:
+        self.source = source
+
+    def cells(self) -> Iterator[CellFacts]:
+        """The source's cells, drawing progress as they are taken."""
+        bar = Progress("judging cells", self.source.cell_count())
+        for done, facts in enumerate(self.source.cells(), start=1):
+            bar.update(done)
+            yield facts
+        bar.finish()
+
+    def cell(self, cell_id: str) -> CellFacts | None:
+        """The source's cell."""
+        return self.source.cell(cell_id)
+
+    def cell_count(self) -> int:
+        """The source's count."""
+        return self.source.cell_count()
 
 
 class _OneCell:
@@ -132,3 +155,7 @@ class _OneCell:
     def cell(self, cell_id: str) -> CellFacts | None:
         """The one cell, if it is `cell_id`."""
         return self.facts if self.facts.cell.cell_id == cell_id else None
+
+    def cell_count(self) -> int:
+        """One."""
+        return 1

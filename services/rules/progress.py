@@ -17,8 +17,10 @@ class Progress:
 
     def update(self, done: int) -> None:
         """Show that `done` of `total` units are complete."""
+        if not self.enabled:
+            return
         now = time.monotonic()
-        if not self.enabled or now - self._drawn < 0.1:
+        if now - self._drawn < 0.1:
             return
         self._drawn = now
         share = min(done / self.total, 1.0)

@@ -92,6 +92,10 @@ class FactSource(Protocol):
         """One registered cell with its meetings, or None if it is not registered."""
         ...
 
+    def cell_count(self) -> int:
+        """How many cells `cells()` yields (for progress reports)."""
+        ...
+
 
 def meeting_order(meeting: MeetingFact) -> tuple[datetime, str]:
     """Sort key of meetings within a cell: when held, then id for a stable order."""

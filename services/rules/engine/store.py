@@ -78,6 +78,10 @@ class InMemoryFacts:
             meetings.sort(key=meeting_order)
             yield CellFacts(self._cells[cell_id][1], meetings)
 
+    def cell_count(self) -> int:
+        """How many cells are registered."""
+        return len(self._cells)
+
     def cell(self, cell_id: str) -> CellFacts | None:
         """One registered cell with its current meetings, or None if it is not registered."""
         registered = self._cells.get(cell_id)

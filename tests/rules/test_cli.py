@@ -230,3 +230,16 @@ def test_backtest_refuses_a_line_holding_two_events(
     )
     assert (status, out) == (0, "")
     assert err.startswith(f"{path}:3: ")
+
+
+def test_failing_case_prints_a_readable_diff(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(RULES, tmp_path / "rules")
+    cases = tmp_path / "rules/tests/criticism-each-meeting.yaml"
+    cases.write_text(cases.read_text().replace("scope: meeting/silent", "scope: meeting/thematic"))
+    status, out, _ = _run(capsys, "test", str(tmp_path / "rules"))
+    assert status == 1
+    assert f"FAIL {cases}:3: a regular meeting without self-criticism" in out
+    assert "  missing     criticism-each-meeting c1 meeting/thematic\n" in out
+    assert "  unexpected  criticism-each-meeting c1 meeting/silent (observed 'false'" in out

@@ -176,3 +176,9 @@ def test_case_with_an_impossible_meeting_is_reported(tmp_path: Path) -> None:
     assert str(problem).startswith(
         f"{tmp_path}/rules/tests/attendance-rate.yaml:6:7: invalid meeting"
     )
+
+
+def test_unknown_cell_attribute_in_applies_to_is_reported(tmp_path: Path) -> None:
+    text = GOOD.replace("weight: 10\n", "weight: 10\napplies_to: has_commitee\n")
+    (problem,) = _problems(tmp_path, text)
+    assert problem.startswith("sample.yaml:6:13: unknown name `has_commitee`; known names: cell_id")

@@ -120,29 +120,22 @@ def _expression(path: str, text: str, names: dict[str, Name]) -> Getter:
 
 
 def _judge(rule: Rule) -> Judge:
+    meetings = meeting_expression("$.check.meetings", rule.check.meetings)
     match rule.check:
         case CountCheck() | CoverageCheck() as check:
-            return judge_periods.periodic(
-                check, meeting_expression("$.check.meetings", check.meetings)
-            )
-        case MeetingCheck() as check:
+            return judge_periods.periodic(check, meetings)
+        case MeetingCheck(observe=observe_text) as check:
+            require = _expression("$.check.require", check.require, MEETING_NAMES)
             observe = (
-                _expression("$.check.observe", check.observe, MEETING_NAMES)
-                if check.observe
+                _expression("$.check.observe", observe_text, MEETING_NAMES)
+                if observe_text
                 else None
             )
-            require = _expression("$.check.require", check.require, MEETING_NAMES)
-            return judge_meetings.each_meeting(
-                check, meeting_expression("$.check.meetings", check.meetings), require, observe
-            )
+            return judge_meetings.each_meeting(check, meetings, require, observe)
         case GapCheck() as check:
-            return judge_meetings.gaps(
-                check, meeting_expression("$.check.meetings", check.meetings)
-            )
+            return judge_meetings.gaps(check, meetings)
         case MemberCheck() as check:
-            return judge_members.members(
-                check, meeting_expression("$.check.meetings", check.meetings)
-            )
+            return judge_members.members(check, meetings)
     raise AssertionError(rule.check)  # the Check union is exhaustive
 
 

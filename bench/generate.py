@@ -31,7 +31,7 @@ CELL_TYPES = (
     "other",
 )
 OFFSETS = ("+07:00", "+07:00", "+07:00", "+07:00", "Z", "-05:00")
-FIRST_YEAR, YEARS = 2022, 3
+FIRST_YEAR, YEARS = 2022, 4  # through 2025, so the 2025-10-28 duration rule applies too
 
 _encoder = msgspec.json.Encoder()
 
@@ -46,6 +46,9 @@ def events(meetings: int, seed: int) -> Iterator[dict[str, Any]]:
         has_committee = rng.random() < 0.3
         year = FIRST_YEAR - rng.randrange(0, 3)
         established = f"{year}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
+        dissolved = None  # a few cells are dissolved; their later meetings must not be judged
+        if rng.random() < 0.05:
+            dissolved = f"{FIRST_YEAR + 1}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
         yield _envelope(
             f"c-{cell_id}",
             "cell.registered",
@@ -58,7 +61,7 @@ def events(meetings: int, seed: int) -> Iterator[dict[str, Any]]:
                 "cell_type": rng.choice(CELL_TYPES),
                 "has_committee": has_committee,
                 "established_on": established,
-                "dissolved_on": None,
+                "dissolved_on": dissolved,
             },
         )
         for month in range(YEARS * 12):
@@ -105,8 +108,9 @@ def _meeting(
     year, month_of_year = FIRST_YEAR + month // 12, month % 12 + 1
     total = rng.randrange(5, 40)
     exempt = rng.randrange(0, 3)
+    # Absences fall on a few members, as they do in life, so streaks and repeat months occur.
     absent = [
-        {"member_id": f"{cell_id}-p{rng.randrange(total)}", "excused": rng.random() < 0.7}
+        {"member_id": f"{cell_id}-p{rng.randrange(min(total, 6))}", "excused": rng.random() < 0.7}
         for _ in range(rng.choice((0, 0, 0, 1, 1, 2)))
     ]
     absences = list({a["member_id"]: a for a in absent}.values())[: total - exempt]

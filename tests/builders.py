@@ -21,6 +21,12 @@ T0 = "2020-01-01T00:00:00Z"
 _counter = iter(range(1, 10**9))
 
 
+def org(org_id: str, name: str, *, parent_id: str | None = None, time: str = T0) -> Event:
+    """An `org.registered` event."""
+    data = {"org_id": org_id, "name": name, "parent_id": parent_id}
+    return _event("org.registered", org_id, data, time, None)
+
+
 def _event(kind: str, subject: str, data: dict[str, Any], time: str, event_id: str | None) -> Event:
     raw = {
         "specversion": "1.0",

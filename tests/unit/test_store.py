@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.builders import cell, facts_of, meeting, retraction
+from services.contracts.events import Event
+from tests.builders import cell, facts_of, meeting, org, retraction
 
 EARLY, LATE = "2024-05-01T00:00:00Z", "2024-06-01T00:00:00Z"
 
 
-def _meetings(events: list[object], cell_id: str = "c1") -> list[tuple[str, str]]:
-    found = facts_of(events).cell(cell_id)  # type: ignore[arg-type]
+def _meetings(events: list[Event], cell_id: str = "c1") -> list[tuple[str, str]]:
+    found = facts_of(events).cell(cell_id)
     assert found is not None
     return [(m.meeting_id, m.kind) for m in found.meetings]
 
@@ -77,3 +78,10 @@ def test_meeting_fact_keeps_the_vietnam_date_and_splits_absences() -> None:
     assert found is not None
     (fact,) = found.meetings
     assert (fact.day, fact.excused, fact.unexcused) == (date(2024, 4, 1), ("a",), ("b",))
+
+
+def test_latest_org_registration_wins() -> None:
+    facts = facts_of(
+        [org("o1", "Đảng ủy xã mới", time=LATE), org("o1", "Đảng ủy xã cũ", time=EARLY)]
+    )
+    assert facts.orgs()["o1"].name == "Đảng ủy xã mới"

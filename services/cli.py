@@ -1,4 +1,4 @@
-"""The `chibo` command: run the services and work with rules."""
+"""The `chibo` command line: one parser, each area adding its own sub-commands."""
 
 from __future__ import annotations
 
@@ -8,36 +8,45 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.infra.errors import StartupError
+from services.rules import commands as rules_commands
 
 
-def parser() -> argparse.ArgumentParser:
-    """The full command-line grammar."""
-    root = argparse.ArgumentParser(prog="chibo", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("up", help="run both services (embedded servers unless URLs set)")
+def build_parser() -> argparse.ArgumentParser:
+    """The `chibo` argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(prog="chibo", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    up = subparsers.add_parser("up", help="run both services (embedded servers unless URLs set)")
     up.add_argument("--data-dir", type=Path, default=Path(".chibo"), help="default: .chibo")
-    serve = commands.add_parser("serve", help="run one service in the foreground")
+    up.set_defaults(handler=_up)
+    serve = subparsers.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rules", "workflow"])
-    return root
+    serve.set_defaults(handler=_serve)
+    rules_commands.add_parser(subparsers)
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    from services.launcher import up
+
+    return up(args.data_dir.resolve())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from services.serve import serve
+
+    serve(args.service)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `chibo` console script."""
-    args = parser().parse_args(argv)
+    """Run one `chibo` command and return its exit status."""
+    args = build_parser().parse_args(argv)
     try:
-        if args.command == "up":
-            from services.launcher import up
-
-            return up(args.data_dir.resolve())
-        if args.command == "serve":
-            from services.serve import serve
-
-            serve(args.service)
-            return 0
+        status: int = args.handler(args)
     except StartupError as exc:
         print(f"chibo: {exc.detail}", file=sys.stderr)
         return 2
-    return 1
+    return status
 
 
 if __name__ == "__main__":

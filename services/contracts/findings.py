@@ -1,0 +1,68 @@
+"""Findings: what the rules service concludes about a cell, shared with the workflow service.
+
+A finding's identity is `(rule_id, cell_id, scope)`. New fields get defaults; existing field
+types never change (msgspec's schema-evolution rule).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+Evidence = int | float | str | list[int]
+"""An observed value: a count, a ratio, a number of days, or the topic groups seen."""
+
+
+class FindingStatus(enum.StrEnum):
+    """`open`: the scope was judged and violated; `resolved`: judged and no longer violated."""
+
+    open = "open"
+    resolved = "resolved"
+
+
+class Severity(enum.StrEnum):
+    """How serious a violation of the rule is."""
+
+    minor = "minor"
+    major = "major"
+    critical = "critical"
+
+
+class Mode(enum.StrEnum):
+    """`enforce` counts toward scores and cases; `shadow` is reported only, to try a rule out."""
+
+    enforce = "enforce"
+    shadow = "shadow"
+
+
+class Text(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """The same text in Vietnamese and English."""
+
+    vi: Annotated[str, msgspec.Meta(min_length=1)]
+    en: Annotated[str, msgspec.Meta(min_length=1)]
+
+
+class Finding(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """One judgment of one rule on one cell over one scope, with its evidence."""
+
+    rule_id: str
+    cell_id: str
+    scope: str
+    status: FindingStatus
+    severity: Severity
+    mode: Mode
+    period_start: date
+    period_end: date
+    observed: Evidence
+    expected: str
+    meeting_ids: list[str]
+    rule_version: str
+    message: Text
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The finding's identity: rule, cell and scope."""
+        return self.rule_id, self.cell_id, self.scope

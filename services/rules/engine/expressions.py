@@ -1,0 +1,164 @@
+"""A safe expression language for rule predicates, compiled once at load to plain callables.
+
+Python's own parser reads the text (`ast.parse`, mode `eval`); only a small allow-list of
+nodes is accepted — comparisons, `and`/`or`/`not`, arithmetic, `x if c else y`, literals and
+the names a context declares. Nothing is ever passed to `eval`, and no attribute, call,
+subscript or import can be written, so a rule file cannot reach beyond the facts it judges.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Getter = Callable[[Any], Any]
+
+
+class Name:
+    """A name an expression may use: how to read it from a fact, and its allowed strings."""
+
+    __slots__ = ("choices", "read")
+
+    def __init__(self, read: Getter, choices: frozenset[str] | None = None) -> None:
+        self.read = read
+        self.choices = choices
+
+
+class ExpressionError(ValueError):
+    """A rejected expression; `offset` is the 0-based column of the fault within the text."""
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset = offset
+
+
+def _divide(left: Any, right: Any) -> Any:
+    # Contract checks keep rule denominators positive; a zero here must not stop a backtest.
+    return left / right if right else math.inf
+
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: _divide,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.In: lambda item, group: item in group,
+    ast.NotIn: lambda item, group: item not in group,
+}
+
+
+def compile_expression(text: str, names: Mapping[str, Name]) -> Getter:
+    """Compile `text` into a function of one fact, or raise ExpressionError."""
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())  # offsets must count the blanks we strip
+    try:
+        tree = ast.parse(stripped, mode="eval")
+        return _Compiler(names).compile(tree.body)
+    except SyntaxError as exc:
+        raise ExpressionError(
+            f"invalid expression: {exc.msg}", lead + (exc.offset or 1) - 1
+        ) from None
+    except ExpressionError as exc:
+        exc.offset += lead
+        raise
+
+
+class _Compiler:
+    def __init__(self, names: Mapping[str, Name]) -> None:
+        self.names = names
+
+    def compile(self, node: ast.expr) -> Getter:
+        match node:
+            case ast.Constant(value=bool() | int() | float() | str() as value):
+                return lambda _fact: value
+            case ast.Tuple(elts=items) | ast.List(elts=items):
+                return self._literal_group(node, items)
+            case ast.Name(id=name):
+                return self._name(node, name)
+            case ast.BoolOp(op=ast.And(), values=values):
+                parts = [self.compile(v) for v in values]
+                return lambda fact: all(part(fact) for part in parts)
+            case ast.BoolOp(op=ast.Or(), values=values):
+                parts = [self.compile(v) for v in values]
+                return lambda fact: any(part(fact) for part in parts)
+            case ast.UnaryOp(op=ast.Not(), operand=operand):
+                inner = self.compile(operand)
+                return lambda fact: not inner(fact)
+            case ast.UnaryOp(op=ast.USub(), operand=operand):
+                inner = self.compile(operand)
+                return lambda fact: -inner(fact)
+            case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+                return self._binary(_BINARY[type(op)], left, right)
+            case ast.Compare(left=left, ops=ops, comparators=rights):
+                return self._compare(left, ops, rights)
+            case ast.IfExp(test=test, body=body, orelse=orelse):
+                when, then, other = self.compile(test), self.compile(body), self.compile(orelse)
+                return lambda fact: then(fact) if when(fact) else other(fact)
+        raise ExpressionError(
+            f"`{ast.unparse(node)}` is not allowed in a rule expression "
+            "(only names, literals, comparisons, and/or/not, + - * / and `x if c else y`)",
+            node.col_offset,
+        )
+
+    def _name(self, node: ast.expr, name: str) -> Getter:
+        known = self.names.get(name)
+        if known is None:
+            allowed = ", ".join(sorted(self.names))
+            raise ExpressionError(f"unknown name `{name}`; known names: {allowed}", node.col_offset)
+        return known.read
+
+    def _literal_group(self, node: ast.expr, items: list[ast.expr]) -> Getter:
+        values = []
+        for item in items:
+            if not isinstance(item, ast.Constant):
+                raise ExpressionError("a list may only hold literals", item.col_offset)
+            values.append(item.value)
+        group = frozenset(values)
+        return lambda _fact: group
+
+    def _binary(self, apply: Callable[[Any, Any], Any], left: ast.expr, right: ast.expr) -> Getter:
+        first, second = self.compile(left), self.compile(right)
+        return lambda fact: apply(first(fact), second(fact))
+
+    def _compare(self, left: ast.expr, ops: list[ast.cmpop], rights: list[ast.expr]) -> Getter:
+        steps = []
+        for op, right in zip(ops, rights, strict=True):
+            self._check_choices(left, right)
+            steps.append((self.compile(left), _COMPARE[type(op)], self.compile(right)))
+            left = right
+        if len(steps) == 1:
+            first, apply, second = steps[0]
+            if isinstance(rights[0], ast.Constant):  # the common `name op literal`, one call less
+                constant = rights[0].value
+                return lambda fact: apply(first(fact), constant)
+            return lambda fact: apply(first(fact), second(fact))
+        return lambda fact: all(apply(a(fact), b(fact)) for a, apply, b in steps)
+
+    def _check_choices(self, left: ast.expr, right: ast.expr) -> None:
+        # `kind == 'regulr'` would silently match nothing; catch the typo at load instead.
+        for name_node, other in ((left, right), (right, left)):
+            if not isinstance(name_node, ast.Name) or name_node.id not in self.names:
+                continue
+            choices = self.names[name_node.id].choices
+            if choices is None:
+                continue
+            literals = other.elts if isinstance(other, ast.Tuple | ast.List) else [other]
+            for literal in literals:
+                if isinstance(literal, ast.Constant) and literal.value not in choices:
+                    raise ExpressionError(
+                        f"`{name_node.id}` is never {literal.value!r}; "
+                        f"it is one of {', '.join(sorted(choices))}",
+                        literal.col_offset,
+                    )

@@ -1,0 +1,117 @@
+"""Reading YAML into strict Structs while keeping every node's position for error messages.
+
+PyYAML composes the node tree (with line and column marks) and constructs plain data from it;
+msgspec converts that data into Structs. msgspec names a bad value by a JSON path such as
+`$.check.meetings`; the path is walked down the node tree to point at file:line:col.
+Timestamps are left as strings so that msgspec, not PyYAML, parses and reports bad dates.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+import yaml
+
+from services.rules.errors import Problem, RuleFileError
+
+T = TypeVar("T")
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+_AT = re.compile(r"^(?P<message>.*?) - at `(?P<path>[^`]*)`(?: in `(?P<within>[^`]*)`)?$", re.S)
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load(path: Path, kind: type[T], shown: str | None = None) -> tuple[T, yaml.Node]:
+    """Decode the YAML file at `path` into `kind`, raising RuleFileError with file:line:col."""
+    name = shown or str(path)
+    loader = _Loader(path.read_text(encoding="utf-8"))
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise RuleFileError([Problem(name, 1, 1, "the file is empty")])
+        _refuse_duplicate_keys(name, node)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise RuleFileError([Problem(name, line, column, f"invalid YAML: {exc.problem}")]) from None
+    finally:
+        loader.dispose()
+    try:
+        return msgspec.convert(data, kind), node
+    except msgspec.ValidationError as exc:
+        raise RuleFileError([validation_problem(name, node, str(exc))]) from None
+
+
+def validation_problem(name: str, root: yaml.Node, text: str) -> Problem:
+    """A msgspec validation message turned into a Problem at the node its path names."""
+    match = _AT.match(text)
+    if match is None:
+        return Problem(name, root.start_mark.line + 1, root.start_mark.column + 1, text)
+    message, path = match["message"], match["within"] or match["path"]
+    node = node_at(root, path)
+    unknown = _UNKNOWN_FIELD.search(message)
+    bad_key = re.search(r"'([^']*)'$", message) if match["within"] else None
+    if unknown or bad_key:  # point at the offending key rather than its mapping
+        key = unknown[1] if unknown else bad_key[1] if bad_key else ""
+        node = _key_node(node, key) or node
+    where = path.removeprefix("$").removeprefix(".") or "the document"
+    return at(name, node, f"{where}: {message}")
+
+
+def at(name: str, node: yaml.Node, message: str, offset: int = 0) -> Problem:
+    """A Problem at `node`, `offset` characters into its scalar text (after any opening quote)."""
+    quote = 1 if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else 0
+    mark = node.start_mark
+    return Problem(name, mark.line + 1, mark.column + 1 + quote + offset, message)
+
+
+def node_at(root: yaml.Node, path: str) -> yaml.Node:
+    """The deepest node along the JSON `path` (e.g. `$.cases[0].events`) that exists."""
+    node = root
+    for key, index in _STEP.findall(path.removeprefix("$")):
+        if key and isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if k.value == key), None)
+        elif index.isdigit() and isinstance(node, yaml.SequenceNode):
+            found = node.value[int(index)] if int(index) < len(node.value) else None
+        else:
+            found = None
+        if found is None:
+            return node
+        node = found
+    return node
+
+
+def _key_node(node: yaml.Node, key: str) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        return next((k for k, _ in node.value if k.value == key), None)
+    return None
+
+
+def _refuse_duplicate_keys(name: str, node: yaml.Node) -> None:
+    # PyYAML keeps the last of two equal keys silently; an author would never notice.
+    if isinstance(node, yaml.MappingNode):
+        seen: set[object] = set()
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                if key.value in seen:
+                    raise RuleFileError([at(name, key, f"duplicate key `{key.value}`")])
+                seen.add(key.value)
+            _refuse_duplicate_keys(name, value)
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _refuse_duplicate_keys(name, item)

@@ -1,0 +1,84 @@
+"""How the `chibo rules` commands print findings, differences, explanations and scores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+import msgspec
+
+from services.contracts.findings import Finding
+from services.rules.engine.compiled import CompiledRule
+from services.rules.engine.facts import CellFacts, MeetingFact
+from services.rules.engine.score import Score
+
+_encoder = msgspec.json.Encoder()
+_COLUMNS = ("rule_id", "cell_id", "scope", "status", "mode", "observed", "expected")
+
+
+def write_jsonl(out: TextIO, rows: Iterable[msgspec.Struct | dict[str, object]]) -> None:
+    """One JSON object per line."""
+    for row in rows:
+        out.write(_encoder.encode(row).decode())
+        out.write("\n")
+
+
+def write_table(out: TextIO, rows: Iterable[tuple[str, Finding]]) -> None:
+    """Findings as tab-separated columns, each after its marker (`+`/`-` for changes)."""
+    out.write("\t".join(("±", *_COLUMNS)) + "\n")
+    for marker, finding in rows:
+        cells = [str(getattr(finding, column)) for column in _COLUMNS]
+        out.write("\t".join((marker, *cells)) + "\n")
+
+
+def explain(
+    out: TextIO, rule: CompiledRule, facts: CellFacts, scope: str, found: Finding | None, why: str
+) -> None:
+    """A readable account of one verdict: rule, cell, evidence, and the meetings that counted."""
+    spec, cell = rule.rule, facts.cell
+    out.write(
+        f"Rule      {rule.id} (version {rule.version}, {spec.mode}, {spec.severity}, "
+        f"weight {spec.weight})\n"
+    )
+    out.write(f"          {spec.title.vi}\n          {spec.title.en}\n")
+    out.write(f"Basis     {spec.basis}\n")
+    dissolved = cell.dissolved_on or "-"
+    out.write(
+        f"Cell      {cell.cell_id} — {cell.name} ({cell.cell_type}, committee "
+        f"{'yes' if cell.has_committee else 'no'}, established {cell.established_on}, "
+        f"dissolved {dissolved})\n"
+    )
+    out.write(f"Scope     {scope}\n")
+    if found is None:
+        out.write(f"Verdict   not judged: {why}\n")
+        return
+    verdict = "VIOLATED (open)" if found.status == "open" else "passed"
+    out.write(f"Period    {found.period_start} .. {found.period_end} (Vietnam dates)\n")
+    out.write(f"Verdict   {verdict}\n")
+    out.write(f"Expected  {found.expected}\nObserved  {found.observed}\n")
+    counted = set(found.meeting_ids)
+    meetings = [m for m in facts.meetings if m.meeting_id in counted]
+    out.write(f"Meetings  {len(meetings)} counted\n" if meetings else "Meetings  none counted\n")
+    for meeting in meetings:
+        out.write(f"  - {_meeting_line(meeting)}\n")
+    if found.status == "open":
+        out.write(f"Message   {found.message.vi}\n          {found.message.en}\n")
+
+
+def _meeting_line(m: MeetingFact) -> str:
+    thematic = " +thematic" if m.includes_thematic else ""
+    return (
+        f"{m.meeting_id}: {m.kind}{thematic} on {m.day} (held_at {m.held_at.isoformat()}), "
+        f"{m.duration_minutes} min, present {m.members_present}/"
+        f"{m.members_total - m.members_exempt}, unexcused {list(m.unexcused)}, "
+        f"excused {list(m.excused)}, topics {list(m.topic_groups)}, "
+        f"criticism {m.criticism_held}, hcm_study {m.hcm_study}"
+    )
+
+
+def write_scores(out: TextIO, scores: Iterable[Score]) -> None:
+    """Scores as aligned columns."""
+    out.write("cell_id\tyear\tscore\tband\tviolations\tdeductions\n")
+    for s in scores:
+        lost = ", ".join(f"{rule} -{points}" for rule, points in s.deductions.items()) or "-"
+        out.write(f"{s.cell_id}\t{s.year}\t{s.score}\t{s.band}\t{s.violations}\t{lost}\n")

@@ -3,6 +3,7 @@ or embedded servers started once per session on free local endpoints."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -42,10 +43,8 @@ async def clean(servers: Infrastructure) -> None:
     try:
         js = nc.jetstream()
         for stream in STREAMS:
-            try:
+            with contextlib.suppress(NotFoundError):
                 await js.delete_stream(stream)
-            except NotFoundError:
-                pass
     finally:
         await nc.close()
 

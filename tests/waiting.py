@@ -12,14 +12,14 @@ POLL_INTERVAL = 0.02
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], timeout: float = 15.0
+    probe: Callable[[], Awaitable[T]], until: Callable[[T], bool], within: float = 15.0
 ) -> T:
     """Call `probe` until `until(result)` holds; fail with the last result at the deadline."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         result = await probe()
         if until(result):
             return result
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s; last value: {result!r}")
+            raise AssertionError(f"condition not met within {within}s; last value: {result!r}")
         await asyncio.sleep(POLL_INTERVAL)

@@ -24,7 +24,7 @@ async def ready(service: ServiceProcess) -> None:
         except httpx.TransportError:
             return 0
 
-    await eventually(status, lambda code: code == 200, timeout=30)
+    await eventually(status, lambda code: code == 200, within=30)
 
 
 async def count(db: asyncpg.Connection, table: str) -> int:
@@ -57,7 +57,7 @@ async def test_a_service_killed_mid_stream_loses_nothing_when_it_restarts(
 
     rules_process.start()
     await ready(rules_process)
-    await eventually(lambda: count(db, "events"), lambda n: n == MEETINGS + 1, timeout=60)
+    await eventually(lambda: count(db, "events"), lambda n: n == MEETINGS + 1, within=60)
 
     assert stored_at_kill < MEETINGS, "the kill came too late to test anything"
     assert await count(db, "meetings") == MEETINGS

@@ -171,7 +171,7 @@ async def test_a_malformed_nats_message_is_dead_lettered_and_the_consumer_keeps_
     await consumer_idle(nc)
 
     parked = [await asyncio.wait_for(dead.get(), 10) for _ in range(3)]
-    assert [m.data for m in parked][0] == b"{not json"
+    assert parked[0].data == b"{not json"
     reasons = {m.headers["Chibo-Field"]: m.headers["Chibo-Reason"] for m in parked}
     assert reasons.keys() == {"$", "$.type", "$.data.duration_minutes"}
     assert "not valid JSON" in reasons["$"]
@@ -196,8 +196,10 @@ async def test_cells_and_orgs_keep_their_latest_registration(
     )
     org = await db.fetchrow("select * from rules.orgs where org_id = 'xa-1'")
     cell = await db.fetchrow("select * from rules.cells where cell_id = 'c-1'")
-    assert org is not None and org["parent_id"] == "huyen-1"
-    assert cell is not None and (cell["has_committee"], cell["cell_type"]) == (True, "rural")
+    assert org is not None
+    assert org["parent_id"] == "huyen-1"
+    assert cell is not None
+    assert (cell["has_committee"], cell["cell_type"]) == (True, "rural")
 
 
 async def test_a_meeting_for_a_cell_not_registered_yet_is_kept(

@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 async def connect(url: str, name: str) -> Client:
-    """Connect to NATS, retrying reconnects forever once connected."""
+    """Connect to NATS (`url` may list several servers, comma-separated), reconnecting forever."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats error: %s", exc)
@@ -27,7 +27,7 @@ async def connect(url: str, name: str) -> Client:
         log.info("nats reconnected")
 
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",") if server.strip()],
         name=name,
         max_reconnect_attempts=-1,
         connect_timeout=5,
@@ -38,7 +38,7 @@ async def connect(url: str, name: str) -> Client:
 
 
 async def ensure_stream(
-    js: JetStreamContext, name: str, subjects: list[str], *, max_age_days: float
+    js: JetStreamContext, name: str, subjects: list[str], *, max_age_days: float, replicas: int
 ) -> None:
     """Create the stream, or bring an existing one's subjects and limits up to date."""
     config = StreamConfig(
@@ -47,6 +47,7 @@ async def ensure_stream(
         storage=StorageType.FILE,
         max_age=max_age_days * 86_400,
         duplicate_window=120,
+        num_replicas=replicas,
     )
     try:
         await js.stream_info(name)

@@ -31,10 +31,13 @@ def create_app(settings: RulesSettings) -> Litestar:
             await database.migrate(pool, SCHEMA, "services.rules.migrations")
             nc = await messaging.connect(settings.nats_url, "chibo-rules")
             js = nc.jetstream()
-            await messaging.ensure_stream(
-                js, EVENTS_STREAM, [EVENTS_SUBJECTS], max_age_days=settings.stream_max_age_days
-            )
-            await messaging.ensure_stream(js, DLQ_STREAM, [DLQ_SUBJECTS], max_age_days=365)
+            for name, subjects, days in (
+                (EVENTS_STREAM, EVENTS_SUBJECTS, settings.stream_max_age_days),
+                (DLQ_STREAM, DLQ_SUBJECTS, 365.0),
+            ):
+                await messaging.ensure_stream(
+                    js, name, [subjects], max_age_days=days, replicas=settings.stream_replicas
+                )
             consumer = EventConsumer(
                 js,
                 pool,

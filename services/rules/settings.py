@@ -25,3 +25,5 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     consumer_ack_wait_seconds: float = 30.0
     # How long JetStream keeps events after they are stored in PostgreSQL.
     stream_max_age_days: float = 30.0
+    # Replicas of the JetStream streams: 3 on a production cluster (see deploy/).
+    stream_replicas: int = 1

@@ -14,12 +14,11 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from services.contracts.subjects import DLQ_STREAM, EVENTS_STREAM
 from services.infra.embedded import Infrastructure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("rules", "workflow")
-STREAMS = (EVENTS_STREAM, DLQ_STREAM)
+STREAM_PREFIX = "CHIBO_"
 
 
 @pytest.fixture(scope="session")
@@ -42,9 +41,10 @@ async def clean(servers: Infrastructure) -> None:
     nc = await nats.connect(servers.nats_url)
     try:
         js = nc.jetstream()
-        for stream in STREAMS:
-            with contextlib.suppress(NotFoundError):
-                await js.delete_stream(stream)
+        for stream in await js.streams_info():
+            if stream.config.name and stream.config.name.startswith(STREAM_PREFIX):
+                with contextlib.suppress(NotFoundError):
+                    await js.delete_stream(stream.config.name)
     finally:
         await nc.close()
 

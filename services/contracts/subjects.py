@@ -11,3 +11,13 @@ DLQ_EVENTS = "chibo.dlq.events"
 def event_subject(event_type: str) -> str:
     """The subject an event of `event_type` is published to, e.g. `chibo.events.meeting.held`."""
     return EVENTS_PREFIX + event_type
+
+
+FINDINGS_STREAM = "CHIBO_FINDINGS"
+FINDINGS_SUBJECTS = "chibo.findings.>"
+_FINDING_CHANGES = {"open": "opened", "resolved": "resolved"}
+
+
+def findings_subject(status: str) -> str:
+    """Where a finding that became `status` is announced: `chibo.findings.opened|resolved`."""
+    return "chibo.findings." + _FINDING_CHANGES[status]

@@ -1,64 +1,113 @@
-"""Composition root of the rules service: wires settings, PostgreSQL, NATS and the HTTP API."""
+"""Composition root of the rules service: wires settings, PostgreSQL, NATS, engine and HTTP API."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from services.contracts.subjects import DLQ_STREAM, DLQ_SUBJECTS, EVENTS_STREAM, EVENTS_SUBJECTS
+from services.contracts import subjects
 from services.infra import database, messaging
+from services.infra.clock import Clock, SystemClock
+from services.infra.errors import StartupError
 from services.infra.health import HEALTH_HANDLERS
+from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
-from services.rules.api import post_events
+from services.rules.api import cells, events, findings, operations
+from services.rules.api.deps import DEPENDENCIES
 from services.rules.consumer import EventConsumer
+from services.rules.engine.loader import load_rules
+from services.rules.errors import RuleFileError
+from services.rules.judging import Judge
+from services.rules.metrics import Metrics
+from services.rules.reload import Reloader
+from services.rules.scheduler import PeriodScheduler
 from services.rules.settings import RulesSettings
 
 SCHEMA = "rules"
+ROUTES = [
+    *HEALTH_HANDLERS,
+    events.post_events,
+    findings.list_findings,
+    findings.get_finding,
+    cells.list_cells,
+    cells.cell_compliance,
+    cells.cell_score,
+    cells.org_summary,
+    operations.rules_in_force,
+    operations.reload_rules,
+    operations.metrics,
+]
 
 
-def create_app(settings: RulesSettings) -> Litestar:
+def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
     """Build the rules service; connections open in the lifespan, never at import."""
+    time = clock or SystemClock()
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        try:
+            pack = load_rules(Path(settings.rules_dir))
+        except RuleFileError as exc:
+            raise StartupError(
+                f"the rule pack in {settings.rules_dir} is invalid:\n{exc}"
+            ) from None
         pool = await database.create_pool(settings.database_url)
         try:
             await database.migrate(pool, SCHEMA, "services.rules.migrations")
             nc = await messaging.connect(settings.nats_url, "chibo-rules")
             js = nc.jetstream()
-            for name, subjects, days in (
-                (EVENTS_STREAM, EVENTS_SUBJECTS, settings.stream_max_age_days),
-                (DLQ_STREAM, DLQ_SUBJECTS, 365.0),
+            for name, subject, days in (
+                (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, settings.stream_max_age_days),
+                (subjects.DLQ_STREAM, subjects.DLQ_SUBJECTS, 365.0),
+                (subjects.FINDINGS_STREAM, subjects.FINDINGS_SUBJECTS, 365.0),
             ):
                 await messaging.ensure_stream(
-                    js, name, [subjects], max_age_days=days, replicas=settings.stream_replicas
+                    js, name, [subject], max_age_days=days, replicas=settings.stream_replicas
                 )
+            relay = OutboxRelay(pool, js, SCHEMA)
+            judge = Judge(pack, time, relay.wake, metrics)
+            scheduler = PeriodScheduler(pool, judge)
+            reloader = Reloader(Path(settings.rules_dir), judge, scheduler)
             consumer = EventConsumer(
                 js,
                 pool,
+                judge,
                 durable=settings.consumer_name,
                 batch=settings.consumer_batch,
                 ack_wait=settings.consumer_ack_wait_seconds,
             )
             await consumer.subscribe()
-            consuming = asyncio.create_task(consumer.run(), name="event-consumer")
-            app.state.pool, app.state.nats = pool, nc
+            tasks = [
+                asyncio.create_task(relay.run(), name="outbox-relay"),
+                asyncio.create_task(scheduler.run(), name="period-scheduler"),
+                asyncio.create_task(consumer.run(), name="event-consumer"),
+                asyncio.create_task(reloader.watch(settings.rules_watch_seconds), name="watch"),
+            ]
+            app.state.update(
+                pool=pool, nats=nc, js=js, judge=judge, scheduler=scheduler, reloader=reloader
+            )
             try:
                 yield
             finally:
                 consumer.stop()
-                await consuming
+                scheduler.stop()
+                relay.stop()
+                tasks[-1].cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
                 await messaging.close(nc)
         finally:
             await pool.close()
 
     return Litestar(
-        route_handlers=[*HEALTH_HANDLERS, post_events],
+        route_handlers=ROUTES,
+        dependencies=DEPENDENCIES,
         lifespan=[lifespan],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
@@ -66,6 +115,6 @@ def create_app(settings: RulesSettings) -> Litestar:
             version="1",
             description="Ingests meeting and cell events, keeps the facts, judges them by rules.",
         ),
-        state=State({"settings": settings, "pool": None, "nats": None}),
+        state=State({"settings": settings, "metrics": metrics, "pool": None, "nats": None}),
         request_max_body_size=settings.max_body_bytes,
     )

@@ -22,6 +22,7 @@ from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
 from services.rules.ingest import ingest
+from services.rules.judging import Judge
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class EventConsumer:
         self,
         js: JetStreamContext,
         pool: asyncpg.Pool,
+        judge: Judge,
         *,
         durable: str,
         batch: int,
@@ -54,6 +56,7 @@ class EventConsumer:
     ) -> None:
         self._js = js
         self._pool = pool
+        self._judge = judge
         self._durable = durable
         self._batch = batch
         self._ack_wait = ack_wait
@@ -126,7 +129,7 @@ class EventConsumer:
         if not valid:
             return
         try:
-            await ingest(self._pool, [event for _, event in valid])
+            await ingest(self._pool, self._judge, [event for _, event in valid], "nats")
         except _TRANSIENT as exc:
             log.warning("storing a batch failed, will retry: %s", exc)
             for msg, _ in valid:
@@ -142,7 +145,7 @@ class EventConsumer:
     async def _isolate(self, valid: Sequence[tuple[Msg, Event]]) -> None:
         for msg, event in valid:
             try:
-                await ingest(self._pool, [event])
+                await ingest(self._pool, self._judge, [event], "nats")
             except _TRANSIENT:
                 await msg.nak(delay=RETRY_DELAY_SECONDS)
             except asyncpg.PostgresError as exc:
@@ -163,6 +166,7 @@ class EventConsumer:
         }
         await self._js.publish(DLQ_EVENTS, msg.data, headers=headers)
         await msg.term()
+        self._judge.metrics.events_dead_lettered.inc()
 
     async def _pause(self) -> None:
         with contextlib.suppress(TimeoutError):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
+from services.infra.errors import ChiboError
 
-class RulesError(Exception):
+
+class RulesError(ChiboError):
     """Base of every error the rules service raises on purpose."""
 
 
@@ -23,6 +25,9 @@ class Problem(msgspec.Struct, frozen=True, order=True):
 
 class RuleFileError(RulesError):
     """Rule, pack or test files that do not load; `problems` says where and why."""
+
+    status = 422
+    title = "Invalid rule files"
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("\n".join(str(p) for p in problems))

@@ -1,7 +1,12 @@
-"""The ingest handler: store a batch of decoded events as facts, each taking effect once."""
+"""The ingest handler: store a batch of decoded events as facts and re-judge what they touch.
+
+One transaction per batch: the events' rows (the dedupe record), their facts, the findings they
+change and the messages announcing those changes commit together, or not at all.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import asyncpg
@@ -9,6 +14,7 @@ import msgspec
 
 from services.contracts.events import Event
 from services.rules import repository
+from services.rules.judging import Judge
 
 
 class IngestReport(msgspec.Struct):
@@ -18,11 +24,19 @@ class IngestReport(msgspec.Struct):
     duplicates: list[str]
 
 
-async def ingest(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
-    """Store `events` in one transaction; an event id seen before has no further effect."""
+async def ingest(
+    pool: asyncpg.Pool, judge: Judge, events: Sequence[Event], path: str
+) -> IngestReport:
+    """Store `events` and re-judge the cells they touch; an event id seen before does nothing.
+
+    `path` names how the events came (`http`, `nats`) for the metrics.
+    """
     if not events:
         return IngestReport(accepted=[], duplicates=[])
+    started = time.perf_counter()
     async with pool.acquire() as conn, conn.transaction():
+        # Cells first, in one order: batches touching the same cells take turns, never deadlock.
+        await repository.lock_cells(conn, repository.touched_cells(events))
         new_ids = await repository.insert_new_events(conn, events)
         fresh: list[Event] = []
         duplicates: list[str] = []
@@ -33,4 +47,11 @@ async def ingest(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
             else:
                 duplicates.append(event.id)
         await repository.apply_facts(conn, fresh)
+        announced = await judge.judge_cells(conn, repository.touched_cells(fresh))
+    if announced:
+        judge.announce()
+    metrics = judge.metrics
+    metrics.evaluation_seconds.observe(time.perf_counter() - started)
+    metrics.events_ingested.labels(path).inc(len(fresh))
+    metrics.events_duplicate.labels(path).inc(len(duplicates))
     return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)

@@ -15,6 +15,9 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     host: str = "127.0.0.1"
     port: int = 8001
     log_level: str = "info"
+    # The rule pack: validated at start (an invalid pack stops the start) and watched after.
+    rules_dir: str = "rules"
+    rules_watch_seconds: float = 2.0
     # POST /events accepts at most this many events per request, and this many bytes.
     max_batch_events: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024

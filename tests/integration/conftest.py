@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 
+import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.subjects import EVENTS_STREAM
+from services.infra.clock import ManualClock
 from services.infra.embedded import Infrastructure
 from services.rules.app import create_app as create_rules_app
+from services.rules.engine.periods import VIETNAM
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
@@ -29,10 +33,21 @@ def rules_settings(servers: Infrastructure) -> RulesSettings:
     )
 
 
+TODAY = datetime(2025, 12, 15, 10, 0, tzinfo=VIETNAM)
+
+
 @pytest.fixture
-async def rules(rules_settings: RulesSettings, clean: None) -> AsyncIterator[AsyncTestClient]:
-    """A running rules service (lifespan included: migrations, streams, consumer)."""
-    async with AsyncTestClient(app=create_rules_app(rules_settings)) as client:
+def clock() -> ManualClock:
+    """The services' clock, stopped at 2025-12-15 10:00 in Vietnam until a test moves it."""
+    return ManualClock(TODAY)
+
+
+@pytest.fixture
+async def rules(
+    rules_settings: RulesSettings, clock: ManualClock, clean: None
+) -> AsyncIterator[AsyncTestClient]:
+    """A running rules service (lifespan included: migrations, streams, consumer, scheduler)."""
+    async with AsyncTestClient(app=create_rules_app(rules_settings, clock)) as client:
         yield client
 
 
@@ -42,6 +57,12 @@ async def workflow(servers: Infrastructure, clean: None) -> AsyncIterator[AsyncT
     settings = WorkflowSettings(database_url=servers.database_url, nats_url=servers.nats_url)
     async with AsyncTestClient(app=create_workflow_app(settings)) as client:
         yield client
+
+
+async def settled(nc: Client, db: asyncpg.Connection) -> None:
+    """Wait until every event is consumed and every finding message published."""
+    await consumer_idle(nc)
+    await eventually(lambda: db.fetchval("select count(*) from rules.outbox"), lambda n: n == 0)
 
 
 async def consumer_idle(nc: Client, durable: str = "rules-ingest") -> None:

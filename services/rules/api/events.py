@@ -1,19 +1,17 @@
-"""HTTP API of the rules service: thin handlers over the ingest handler."""
+"""`POST /events`: events from source systems without NATS."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
 import msgspec
 from litestar import Request, Response, post
-from litestar.datastructures import State
 
 from services.contracts.codec import InvalidEventError, decode_event, split_batch
 from services.contracts.events import Event
 from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
+from services.rules.api.deps import JudgeDep, Pool, SettingsDep
 from services.rules.ingest import IngestReport, ingest
-from services.rules.settings import RulesSettings
 
 
 class EventRejection(msgspec.Struct):
@@ -31,7 +29,9 @@ class EventRejection(msgspec.Struct):
     summary="Publish one CloudEvent or a JSON array of them",
     status_code=202,
 )
-async def post_events(request: Request[Any, Any, Any], state: State) -> Response[IngestReport]:
+async def post_events(
+    request: Request[Any, Any, Any], pool: Pool, judge: JudgeDep, settings: SettingsDep
+) -> Response[IngestReport]:
     """Store the valid events of the body; refuse the invalid ones naming each event and field.
 
     The body is one CloudEvent (event contract v1) or a JSON array of at most
@@ -39,7 +39,6 @@ async def post_events(request: Request[Any, Any, Any], state: State) -> Response
     with the accepted ids and the ids received before. Some invalid: 422 problem details listing
     them under `errors`, while the valid ones are still stored and listed under `accepted`.
     """
-    settings: RulesSettings = state.settings
     try:
         raw_events = split_batch(await request.body())
     except InvalidEventError as exc:
@@ -55,8 +54,7 @@ async def post_events(request: Request[Any, Any, Any], state: State) -> Response
             events.append(decode_event(raw))
         except InvalidEventError as exc:
             rejections.append(EventRejection(index, _readable_id(raw), exc.field, exc.message))
-    pool: asyncpg.Pool = state.pool
-    report = await ingest(pool, events)
+    report = await ingest(pool, judge, events, "http")
     if rejections:
         raise InvalidInputError(
             f"{len(rejections)} of {len(raw_events)} events are invalid; the others were stored",

@@ -1,0 +1,54 @@
+"""Time as a dependency: the system clock in production, a driven clock in tests."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """What services ask of time: now, and waiting until a moment."""
+
+    def now(self) -> datetime:
+        """The current instant, timezone-aware."""
+        ...
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Return once `now()` has reached `moment`."""
+        ...
+
+
+class SystemClock:
+    """The real clock."""
+
+    def now(self) -> datetime:
+        """The current instant in UTC."""
+        return datetime.now(UTC)
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Sleep until `moment`."""
+        await asyncio.sleep(max(0.0, (moment - self.now()).total_seconds()))
+
+
+class ManualClock:
+    """A clock that moves only when told to; sleepers wake when it passes their moment."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._moved = asyncio.Condition()
+
+    def now(self) -> datetime:
+        """The instant the clock was last set to."""
+        return self._now
+
+    async def set(self, moment: datetime) -> None:
+        """Move the clock (forward) to `moment` and wake whoever waits for it."""
+        self._now = max(self._now, moment)
+        async with self._moved:
+            self._moved.notify_all()
+
+    async def sleep_until(self, moment: datetime) -> None:
+        """Wait until the clock is set to `moment` or later."""
+        async with self._moved:
+            await self._moved.wait_for(lambda: self._now >= moment)

@@ -1,0 +1,114 @@
+"""The transactional outbox: messages written with the change they announce, published after.
+
+A change and its message commit together, so a crash between commit and publish neither loses
+the message (the relay finds it on the next pass) nor doubles it (each message carries a
+deterministic `Nats-Msg-Id`, which JetStream and consumers dedupe on). Several replicas may relay
+at once: rows are claimed with `FOR UPDATE SKIP LOCKED`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+import asyncpg
+import msgspec
+from nats.js import JetStreamContext
+
+from services.infra.database import Connection
+
+log = logging.getLogger(__name__)
+
+
+class Message(msgspec.Struct, frozen=True):
+    """One message to publish: where, its dedupe id, and its bytes."""
+
+    subject: str
+    msg_id: str
+    payload: bytes
+    headers: dict[str, str] = {}
+
+
+async def enqueue(conn: Connection, schema: str, messages: Sequence[Message]) -> None:
+    """Write `messages` to `<schema>.outbox` in the caller's transaction."""
+    if messages:
+        await conn.executemany(
+            f"insert into {schema}.outbox (subject, msg_id, payload, headers)"
+            " values ($1, $2, $3, $4) on conflict (msg_id) do nothing",
+            [
+                (m.subject, m.msg_id, m.payload, msgspec.json.encode(m.headers).decode())
+                for m in messages
+            ],
+        )
+
+
+def _json(headers: dict[str, str]) -> str:
+    return msgspec.json.encode(headers).decode()
+
+
+class OutboxRelay:
+    """Publishes a schema's outbox to JetStream, promptly when woken, and by polling anyway."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        schema: str,
+        *,
+        batch: int = 500,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self._pool, self._js, self._schema = pool, js, schema
+        self._batch, self._poll = batch, poll_seconds
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Tell the relay there is something to publish now."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Finish the current pass and return from `run`."""
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Relay until stopped; faults are logged and retried at the next pass."""
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                if await self.relay_once() == self._batch:
+                    continue  # more are waiting
+            except Exception:
+                log.exception("outbox relay failed", extra={"schema": self._schema})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unpublished messages, oldest first; return how many."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                f"select id, subject, msg_id, payload, headers from {self._schema}.outbox"
+                " order by id limit $1 for update skip locked",
+                self._batch,
+            )
+            if not rows:
+                return 0
+            # Each publish is written to the socket in order before any ack is awaited.
+            await asyncio.gather(
+                *(
+                    self._js.publish(
+                        r["subject"],
+                        r["payload"],
+                        headers={**msgspec.json.decode(r["headers"]), "Nats-Msg-Id": r["msg_id"]},
+                    )
+                    for r in rows
+                )
+            )
+            await conn.execute(
+                f"delete from {self._schema}.outbox where id = any($1::bigint[])",
+                [r["id"] for r in rows],
+            )
+        return len(rows)

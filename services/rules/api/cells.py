@@ -1,0 +1,107 @@
+"""`/cells` and `/orgs`: cells, their compliance and score, and an org's periodic summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Response, get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from services.contracts.findings import Finding
+from services.infra.errors import NotFoundError
+from services.rules import compliance, queries
+from services.rules.api.deps import JudgeDep, Pool
+from services.rules.compliance import RuleSummary
+from services.rules.engine.score import Score
+from services.rules.queries import CellRecord
+
+Year = Annotated[int, QueryParameter(ge=1945, le=2200)]
+
+
+class CellPage(msgspec.Struct):
+    """One page of cells; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[CellRecord]
+    next_after: str | None
+
+
+class Compliance(msgspec.Struct):
+    """Every judgment of a cell in a year: passed ones have status `resolved`."""
+
+    cell_id: str
+    year: int
+    judgments: list[Finding]
+
+
+@get("/cells", tags=["cells"], summary="List registered cells")
+async def list_cells(
+    pool: Pool,
+    org_id: Annotated[
+        str | None, QueryParameter(description="Cells under this org, any depth")
+    ] = None,
+    after: Annotated[str, QueryParameter(description="Cursor: last cell id seen")] = "",
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> CellPage:
+    """Cells by id with their open findings count."""
+    async with pool.acquire() as conn:
+        items = await queries.list_cells(conn, org_id, after, limit)
+    return CellPage(items, items[-1].cell_id if len(items) == limit else None)
+
+
+@get("/cells/{cell_id:str}/compliance", tags=["cells"], summary="Every rule and period of a year")
+async def cell_compliance(
+    pool: Pool, judge: JudgeDep, cell_id: FromPath[str], year: Year
+) -> Compliance:
+    """Each rule's judgment of each period of `year` ended so far, passed or violated."""
+    async with pool.acquire() as conn:
+        found = await compliance.judgments(
+            conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1)
+        )
+        if not await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id):
+            raise NotFoundError(f"no cell `{cell_id}`")
+    return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
+
+
+@get("/cells/{cell_id:str}/score", tags=["cells"], summary="Annual score and band")
+async def cell_score(pool: Pool, judge: JudgeDep, cell_id: FromPath[str], year: Year) -> Score:
+    """100 minus the weights of the year's violations, floored at 0, banded by QĐ 366."""
+    async with pool.acquire() as conn:
+        if not await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id):
+            raise NotFoundError(f"no cell `{cell_id}`")
+        return await compliance.cell_score(conn, judge, cell_id, year)
+
+
+@get(
+    "/orgs/{org_id:str}/summary",
+    tags=["orgs"],
+    summary="Per rule: cells judged, violated, % compliant (JSON or CSV)",
+)
+async def org_summary(
+    pool: Pool,
+    judge: JudgeDep,
+    org_id: FromPath[str],
+    period: Annotated[str, QueryParameter(description="YYYY, YYYY-MM or YYYY-Qn")],
+    format: FromQuery[Literal["json", "csv"]] = "json",
+) -> Response[list[RuleSummary]] | Response[str]:
+    """The periodic report to the standing committee (point 7 of the seed)."""
+    async with pool.acquire() as conn:
+        if not await queries.org_exists(conn, org_id):
+            raise NotFoundError(f"no org `{org_id}`")
+        cells = await queries.cells_under(conn, org_id)
+        rows = await compliance.org_summary(conn, judge, cells, period)
+    if format == "json":
+        return Response(rows)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(RuleSummary.__struct_fields__)
+    writer.writerows([getattr(r, f) for f in RuleSummary.__struct_fields__] for r in rows)
+    filename = f"chibo-{org_id}-{period}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

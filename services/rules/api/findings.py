@@ -1,0 +1,95 @@
+"""`/findings`: what the rules found, filterable and paginated, each with its explanation."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import get
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from services.contracts.findings import FindingStatus
+from services.infra.errors import NotFoundError
+from services.rules import queries, report, repository
+from services.rules.api.deps import JudgeDep, Pool
+from services.rules.queries import FindingFilter, FindingRecord
+
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")]
+
+
+class FindingPage(msgspec.Struct):
+    """One page of findings; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[FindingRecord]
+    next_after: int | None
+
+
+class Rule(msgspec.Struct):
+    """The rule behind a finding, as in force now."""
+
+    title_vi: str
+    title_en: str
+    basis: str
+    weight: int
+
+
+class FindingDetail(msgspec.Struct):
+    """A finding with the rule it rests on and a readable account of the verdict."""
+
+    record: FindingRecord
+    rule: Rule | None
+    explanation: str
+
+
+@get("/findings", tags=["findings"], summary="List findings")
+async def list_findings(
+    pool: Pool,
+    cell_id: FromQuery[str | None] = None,
+    org_id: Annotated[
+        str | None, QueryParameter(description="Cells under this org, any depth")
+    ] = None,
+    rule_id: FromQuery[str | None] = None,
+    status: FromQuery[FindingStatus | None] = None,
+    scope_filter: Annotated[
+        str | None, QueryParameter(name="scope", description="e.g. 2024-03, meeting/m-1")
+    ] = None,
+    since: Annotated[datetime | None, QueryParameter(description="Changed at or after")] = None,
+    after: Annotated[int, QueryParameter(ge=0, description="Cursor: last id seen")] = 0,
+    limit: Limit = 100,
+) -> FindingPage:
+    """Findings by id, narrowed by every filter given."""
+    query = FindingFilter(
+        cell_id=cell_id,
+        org_id=org_id,
+        rule_id=rule_id,
+        status=status,
+        scope=scope_filter,
+        since=since,
+        after=after,
+        limit=limit,
+    )
+    async with pool.acquire() as conn:
+        items = await queries.list_findings(conn, query)
+    return FindingPage(items, items[-1].id if len(items) == limit else None)
+
+
+@get("/findings/{finding_id:int}", tags=["findings"], summary="One finding, explained")
+async def get_finding(pool: Pool, judge: JudgeDep, finding_id: FromPath[int]) -> FindingDetail:
+    """The finding, the rule and regulation it rests on, and how the verdict was reached."""
+    async with pool.acquire() as conn:
+        record = await queries.get_finding(conn, finding_id)
+        if record is None:
+            raise NotFoundError(f"no finding {finding_id}")
+        cells = await repository.load_cells(conn, [record.finding.cell_id])
+    rule = judge.pack.by_id.get(record.finding.rule_id)
+    if rule is None or not cells:
+        return FindingDetail(record, None, "The rule is no longer in the pack in force.")
+    out = io.StringIO()
+    why = "the judgment no longer stands on the current facts"
+    report.explain(out, rule, cells[0], record.finding.scope, record.finding, why)
+    spec = rule.rule
+    return FindingDetail(
+        record, Rule(spec.title.vi, spec.title.en, spec.basis, spec.weight), out.getvalue()
+    )

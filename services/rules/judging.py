@@ -1,0 +1,77 @@
+"""Judging cells live: the one place where stored facts meet the rule pack in force.
+
+Whatever triggers it — new events, a period's end, a new rule pack — judging a set of cells
+re-judges each of them entirely and stores the difference, so the open findings always equal the
+violations that `chibo rules backtest --until <today>` finds on the same facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+
+from services.infra.clock import Clock
+from services.infra.database import Connection
+from services.rules import findings_repository, repository
+from services.rules.engine.evaluate import judge_cell
+from services.rules.engine.loader import RulePack
+from services.rules.engine.periods import vietnam_date
+from services.rules.engine.reconcile import reconcile
+from services.rules.metrics import Metrics
+
+
+class Judge:
+    """Holds the rule pack in force (swapped atomically on reload) and judges cells with it."""
+
+    def __init__(
+        self, pack: RulePack, clock: Clock, announce: Callable[[], None], metrics: Metrics
+    ) -> None:
+        self.pack = pack
+        self.metrics = metrics
+        self.loaded_at = clock.now()
+        self.clock = clock
+        self._announce = announce
+
+    def swap(self, pack: RulePack) -> RulePack:
+        """Put `pack` in force; return the one it replaces."""
+        previous, self.pack, self.loaded_at = self.pack, pack, self.clock.now()
+        return previous
+
+    def horizon(self) -> date:
+        """Today in Vietnam: every period that ended before today is judged (exclusive)."""
+        return vietnam_date(self.clock.now())
+
+    def now(self) -> datetime:
+        """The judging clock's current instant."""
+        return self.clock.now()
+
+    async def judge_cells(
+        self,
+        conn: Connection,
+        cell_ids: Collection[str],
+        rule_ids: Collection[str] | None = None,
+        horizon: date | None = None,
+    ) -> int:
+        """Re-judge `cell_ids` (by `rule_ids`, or the whole pack) in the caller's transaction.
+
+        Returns how many finding messages were enqueued; call `announce` after the commit.
+        """
+        if not cell_ids:
+            return 0
+        pack = self.pack  # one pack for the whole judgment, even if a reload swaps it meanwhile
+        await repository.lock_cells(conn, cell_ids)
+        cells = await repository.load_cells(conn, sorted(cell_ids))
+        stored = await findings_repository.stored_for(conn, list(cell_ids))
+        rules = [r for r in pack.rules if rule_ids is None or r.id in rule_ids]
+        at = horizon or self.horizon()
+        violations = [f for facts in cells for f in judge_cell(rules, facts, at)]
+        changes = reconcile(stored, violations, rule_ids)
+        if not changes:
+            return 0
+        self.metrics.findings_changed.labels("opened").inc(len(changes.opened))
+        self.metrics.findings_changed.labels("resolved").inc(len(changes.resolved))
+        return await findings_repository.write(conn, changes, pack.version, self.now())
+
+    def announce(self) -> None:
+        """Tell the outbox relay that committed messages are waiting."""
+        self._announce()

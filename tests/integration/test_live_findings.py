@@ -1,0 +1,167 @@
+"""The live rules service: findings open and resolve as events arrive and as periods end."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import msgspec
+from litestar.testing import AsyncTestClient
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from bench.generate import events as synthetic_events
+from services.contracts.codec import decode_event
+from services.contracts.findings import Finding
+from services.contracts.subjects import FINDINGS_STREAM, event_subject
+from services.infra.clock import ManualClock
+from services.rules.engine.evaluate import evaluate
+from services.rules.engine.loader import load_rules
+from services.rules.engine.periods import VIETNAM
+from services.rules.engine.store import InMemoryFacts
+from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
+from tests.integration.conftest import settled
+from tests.waiting import eventually
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+
+async def publish(nc: Client, events: list[dict[str, Any]]) -> None:
+    js = nc.jetstream()
+    await asyncio.gather(*(js.publish(event_subject(e["type"]), dumps(e)) for e in events))
+
+
+async def open_findings(client: AsyncTestClient) -> set[tuple[str, str, str]]:
+    keys: set[tuple[str, str, str]] = set()
+    after = 0
+    while True:
+        page = (await client.get("/findings", params={"status": "open", "after": after})).json()
+        keys |= {(i["finding"]["rule_id"], i["finding"]["cell_id"], i["finding"]["scope"])
+                 for i in page["items"]}  # fmt: skip
+        if page["next_after"] is None:
+            return keys
+        after = page["next_after"]
+
+
+def backtest(events: list[dict[str, Any]], today: datetime) -> set[tuple[str, str, str]]:
+    facts = InMemoryFacts()
+    facts.apply_all(decode_event(dumps(e)) for e in events)
+    found = evaluate(load_rules(RULES).rules, facts, today.astimezone(VIETNAM).date())
+    return {f.key for f in found}
+
+
+async def published(nc: Client) -> list[Msg]:
+    js = nc.jetstream()
+    info = await js.stream_info(FINDINGS_STREAM)
+    count = info.state.messages
+    if not count:
+        return []
+    sub = await js.subscribe("chibo.findings.>", ordered_consumer=True)
+    messages = [await sub.next_msg(timeout=10) for _ in range(count)]
+    await sub.unsubscribe()
+    return messages
+
+
+async def test_live_findings_equal_a_backtest_of_the_same_shuffled_events(
+    rules: AsyncTestClient, nc: Client, db: asyncpg.Connection, clock: ManualClock
+) -> None:
+    history = list(synthetic_events(1500, seed=11))
+    random.Random(5).shuffle(history)  # corrections before originals, meetings before cells
+    await publish(nc, history)
+    await settled(nc, db)
+
+    expected = backtest(history, clock.now())
+    assert len(expected) > 100, "the data should produce plenty of violations"
+    assert await open_findings(rules) == expected
+    messages = await published(nc)
+    ids = [m.headers["Nats-Msg-Id"] for m in messages if m.headers]
+    assert len(ids) == len(set(ids)), "no finding change is published twice"
+    opened = {msgspec.json.decode(m.data, type=Finding).key for m in messages}
+    assert expected <= opened
+
+
+async def test_a_correction_resolves_the_finding_it_caused_and_both_changes_are_published(
+    rules: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    await rules.post("/events", json=cell_registered("c-1", established_on="2024-01-01"))
+    short = meeting_held("m-1", "c-1", id="e-short", held_at="2025-11-05T19:00:00+07:00",
+                         duration_minutes=45, time="2025-11-05T22:00:00+07:00")  # fmt: skip
+    await rules.post("/events", json=short)
+    page = (await rules.get("/findings", params={"rule_id": "meeting-duration"})).json()
+    assert [i["finding"]["status"] for i in page["items"]] == ["open"]
+
+    fixed = meeting_held("m-1", "c-1", id="e-fixed", held_at="2025-11-05T19:00:00+07:00",
+                         duration_minutes=95, time="2025-11-06T08:00:00+07:00")  # fmt: skip
+    await rules.post("/events", json=fixed)
+    await settled(nc, db)
+
+    page = (await rules.get("/findings", params={"rule_id": "meeting-duration"})).json()
+    record = page["items"][0]
+    assert (record["finding"]["status"], record["revision"]) == ("resolved", 2)
+    changes = [
+        (m.subject, m.headers["Nats-Msg-Id"])
+        for m in await published(nc)
+        if m.headers and "meeting-duration" in m.headers["Nats-Msg-Id"]
+    ]
+    assert changes == [
+        ("chibo.findings.opened", "finding:meeting-duration:c-1:meeting/m-1:r1"),
+        ("chibo.findings.resolved", "finding:meeting-duration:c-1:meeting/m-1:r2"),
+    ]
+
+
+async def test_a_retraction_can_open_a_finding(
+    rules: AsyncTestClient, db: asyncpg.Connection
+) -> None:
+    await rules.post("/events", json=cell_registered("c-1", established_on="2025-10-01"))
+    held = meeting_held("m-10", "c-1", held_at="2025-10-20T19:00:00+07:00")
+    await rules.post("/events", json=held)
+    month = {"rule_id": "regular-meeting-monthly", "scope": "2025-10", "status": "open"}
+    assert (await rules.get("/findings", params=month)).json()["items"] == []
+    retraction = meeting_retracted("m-10", "c-1", time="2025-12-01T08:00:00+07:00")
+    await rules.post("/events", json=retraction)
+    assert len((await rules.get("/findings", params=month)).json()["items"]) == 1
+
+
+async def test_crossing_a_month_end_judges_silent_cells(
+    rules: AsyncTestClient, clock: ManualClock, db: asyncpg.Connection
+) -> None:
+    await rules.post("/events", json=cell_registered("c-quiet", established_on="2025-11-01",
+                                                     has_committee=True))  # fmt: skip
+    monthly = {"cell_id": "c-quiet", "scope": "2025-12", "status": "open"}
+    assert (await rules.get("/findings", params=monthly)).json()["items"] == []
+
+    await clock.set(datetime(2026, 1, 1, 0, 0, 1, tzinfo=VIETNAM))
+
+    async def december() -> set[str]:
+        items = (await rules.get("/findings", params=monthly)).json()["items"]
+        return {i["finding"]["rule_id"] for i in items}
+
+    found = await eventually(december, lambda rules_found: len(rules_found) == 2)
+    assert found == {"regular-meeting-monthly", "committee-meeting-monthly"}
+    state = await db.fetchrow("select horizon from rules.evaluation_state")
+    assert state is not None
+    assert str(state["horizon"]) == "2026-01-01"
+
+
+async def test_a_gap_becomes_a_finding_the_day_it_passes_45_days(
+    rules: AsyncTestClient, clock: ManualClock
+) -> None:
+    await rules.post("/events", json=cell_registered("c-gap", established_on="2020-01-01"))
+    await rules.post(
+        "/events", json=meeting_held("m-last", "c-gap", held_at="2025-11-01T19:00:00+07:00")
+    )
+    gap = {"cell_id": "c-gap", "rule_id": "regular-meeting-gap", "scope": "since/2025-11-02"}
+    assert (await rules.get("/findings", params=gap)).json()["items"] == []
+
+    await clock.set(clock.now() + timedelta(days=3))  # 2025-12-18: 47 days after 2025-11-01
+
+    async def gaps() -> list[Any]:
+        return list((await rules.get("/findings", params=gap)).json()["items"])
+
+    items = await eventually(gaps, lambda found: len(found) == 1)
+    assert items[0]["finding"]["status"] == "open"
+    assert items[0]["finding"]["observed"] == 47

@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import random
+from datetime import datetime
+from pathlib import Path
 
 import asyncpg
 import httpx
 from nats.aio.client import Client
 
-from services.contracts.subjects import event_subject
+from bench.generate import events as synthetic_events
+from services.contracts.codec import decode_event
+from services.contracts.subjects import FINDINGS_STREAM, event_subject
+from services.rules.engine.evaluate import evaluate
+from services.rules.engine.loader import load_rules
+from services.rules.engine.periods import VIETNAM
+from services.rules.engine.store import InMemoryFacts
 from tests.e2e.conftest import ServiceProcess
-from tests.factories import cell_registered, dumps, meeting_held
+from tests.factories import dumps
 from tests.waiting import eventually
 
-MEETINGS = 3000
+RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 async def ready(service: ServiceProcess) -> None:
@@ -27,40 +36,59 @@ async def ready(service: ServiceProcess) -> None:
     await eventually(status, lambda code: code == 200, within=30)
 
 
-async def count(db: asyncpg.Connection, table: str) -> int:
-    return int(await db.fetchval(f"select count(*) from rules.{table}"))
+async def count(db: asyncpg.Connection, sql: str) -> int:
+    return int(await db.fetchval(sql))
 
 
-async def test_a_service_killed_mid_stream_loses_nothing_when_it_restarts(
+async def published_ids(nc: Client) -> list[str]:
+    js = nc.jetstream()
+    total = (await js.stream_info(FINDINGS_STREAM)).state.messages
+    sub = await js.subscribe("chibo.findings.>", ordered_consumer=True)
+    ids = []
+    for _ in range(total):
+        msg = await sub.next_msg(timeout=10)
+        assert msg.headers is not None
+        ids.append(msg.headers["Nats-Msg-Id"])
+    await sub.unsubscribe()
+    return ids
+
+
+async def test_a_service_killed_mid_stream_loses_nothing_and_publishes_each_change_once(
     rules_process: ServiceProcess, nc: Client, db: asyncpg.Connection
 ) -> None:
+    history = list(synthetic_events(3000, seed=3))
+    random.Random(9).shuffle(history)
+    unique = len({e["id"] for e in history})
     rules_process.start()
     await ready(rules_process)
     js = nc.jetstream()
-    await js.publish(event_subject("cell.registered"), dumps(cell_registered("c-1", id="evt-cell")))
-    events = [
-        meeting_held(f"m-{i}", "c-1", id=f"evt-{i}", held_at=f"2024-03-05T19:{i % 60:02d}:00+07:00")
-        for i in range(MEETINGS)
-    ]
-    publishing = asyncio.gather(
-        *(js.publish(event_subject("meeting.held"), dumps(e)) for e in events)
-    )
+    publishing = asyncio.gather(*(js.publish(event_subject(e["type"]), dumps(e)) for e in history))
 
     # Kill it once part of the stream is stored, while the rest is still arriving.
-    await eventually(lambda: count(db, "meetings"), lambda n: n >= MEETINGS // 10)
+    await eventually(lambda: count(db, "select count(*) from rules.events"), lambda n: n >= 300)
     rules_process.kill()
-    stored_at_kill = await count(db, "meetings")
+    stored_at_kill = await count(db, "select count(*) from rules.events")
     await publishing
-    # Every event published before the restart is re-sent too, as a source retrying would.
-    for event in events[:200]:
-        await js.publish(event_subject("meeting.held"), dumps(event))
+    for event in history[:200]:  # a source retrying what it sent before the crash
+        await js.publish(event_subject(event["type"]), dumps(event))
 
     rules_process.start()
     await ready(rules_process)
-    await eventually(lambda: count(db, "events"), lambda n: n == MEETINGS + 1, within=60)
+    total = "select count(*) from rules.events"
+    await eventually(lambda: count(db, total), lambda n: n == unique, within=90)
+    await eventually(lambda: count(db, "select count(*) from rules.outbox"), lambda n: n == 0)
 
-    assert stored_at_kill < MEETINGS, "the kill came too late to test anything"
-    assert await count(db, "meetings") == MEETINGS
+    assert stored_at_kill < unique, "the kill came too late to test anything"
+    facts = InMemoryFacts()
+    facts.apply_all(decode_event(dumps(e)) for e in history)
+    today = datetime.now(VIETNAM).date()
+    expected = {f.key for f in evaluate(load_rules(RULES).rules, facts, today)}
+    rows = await db.fetch("select rule_id, cell_id, scope, revision, status from rules.findings")
+    assert {(r[0], r[1], r[2]) for r in rows if r["status"] == "open"} == expected
+    ids = await published_ids(nc)
+    assert len(ids) == len(set(ids)), "a finding change was published twice"
+    latest = {f"finding:{r[0]}:{r[1]}:{r[2]}:r{r['revision']}" for r in rows}
+    assert latest <= set(ids), "a finding change was never published"
     assert rules_process.stop()
 
 

@@ -1,0 +1,191 @@
+"""The rules service's read API, reports, rule reload and metrics, on real PostgreSQL and NATS."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from services.infra.clock import ManualClock
+from services.rules.app import create_app
+from services.rules.settings import RulesSettings
+from tests.factories import cell_registered, meeting_held, org_registered
+from tests.waiting import eventually
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+# A commune (xa-1) with two grassroots orgs; a cell under each, and one elsewhere.
+TREE = [
+    org_registered("tinh", None, id="o-1"),
+    org_registered("xa-1", "tinh", id="o-2"),
+    org_registered("dbcs-a", "xa-1", id="o-3"),
+    org_registered("dbcs-b", "xa-1", id="o-4"),
+    org_registered("xa-2", "tinh", id="o-5"),
+    cell_registered("c-a", org_id="dbcs-a", established_on="2024-01-01", id="cr-a"),
+    cell_registered("c-b", org_id="dbcs-b", established_on="2024-01-01", id="cr-b"),
+    cell_registered("c-x", org_id="xa-2", established_on="2024-01-01", id="cr-x"),
+]
+# c-a meets every month of 2025 with good quality; c-b and c-x never meet.
+MEETINGS = [
+    meeting_held(f"a-{m:02d}", "c-a", held_at=f"2025-{m:02d}-10T19:00:00+07:00",
+                 includes_thematic=m % 3 == 1, topic_groups=[3, 4, 5] if m == 1 else [],
+                 id=f"ma-{m}")
+    for m in range(1, 12)
+]  # fmt: skip
+
+
+@pytest.fixture
+async def commune(rules: AsyncTestClient) -> AsyncTestClient:
+    events = TREE + MEETINGS
+    for start in range(0, len(events), 5):  # the test service takes 5 events per request
+        assert (await rules.post("/events", json=events[start : start + 5])).status_code == 202
+    return rules
+
+
+async def test_findings_under_an_org_include_every_depth_and_nothing_beside(
+    commune: AsyncTestClient,
+) -> None:
+    items = (await commune.get("/findings", params={"org_id": "xa-1", "limit": 1000})).json()
+    cells = {i["finding"]["cell_id"] for i in items["items"]}
+    assert cells == {"c-a", "c-b"}
+
+
+async def test_findings_are_filtered_and_paged(commune: AsyncTestClient) -> None:
+    query = {"cell_id": "c-b", "rule_id": "regular-meeting-monthly", "limit": 12}
+    first = (await commune.get("/findings", params=query)).json()
+    second = await commune.get("/findings", params={**query, "after": first["next_after"]})
+    assert second.json()["next_after"] is None
+    scopes = [i["finding"]["scope"] for i in first["items"] + second.json()["items"]]
+    assert scopes[:3] == ["2024-01", "2024-02", "2024-03"]
+    assert len(scopes) == len(set(scopes)) == 23  # Jan 2024 .. Nov 2025
+    exact = await commune.get("/findings", params={**query, "scope": "2025-11"})
+    assert [i["finding"]["scope"] for i in exact.json()["items"]] == ["2025-11"]
+
+
+async def test_a_finding_is_explained_with_its_regulation(commune: AsyncTestClient) -> None:
+    query = {"cell_id": "c-b", "rule_id": "regular-meeting-monthly", "scope": "2025-03"}
+    finding_id = (await commune.get("/findings", params=query)).json()["items"][0]["id"]
+    detail = (await commune.get(f"/findings/{finding_id}")).json()
+    assert detail["rule"]["basis"].startswith("Điều lệ Đảng")
+    assert "VIOLATED" in detail["explanation"]
+    assert detail["record"]["finding"]["message"]["vi"].startswith("Tháng 2025-03")
+    assert (await commune.get("/findings/999999")).status_code == 404
+
+
+async def test_cells_are_listed_with_their_open_findings(commune: AsyncTestClient) -> None:
+    page = (await commune.get("/cells", params={"org_id": "xa-1"})).json()
+    by_id = {c["cell_id"]: c for c in page["items"]}
+    assert set(by_id) == {"c-a", "c-b"}
+    assert by_id["c-b"]["open_findings"] > by_id["c-a"]["open_findings"]
+
+
+async def test_compliance_lists_every_judgment_of_the_year_passed_or_not(
+    commune: AsyncTestClient,
+) -> None:
+    body = (await commune.get("/cells/c-a/compliance", params={"year": 2025})).json()
+    monthly = {
+        j["scope"]: j["status"]
+        for j in body["judgments"]
+        if j["rule_id"] == "regular-meeting-monthly"
+    }
+    assert monthly == {f"2025-{m:02d}": "resolved" for m in range(1, 12)}
+    assert (await commune.get("/cells/nope/compliance", params={"year": 2025})).status_code == 404
+
+
+async def test_score_deducts_the_weights_of_the_years_violations(commune: AsyncTestClient) -> None:
+    good = (await commune.get("/cells/c-a/score", params={"year": 2025})).json()
+    bad = (await commune.get("/cells/c-b/score", params={"year": 2025})).json()
+    assert good["score"] > bad["score"]
+    assert bad["band"] == "not_complete"
+    assert bad["score"] == 0
+
+
+async def test_an_org_summary_counts_cells_judged_and_violated_as_json_and_csv(
+    commune: AsyncTestClient,
+) -> None:
+    rows = (await commune.get("/orgs/xa-1/summary", params={"period": "2025-03"})).json()
+    monthly = next(r for r in rows if r["rule_id"] == "regular-meeting-monthly")
+    assert (monthly["cells_judged"], monthly["cells_violated"]) == (2, 1)
+    assert monthly["compliant_percent"] == 50.0
+    csv = await commune.get("/orgs/xa-1/summary", params={"period": "2025-Q1", "format": "csv"})
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert csv.text.splitlines()[0].startswith("rule_id,title_vi,title_en")
+    assert (await commune.get("/orgs/xa-9/summary", params={"period": "2025"})).status_code == 404
+    bad = await commune.get("/orgs/xa-1/summary", params={"period": "2025-13"})
+    assert bad.status_code == 422
+
+
+async def test_rules_shows_the_pack_in_force(rules: AsyncTestClient) -> None:
+    body = (await rules.get("/rules")).json()
+    assert len(body["rules"]) == 12
+    assert {r["rule_id"] for r in body["rules"]} >= {"regular-meeting-monthly", "attendance-rate"}
+    assert len(body["version"]) == 12
+
+
+async def test_metrics_count_events_and_findings(commune: AsyncTestClient) -> None:
+    text = (await commune.get("/metrics")).text
+    assert 'chibo_events_ingested_total{path="http"} 19.0' in text
+    assert 'chibo_findings_changed_total{change="opened"}' in text
+    assert "chibo_consumer_pending 0.0" in text
+
+
+@pytest.fixture
+async def editable(
+    rules_settings: RulesSettings, clock: ManualClock, clean: None, tmp_path: Path
+) -> AsyncIterator[tuple[AsyncTestClient, Path]]:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    settings = msgspec.structs.replace(
+        rules_settings, rules_dir=str(folder), rules_watch_seconds=0.05, max_batch_events=100
+    )
+    async with AsyncTestClient(app=create_app(settings, clock)) as client:
+        yield client, folder
+
+
+async def test_an_invalid_pack_is_refused_with_its_errors_and_the_running_pack_stays(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    before = (await client.get("/rules")).json()["version"]
+    (folder / "attendance-rate.yaml").write_text("id: attendance-rate\nweight: heavy\n")
+    response = await client.post("/rules/reload")
+    assert response.status_code == 422
+    assert any("attendance-rate.yaml:" in e for e in response.json()["errors"])
+    assert (await client.get("/rules")).json()["version"] == before
+
+
+async def test_removing_a_rule_resolves_its_findings(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    await client.post("/events", json=TREE)
+    query = {"rule_id": "regular-meeting-monthly", "status": "open"}
+    assert (await client.get("/findings", params=query)).json()["items"]
+    (folder / "regular-meeting-monthly.yaml").unlink()
+    (folder / "tests" / "regular-meeting-monthly.yaml").unlink()
+    outcome = (await client.post("/rules/reload")).json()
+    assert outcome["changed"] is True
+
+    async def still_open() -> list[object]:
+        return list((await client.get("/findings", params=query)).json()["items"])
+
+    await eventually(still_open, lambda items: items == [])
+    assert len((await client.get("/rules")).json()["rules"]) == 11
+
+
+async def test_an_edited_file_is_picked_up_by_the_watcher(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    before = (await client.get("/rules")).json()["version"]
+    path = folder / "attendance-rate.yaml"
+    path.write_text(path.read_text().replace("weight: ", "weight: 1"), encoding="utf-8")
+
+    async def version() -> str:
+        return str((await client.get("/rules")).json()["version"])
+
+    await eventually(version, lambda v: v != before)

@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from services.infra.database import Connection
 
 log = logging.getLogger(__name__)
+ACK_TIMEOUT_SECONDS = 10.0
 
 
 class Message(msgspec.Struct, frozen=True):
@@ -96,17 +97,16 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            # Each publish is written to the socket in order before any ack is awaited.
-            await asyncio.gather(
-                *(
-                    self._js.publish(
-                        r["subject"],
-                        r["payload"],
-                        headers={**msgspec.json.decode(r["headers"]), "Nats-Msg-Id": r["msg_id"]},
-                    )
-                    for r in rows
+            # Pipelined: every message is sent, in order, before any acknowledgement is awaited.
+            acks = [
+                await self._js.publish_async(
+                    r["subject"],
+                    r["payload"],
+                    headers={**msgspec.json.decode(r["headers"]), "Nats-Msg-Id": r["msg_id"]},
                 )
-            )
+                for r in rows
+            ]
+            await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
             await conn.execute(
                 f"delete from {self._schema}.outbox where id = any($1::bigint[])",
                 [r["id"] for r in rows],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -52,17 +52,30 @@ async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Sto
     }
 
 
-def _values(f: Finding) -> tuple[object, ...]:
-    return (
-        f.rule_id, f.cell_id, f.scope, f.status.value, f.severity.value, f.mode.value,
-        f.period_start, f.period_end, _encoder.encode(f.observed).decode(), f.expected,
-        f.meeting_ids, f.rule_version, f.message.vi, f.message.en,
-    )  # fmt: skip
+def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
+    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all."""
+    return _encoder.encode(
+        [
+            {
+                "rule_id": f.rule_id, "cell_id": f.cell_id, "scope": f.scope,
+                "status": f.status, "severity": f.severity, "mode": f.mode,
+                "period_start": f.period_start, "period_end": f.period_end,
+                "observed": f.observed, "expected": f.expected, "meeting_ids": f.meeting_ids,
+                "rule_version": f.rule_version, "message_vi": f.message.vi,
+                "message_en": f.message.en, "revision": revision,
+            }
+            for f, revision in findings
+        ]
+    ).decode()  # fmt: skip
 
 
+_RECORD = """jsonb_to_recordset($1::jsonb) as r(rule_id text, cell_id text, scope text,
+    status text, severity text, mode text, period_start date, period_end date, observed jsonb,
+    expected text, meeting_ids text[], rule_version text, message_vi text, message_en text,
+    revision integer)"""
 _OPEN = f"""
 insert into rules.findings ({COLUMNS}, pack_version, opened_at, changed_at, revision)
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $17)
+select {COLUMNS}, $2, $3, $3, revision from {_RECORD}
 on conflict (rule_id, cell_id, scope) do update set
     status = excluded.status, severity = excluded.severity, mode = excluded.mode,
     period_start = excluded.period_start, period_end = excluded.period_end,
@@ -72,43 +85,32 @@ on conflict (rule_id, cell_id, scope) do update set
     pack_version = excluded.pack_version, opened_at = excluded.opened_at,
     resolved_at = null, changed_at = excluded.changed_at, revision = excluded.revision
 """
-_UPDATE = """
-update rules.findings set observed = $4, expected = $5, meeting_ids = $6, rule_version = $7,
-    message_vi = $8, message_en = $9, severity = $10, mode = $11, pack_version = $12,
-    changed_at = $13
-where rule_id = $1 and cell_id = $2 and scope = $3
+_UPDATE = f"""
+update rules.findings f set observed = r.observed, expected = r.expected,
+    meeting_ids = r.meeting_ids, rule_version = r.rule_version, message_vi = r.message_vi,
+    message_en = r.message_en, severity = r.severity, mode = r.mode, pack_version = $2,
+    changed_at = $3
+from {_RECORD}
+where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
 """
-_RESOLVE = """
-update rules.findings set status = 'resolved', resolved_at = $4, changed_at = $4,
-    revision = $5, pack_version = $6
-where rule_id = $1 and cell_id = $2 and scope = $3
+_RESOLVE = f"""
+update rules.findings f set status = 'resolved', resolved_at = $3, changed_at = $3,
+    revision = r.revision, pack_version = $2
+from {_RECORD}
+where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
 """
 
 
 async def write(conn: Connection, changes: Changes, pack_version: str, now: datetime) -> int:
     """Store `changes` and enqueue one message per status change; return how many."""
-    if changes.opened:
-        await conn.executemany(
-            _OPEN, [(*_values(f), pack_version, now, rev) for f, rev in changes.opened]
-        )
-    if changes.updated:
-        await conn.executemany(
-            _UPDATE,
-            [
-                (f.rule_id, f.cell_id, f.scope, _encoder.encode(f.observed).decode(), f.expected,
-                 f.meeting_ids, f.rule_version, f.message.vi, f.message.en, f.severity.value,
-                 f.mode.value, pack_version, now)
-                for f in changes.updated
-            ],
-        )  # fmt: skip
-    if changes.resolved:
-        await conn.executemany(
-            _RESOLVE,
-            [
-                (f.rule_id, f.cell_id, f.scope, now, rev, pack_version)
-                for f, rev in changes.resolved
-            ],
-        )
+    updated = [(f, 0) for f in changes.updated]
+    for statement, rows in (
+        (_OPEN, changes.opened),
+        (_UPDATE, updated),
+        (_RESOLVE, changes.resolved),
+    ):
+        if rows:
+            await conn.execute(statement, _rows(rows), pack_version, now)
     messages = [_message(f, rev) for f, rev in (*changes.opened, *changes.resolved)]
     await outbox.enqueue(conn, SCHEMA, messages)
     return len(messages)

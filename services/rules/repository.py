@@ -22,7 +22,7 @@ from services.rules.engine.facts import CellFacts, MeetingFact, meeting_fact, me
 
 _INSERT_EVENTS = """
 insert into rules.events (id, type, source, subject, time, envelope)
-select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::jsonb[])
+select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::json[])
 on conflict (id) do nothing
 returning id
 """
@@ -53,9 +53,14 @@ _MEETING_COLUMNS = (
     " includes_thematic, members_total, members_exempt, members_present, absences,"
     " topic_groups, criticism_held, hcm_study"
 )
-_UPSERT_MEETING = f"""
+# Meetings arrive by the hundred: one statement over a JSON array of records writes them all.
+_UPSERT_MEETINGS = f"""
 insert into rules.meetings ({_MEETING_COLUMNS})
-values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+select {_MEETING_COLUMNS} from jsonb_to_recordset($1::jsonb) as r(meeting_id text,
+    cell_id text, retracted boolean, event_time timestamptz, event_id text, kind text,
+    held_at timestamptz, duration_minutes integer, includes_thematic boolean,
+    members_total integer, members_exempt integer, members_present integer, absences jsonb,
+    topic_groups smallint[], criticism_held boolean, hcm_study boolean)
 on conflict (meeting_id) do update set ({_MEETING_COLUMNS}) = (
     excluded.meeting_id, excluded.cell_id, excluded.retracted, excluded.event_time,
     excluded.event_id, excluded.kind, excluded.held_at, excluded.duration_minutes,
@@ -84,7 +89,7 @@ async def apply_facts(conn: Connection, events: Sequence[Event]) -> None:
     """Upsert orgs, cells and meetings, each only where the event is newer than what is kept."""
     orgs: list[tuple[object, ...]] = []
     cells: list[tuple[object, ...]] = []
-    meetings: list[tuple[object, ...]] = []
+    meetings: list[dict[str, object]] = []
     for event in _latest_per_key(events):
         match event:
             case OrgRegisteredEvent(data=d):
@@ -105,35 +110,20 @@ async def apply_facts(conn: Connection, events: Sequence[Event]) -> None:
                 )
             case MeetingHeldEvent(data=d):
                 meetings.append(
-                    (
-                        d.meeting_id,
-                        d.cell_id,
-                        False,
-                        event.time,
-                        event.id,
-                        d.kind.value,
-                        d.held_at,
-                        d.duration_minutes,
-                        d.includes_thematic,
-                        d.members_total,
-                        d.members_exempt,
-                        d.members_present,
-                        encode(d.absences).decode(),
-                        d.topic_groups,
-                        d.criticism_held,
-                        d.hcm_study,
-                    )
-                )
+                    {**msgspec.structs.asdict(d), "retracted": False,
+                     "event_time": event.time, "event_id": event.id}
+                )  # fmt: skip
             case MeetingRetractedEvent(data=d):
                 meetings.append(
-                    (d.meeting_id, d.cell_id, True, event.time, event.id, *([None] * 11))
-                )
+                    {"meeting_id": d.meeting_id, "cell_id": d.cell_id, "retracted": True,
+                     "event_time": event.time, "event_id": event.id}
+                )  # fmt: skip
     if orgs:
         await conn.executemany(_UPSERT_ORG, orgs)
     if cells:
         await conn.executemany(_UPSERT_CELL, cells)
     if meetings:
-        await conn.executemany(_UPSERT_MEETING, meetings)
+        await conn.execute(_UPSERT_MEETINGS, encode(meetings).decode())
 
 
 def fact_key(event: Event) -> tuple[str, str]:

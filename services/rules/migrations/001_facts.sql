@@ -7,7 +7,7 @@ create table rules.events (
     subject     text not null,
     time        timestamptz not null,
     received_at timestamptz not null default now(),
-    envelope    jsonb not null
+    envelope    json not null
 );
 create index events_subject_time on rules.events (subject, time);
 

@@ -11,3 +11,15 @@ DLQ_EVENTS = "chibo.dlq.events"
 def event_subject(event_type: str) -> str:
     """The subject an event of `event_type` is published to, e.g. `chibo.events.meeting.held`."""
     return EVENTS_PREFIX + event_type
+
+FINDINGS_STREAM = "CHIBO_FINDINGS"
+FINDINGS_SUBJECTS = "chibo.findings.>"
+WORKFLOW_STREAM = "CHIBO_WORKFLOW"
+WORKFLOW_SUBJECTS = "chibo.workflow.>"
+CASE_PREFIX = "chibo.workflow.case."
+CELL_REGISTERED = EVENTS_PREFIX + "cell.registered"
+
+
+def case_subject(trigger: str) -> str:
+    """The subject a case transition is published to, e.g. `chibo.workflow.case.conclude`."""
+    return CASE_PREFIX + trigger

@@ -14,12 +14,12 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from services.contracts.subjects import DLQ_STREAM, EVENTS_STREAM
+from services.contracts.subjects import DLQ_STREAM, EVENTS_STREAM, FINDINGS_STREAM, WORKFLOW_STREAM
 from services.infra.embedded import Infrastructure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("rules", "workflow")
-STREAMS = (EVENTS_STREAM, DLQ_STREAM)
+STREAMS = (EVENTS_STREAM, DLQ_STREAM, FINDINGS_STREAM, WORKFLOW_STREAM)
 
 
 @pytest.fixture(scope="session")

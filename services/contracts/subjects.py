@@ -12,6 +12,7 @@ def event_subject(event_type: str) -> str:
     """The subject an event of `event_type` is published to, e.g. `chibo.events.meeting.held`."""
     return EVENTS_PREFIX + event_type
 
+
 FINDINGS_STREAM = "CHIBO_FINDINGS"
 FINDINGS_SUBJECTS = "chibo.findings.>"
 WORKFLOW_STREAM = "CHIBO_WORKFLOW"

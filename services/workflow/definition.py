@@ -38,7 +38,8 @@ class Move(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename={"sou
 
     source: Annotated[list[Name], msgspec.Meta(min_length=1)]
     to: Name | None = None
-    guards: list[Name] = []
+    # Any text here: the loader checks each against the allow-list and says where it is wrong.
+    guards: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
 
 
 class Trigger(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -49,7 +49,7 @@ class RoleError(WorkflowError, ForbiddenError):
 class StaleVersionError(WorkflowError, ConflictError):
     """The case moved on since the caller read it; re-read and decide again."""
 
-    def __init__(self, detail: str, current_version: int) -> None:
+    def __init__(self, detail: str, current_version: int | None) -> None:
         super().__init__(detail, current_version=current_version)
 
 

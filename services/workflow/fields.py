@@ -62,7 +62,9 @@ class ProgressReport(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     note: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
 
 
-class Payload(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+class Payload(
+    msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, omit_defaults=True
+):
     """Every payload field a trigger may take; a definition picks its subset per trigger."""
 
     decision_ref: ShortText | None = None

@@ -43,6 +43,7 @@ def load_file(path: Path) -> Loaded:
     loaded = load_text(path.read_text(encoding="utf-8"), str(path))
     if loaded.definition.name != path.stem:
         root = yaml.compose(loaded.source)
+        assert root is not None  # it decoded, so it is not empty
         message = f"name `{loaded.definition.name}` must equal the file name `{path.stem}`"
         raise DefinitionError([at(str(path), node_at(root, "$.name"), message)])
     return loaded
@@ -67,7 +68,8 @@ def decode(source: str, file: str, kind: type[T]) -> tuple[T, yaml.Node]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise DefinitionError([Problem(file, line, column, f"invalid YAML: {exc.problem}")]) from None
+        problem = Problem(file, line, column, f"invalid YAML: {exc.problem}")
+        raise DefinitionError([problem]) from None
     try:
         return msgspec.convert(data, kind), root
     except msgspec.ValidationError as exc:
@@ -124,4 +126,3 @@ def _unknown_guard(name: str) -> str:
     if "." in name:
         return f"guard `{name}` is a dotted path; only named guards are allowed: {allowed}"
     return f"unknown guard `{name}`; allowed: {allowed}"
-

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from transitions import EventData, Machine
 
@@ -22,7 +22,7 @@ from services.workflow.model import Case
 
 
 def _check(name: str, event: EventData) -> bool:
-    firing: Firing = event.model
+    firing = cast(Firing, event.model)
     reason = GUARDS[name](firing)
     if reason is not None:
         firing.refusals.append((name, reason))
@@ -35,7 +35,7 @@ class Workflow:
     def __init__(self, loaded: Loaded) -> None:
         self.definition: Definition = loaded.definition
         self.version = loaded.version
-        self.source = loaded.source
+        self.source, self.file = loaded.source, loaded.file
         d = self.definition
         self.states: type[enum.StrEnum] = enum.StrEnum(  # type: ignore[misc]
             f"{d.name.title()}State", [(s, s) for s in d.states]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -14,6 +15,7 @@ from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
+from tests.conftest import ROOT
 from tests.waiting import eventually
 
 
@@ -36,11 +38,45 @@ async def rules(rules_settings: RulesSettings, clean: None) -> AsyncIterator[Asy
         yield client
 
 
+class ManualClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        """The time the test set."""
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward, e.g. `advance(days=21)`."""
+        self.current += timedelta(**delta)
+
+
 @pytest.fixture
-async def workflow(servers: Infrastructure, clean: None) -> AsyncIterator[AsyncTestClient]:
-    """A running workflow service."""
-    settings = WorkflowSettings(database_url=servers.database_url, nats_url=servers.nats_url)
-    async with AsyncTestClient(app=create_workflow_app(settings)) as client:
+def clock() -> ManualClock:
+    """The workflow service's clock, starting on 2025-03-03 09:00 Vietnam time."""
+    return ManualClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def workflow_settings(servers: Infrastructure) -> WorkflowSettings:
+    """Settings of a workflow service on the session's servers, polling deadlines quickly."""
+    return WorkflowSettings(
+        database_url=servers.database_url,
+        nats_url=servers.nats_url,
+        definitions_dir=str(ROOT / "rules" / "workflows"),
+        deadline_poll_seconds=0.05,
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+async def workflow(
+    workflow_settings: WorkflowSettings, clean: None, clock: ManualClock
+) -> AsyncIterator[AsyncTestClient]:
+    """A running workflow service whose clock the test drives."""
+    async with AsyncTestClient(app=create_workflow_app(workflow_settings, clock)) as client:
         yield client
 
 

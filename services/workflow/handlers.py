@@ -120,10 +120,11 @@ async def fire(
             comment=command.comment,
             payload=msgspec.to_builtins(payload),
         )
-        async with conn.transaction():
-            if not await repository.update_case(conn, case, command.expected_version, now):
-                raise _stale(None)
-            await _record(conn, case, entry)
+        message = _message(case, entry)
+        if not await repository.commit_transition(
+            conn, case, command.expected_version, entry, message
+        ):
+            raise _stale(None)
     svc.wake()
     return Transitioned(
         case_id=case.id,
@@ -140,7 +141,12 @@ def _stale(current: int | None) -> StaleVersionError:
 
 async def _record(conn: Connection, case: Case, entry: AuditEntry) -> None:
     await repository.append_audit(conn, case.id, entry)
-    message = CaseTransitioned(
+    await outbox.add(conn, SCHEMA, *_message(case, entry))
+
+
+def _message(case: Case, entry: AuditEntry) -> tuple[str, str, bytes]:
+    """The outbox message of a transition: subject, deterministic message id, body."""
+    body = CaseTransitioned(
         case_id=case.id,
         cell_id=case.cell_id,
         org_id=case.org_id,
@@ -158,6 +164,4 @@ async def _record(conn: Connection, case: Case, entry: AuditEntry) -> None:
         comment=entry.comment,
         payload=entry.payload,
     )
-    body = msgspec.json.encode(message)
-    msg_id = f"case-{case.id}-v{case.version}"
-    await outbox.add(conn, SCHEMA, case_subject(entry.trigger), msg_id, body)
+    return case_subject(entry.trigger), f"case-{case.id}-v{case.version}", msgspec.json.encode(body)

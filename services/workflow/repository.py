@@ -26,6 +26,24 @@ _UPDATE = (
 )
 CASE_FIELDS = _FIELDS
 _COLUMNS = "id, " + ", ".join(_FIELDS)
+_N = len(_MUTABLE) + 4  # the first parameter after the update's (which ends with updated_at)
+# The row update, its audit row and its outbox row (the table of services.infra.outbox) in one
+# statement: atomic like a transaction, one round trip instead of five. The audit and outbox
+# rows exist only if the update matched, i.e. only if the version was still the expected one.
+_TRANSITION = f"""
+with moved as ({_UPDATE} returning id),
+audit as (
+    insert into workflow.audit (case_id, version, at, actor, role, trigger, from_state,
+                                to_state, comment, payload)
+    select id, ${_N}, ${_N + 1}, ${_N + 2}, ${_N + 3}, ${_N + 4}, ${_N + 5}, ${_N + 6},
+           ${_N + 7}, ${_N + 8} from moved
+),
+message as (
+    insert into workflow.outbox (subject, msg_id, body)
+    select ${_N + 9}, ${_N + 10}, ${_N + 11} from moved
+)
+select count(*) from moved
+"""
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,10 +81,41 @@ async def insert_case(conn: Connection, case: Case, at: datetime, proposal_key: 
     return status.endswith(" 1")
 
 
-async def update_case(conn: Connection, case: Case, expected_version: int, at: datetime) -> bool:
-    """Write `case` over the row still at `expected_version`; False when it has moved on."""
-    status = await conn.execute(_UPDATE, case.id, expected_version, *_values(case, _MUTABLE), at)
-    return status == "UPDATE 1"
+async def commit_transition(
+    conn: Connection,
+    case: Case,
+    expected_version: int,
+    entry: AuditEntry,
+    message: tuple[str, str, bytes],
+) -> bool:
+    """Write the moved case, its audit row and its outbox message (msg id, subject, body) at once.
+
+    Nothing is written, and False returned, when the row is no longer at `expected_version`.
+    """
+    moved = await conn.fetchval(
+        _TRANSITION,
+        case.id,
+        expected_version,
+        *_values(case, _MUTABLE),
+        entry.at,
+        *_audit_values(entry),
+        *message,
+    )
+    return bool(moved)
+
+
+def _audit_values(entry: AuditEntry) -> list[Any]:
+    return [
+        entry.version,
+        entry.at,
+        entry.actor,
+        entry.role,
+        entry.trigger,
+        entry.from_state,
+        entry.to_state,
+        entry.comment,
+        msgspec.json.encode(entry.payload).decode(),
+    ]
 
 
 async def get_case(conn: Connection, case_id: str) -> Case | None:
@@ -81,15 +130,7 @@ async def append_audit(conn: Connection, case_id: str, entry: AuditEntry) -> Non
         "insert into workflow.audit (case_id, version, at, actor, role, trigger, from_state,"
         " to_state, comment, payload) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         case_id,
-        entry.version,
-        entry.at,
-        entry.actor,
-        entry.role,
-        entry.trigger,
-        entry.from_state,
-        entry.to_state,
-        entry.comment,
-        msgspec.json.encode(entry.payload).decode(),
+        *_audit_values(entry),
     )
 
 

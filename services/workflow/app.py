@@ -78,7 +78,10 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                     replicas=settings.stream_replicas,
                     update=update,
                 )
-            relay = OutboxRelay(pool, js, SCHEMA, idle_seconds=settings.outbox_poll_seconds)
+            # Small batches: publishing a batch holds the event loop, which shows in the p99.
+            relay = OutboxRelay(
+                pool, js, SCHEMA, batch=50, idle_seconds=settings.outbox_poll_seconds
+            )
             service = Service(pool=pool, registry=registry, clock=now, wake=relay.wake)
 
             async def on_finding(conn: Connection, data: bytes) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from services.infra.errors import StartupError
 from services.rules import commands as rules_commands
+from services.workflow import commands as workflow_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("service", choices=["rules", "workflow"])
     serve.set_defaults(handler=_serve)
     rules_commands.add_parser(subparsers)
+    workflow_commands.add_parser(subparsers)
     return parser
 
 

@@ -21,3 +21,14 @@ _FINDING_CHANGES = {"open": "opened", "resolved": "resolved"}
 def findings_subject(status: str) -> str:
     """Where a finding that became `status` is announced: `chibo.findings.opened|resolved`."""
     return "chibo.findings." + _FINDING_CHANGES[status]
+
+
+WORKFLOW_STREAM = "CHIBO_WORKFLOW"
+WORKFLOW_SUBJECTS = "chibo.workflow.>"
+CASE_PREFIX = "chibo.workflow.case."
+CELL_REGISTERED = EVENTS_PREFIX + "cell.registered"
+
+
+def case_subject(trigger: str) -> str:
+    """The subject a case transition is published to, e.g. `chibo.workflow.case.conclude`."""
+    return CASE_PREFIX + trigger

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -36,19 +36,23 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = start
-        self._moved = asyncio.Condition()
+        self._moved = asyncio.Event()
 
     def now(self) -> datetime:
         """The instant the clock was last set to."""
         return self._now
 
-    async def set(self, moment: datetime) -> None:
-        """Move the clock (forward) to `moment` and wake whoever waits for it."""
+    def set(self, moment: datetime) -> None:
+        """Move the clock forward to `moment` and wake whoever waits for it."""
         self._now = max(self._now, moment)
-        async with self._moved:
-            self._moved.notify_all()
+        moved, self._moved = self._moved, asyncio.Event()
+        moved.set()
+
+    def advance(self, **delta: float) -> None:
+        """Move the clock forward by a `timedelta`'s arguments, e.g. `advance(days=21)`."""
+        self.set(self._now + timedelta(**delta))
 
     async def sleep_until(self, moment: datetime) -> None:
         """Wait until the clock is set to `moment` or later."""
-        async with self._moved:
-            await self._moved.wait_for(lambda: self._now >= moment)
+        while self._now < moment:
+            await self._moved.wait()

@@ -60,3 +60,17 @@ class PayloadTooLargeError(ChiboError):
 
     status = 413
     title = "Content too large"
+
+
+class UnauthorizedError(ChiboError):
+    """The caller did not say who they are (or not in a form Chibo accepts)."""
+
+    status = 401
+    title = "Unauthorized"
+
+
+class ForbiddenError(ChiboError):
+    """The caller is known but may not do this."""
+
+    status = 403
+    title = "Forbidden"

@@ -38,9 +38,19 @@ async def connect(url: str, name: str) -> Client:
 
 
 async def ensure_stream(
-    js: JetStreamContext, name: str, subjects: list[str], *, max_age_days: float, replicas: int
+    js: JetStreamContext,
+    name: str,
+    subjects: list[str],
+    *,
+    max_age_days: float,
+    replicas: int,
+    update: bool = True,
 ) -> None:
-    """Create the stream, or bring an existing one's subjects and limits up to date."""
+    """Create the stream, or bring an existing one's subjects and limits up to date.
+
+    With `update=False` an existing stream is left as it is: for a consumer that only needs the
+    stream to exist while another service owns its configuration.
+    """
     config = StreamConfig(
         name=name,
         subjects=subjects,
@@ -57,7 +67,8 @@ async def ensure_stream(
             return
         except BadRequestError:
             pass  # another replica created it between the two calls
-    await js.update_stream(config)
+    if update:
+        await js.update_stream(config)
 
 
 def is_connected(nc: Client | None) -> bool:

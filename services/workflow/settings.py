@@ -16,3 +16,15 @@ class WorkflowSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     port: int = 8002
     log_level: str = "info"
     max_body_bytes: int = 1024 * 1024
+    # Workflow definitions (`*.yaml`) and the findings policy (`policy.yaml`).
+    definitions_dir: str = "rules/workflows"
+    # PostgreSQL connections per process: one per concurrent request in flight at most.
+    pool_size: int = 20
+    # How often passed deadlines are looked for, and unsent outbox rows when nothing wakes it.
+    deadline_poll_seconds: float = 60.0
+    outbox_poll_seconds: float = 0.5
+    findings_consumer_name: str = "workflow-findings"
+    cells_consumer_name: str = "workflow-cells"
+    # How long JetStream keeps workflow events, and their replicas (3 on a cluster).
+    stream_max_age_days: float = 365.0
+    stream_replicas: int = 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import asyncpg
 import pytest
@@ -18,6 +18,7 @@ from services.rules.engine.periods import VIETNAM
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
+from tests.conftest import ROOT
 from tests.waiting import eventually
 
 
@@ -52,10 +53,30 @@ async def rules(
 
 
 @pytest.fixture
-async def workflow(servers: Infrastructure, clean: None) -> AsyncIterator[AsyncTestClient]:
-    """A running workflow service."""
-    settings = WorkflowSettings(database_url=servers.database_url, nats_url=servers.nats_url)
-    async with AsyncTestClient(app=create_workflow_app(settings)) as client:
+def workflow_clock() -> ManualClock:
+    """The workflow service's clock, starting on 2025-03-03 09:00 Vietnam time."""
+    return ManualClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def workflow_settings(servers: Infrastructure) -> WorkflowSettings:
+    """Settings of a workflow service on the session's servers, polling deadlines quickly."""
+    return WorkflowSettings(
+        database_url=servers.database_url,
+        nats_url=servers.nats_url,
+        definitions_dir=str(ROOT / "rules" / "workflows"),
+        deadline_poll_seconds=0.05,
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture
+async def workflow(
+    workflow_settings: WorkflowSettings, clean: None, workflow_clock: ManualClock
+) -> AsyncIterator[AsyncTestClient]:
+    """A running workflow service whose clock the test drives."""
+    app = create_workflow_app(workflow_settings, workflow_clock)
+    async with AsyncTestClient(app=app) as client:
         yield client
 
 

@@ -134,7 +134,7 @@ async def test_crossing_a_month_end_judges_silent_cells(
     monthly = {"cell_id": "c-quiet", "scope": "2025-12", "status": "open"}
     assert (await rules.get("/findings", params=monthly)).json()["items"] == []
 
-    await clock.set(datetime(2026, 1, 1, 0, 0, 1, tzinfo=VIETNAM))
+    clock.set(datetime(2026, 1, 1, 0, 0, 1, tzinfo=VIETNAM))
 
     async def december() -> set[str]:
         items = (await rules.get("/findings", params=monthly)).json()["items"]
@@ -157,7 +157,7 @@ async def test_a_gap_becomes_a_finding_the_day_it_passes_45_days(
     gap = {"cell_id": "c-gap", "rule_id": "regular-meeting-gap", "scope": "since/2025-11-02"}
     assert (await rules.get("/findings", params=gap)).json()["items"] == []
 
-    await clock.set(clock.now() + timedelta(days=3))  # 2025-12-18: 47 days after 2025-11-01
+    clock.set(clock.now() + timedelta(days=3))  # 2025-12-18: 47 days after 2025-11-01
 
     async def gaps() -> list[Any]:
         return list((await rules.get("/findings", params=gap)).json()["items"])

@@ -1,0 +1,98 @@
+"""A lean HTTP/1.1 keep-alive load generator: the client must cost far less than the server.
+
+httpx spends more CPU per request than the services do, which on a small machine would measure
+the client. This speaks just enough HTTP/1.1 (Content-Length bodies, keep-alive) for Chibo's JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import msgspec
+
+
+class Connection:
+    """One keep-alive connection to host:port."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        """Connect."""
+        reader, writer = await asyncio.open_connection(host, port)
+        return cls(reader, writer)
+
+    async def request(
+        self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        """Send one request and read its status and body."""
+        payload = b"" if body is None else msgspec.json.encode(body)
+        lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(payload)}"]
+        if body is not None:
+            lines.append("Content-Type: application/json")
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        return status, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.writer.close()
+
+
+class Figures(msgspec.Struct, frozen=True):
+    """Throughput and latency of one load run."""
+
+    requests: int
+    seconds: float
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+async def run(
+    host: str,
+    port: int,
+    concurrency: int,
+    per_worker: int,
+    make_request: Callable[[int, int], tuple[str, str, object, dict[str, str]]],
+) -> Figures:
+    """`concurrency` workers send `per_worker` requests each, built by `make_request(worker, i)`."""
+    connections = [await Connection.open(host, port) for _ in range(concurrency)]
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(n: int) -> None:
+        nonlocal errors
+        for i in range(per_worker):
+            method, path, body, headers = make_request(n, i)
+            started = time.perf_counter()
+            status, _ = await connections[n].request(method, path, body, headers)
+            latencies.append(time.perf_counter() - started)
+            errors += status >= 300
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    seconds = time.perf_counter() - started
+    for connection in connections:
+        connection.close()
+    latencies.sort()
+    count = len(latencies)
+    return Figures(
+        requests=count,
+        seconds=round(seconds, 2),
+        per_second=round(count / seconds),
+        p50_ms=round(latencies[count // 2] * 1000, 2),
+        p99_ms=round(latencies[min(count - 1, int(count * 0.99))] * 1000, 2),
+        errors=errors,
+    )

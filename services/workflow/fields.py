@@ -1,0 +1,92 @@
+"""What a trigger's payload may carry: a fixed catalogue of typed fields, strict at the boundary.
+
+A definition names, per trigger, which of these fields it takes and which are required; the
+type of each field is fixed here, so a YAML author cannot invent shapes the case cannot hold.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+
+
+class TeamRole(enum.StrEnum):
+    """A team member's part in the inspection: the leader (trưởng đoàn) or a member."""
+
+    leader = "leader"
+    member = "member"
+
+
+class TeamMember(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One person on the inspection team."""
+
+    name: ShortText
+    role: TeamRole = TeamRole.member
+
+
+class FindingRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A finding's identity as the rules service publishes it."""
+
+    rule_id: ShortText
+    cell_id: ShortText
+    scope: ShortText
+
+
+class Shortcoming(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A shortcoming named in the conclusion notice, optionally linked to findings."""
+
+    text: LongText
+    findings: Annotated[list[FindingRef], msgspec.Meta(max_length=100)] = []
+
+
+class PlannedAction(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """One action of the cell's remediation plan as the secretary submits it."""
+
+    text: LongText
+    owner: ShortText
+    due: date
+
+
+class ProgressReport(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """How far one planned action (numbered from 1, in plan order) has come."""
+
+    action: Annotated[int, msgspec.Meta(ge=1)]
+    percent: Percent
+    note: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
+
+
+class Payload(
+    msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, omit_defaults=True
+):
+    """Every payload field a trigger may take; a definition picks its subset per trigger."""
+
+    decision_ref: ShortText | None = None
+    team: Annotated[list[TeamMember], msgspec.Meta(min_length=1, max_length=50)] | None = None
+    started_on: date | None = None
+    extension_days: Annotated[int, msgspec.Meta(ge=1, le=366)] | None = None
+    self_report: LongText | None = None
+    conclusion: LongText | None = None
+    shortcomings: Annotated[list[Shortcoming], msgspec.Meta(max_length=100)] | None = None
+    remediation_due: date | None = None
+    actions: Annotated[list[PlannedAction], msgspec.Meta(min_length=1, max_length=100)] | None = (
+        None
+    )
+    progress: Annotated[list[ProgressReport], msgspec.Meta(min_length=1, max_length=100)] | None = (
+        None
+    )
+    verification_note: LongText | None = None
+
+    def given(self) -> set[str]:
+        """The names of the fields this payload carries."""
+        return {name for name in self.__struct_fields__ if getattr(self, name) is not None}
+
+
+PAYLOAD_FIELDS = frozenset(Payload.__struct_fields__)
+"""The names a definition may list under a trigger's `payload`."""

@@ -1,0 +1,91 @@
+"""Handlers for what the workflow service consumes: findings (through the policy) and cells.
+
+Each runs inside the consumer's transaction. Both are idempotent: a finding is kept by its
+identity with its latest status, a proposal by its key (policy, cell, year), a cell by its id,
+so a redelivered message has no second effect.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from services.contracts.events import CellRegisteredEvent
+from services.contracts.findings import Finding, Mode
+from services.infra.database import Connection
+from services.workflow.caller import Caller
+from services.workflow.definition import Role
+from services.workflow.fields import FindingRef
+from services.workflow.handlers import store_opened
+from services.workflow.model import Case
+from services.workflow.policy import Policy
+from services.workflow.registry import Registry
+
+
+async def take_finding(
+    conn: Connection, finding: Finding, policies: list[Policy], registry: Registry, now: datetime
+) -> list[str]:
+    """Keep the finding's latest status, then open the cases its policies propose; their ids."""
+    year = finding.period_start.year
+    await conn.execute(
+        "insert into workflow.findings (rule_id, cell_id, scope, year, status, severity, mode)"
+        " values ($1, $2, $3, $4, $5, $6, $7) on conflict (rule_id, cell_id, scope) do update"
+        " set status = excluded.status, severity = excluded.severity, mode = excluded.mode",
+        finding.rule_id,
+        finding.cell_id,
+        finding.scope,
+        year,
+        finding.status,
+        finding.severity,
+        finding.mode,
+    )
+    opened = []
+    for policy in policies:
+        rows = await conn.fetch(
+            "select rule_id, cell_id, scope from workflow.findings where cell_id = $1"
+            " and year = $2 and status = 'open' and mode = $3 and severity = any($4::text[])"
+            " order by rule_id, scope",
+            finding.cell_id,
+            year,
+            Mode.enforce,
+            list(policy.severities),
+        )
+        if len(rows) < policy.open_findings_at_least:
+            continue
+        workflow = registry.latest(policy.propose.workflow)
+        org_id = await conn.fetchval(
+            "select org_id from workflow.cells where cell_id = $1", finding.cell_id
+        )
+        case = Case(
+            id=str(uuid.uuid4()),
+            cell_id=finding.cell_id,
+            org_id=org_id,
+            kind=policy.propose.kind,
+            year=year,
+            state=policy.propose.state,
+            definition=workflow.definition.name,
+            definition_version=workflow.version,
+            findings=[FindingRef(r["rule_id"], r["cell_id"], r["scope"]) for r in rows],
+        )
+        key = f"{policy.id}/{finding.cell_id}/{year}"
+        caller = Caller(actor=f"policy:{policy.id}", role=Role.admin)
+        if await store_opened(conn, case, caller, policy.title, now, key):
+            opened.append(case.id)
+    return opened
+
+
+async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
+    """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
+    await conn.execute(
+        "insert into workflow.cells (cell_id, org_id, event_time) values ($1, $2, $3)"
+        " on conflict (cell_id) do update set org_id = excluded.org_id,"
+        " event_time = excluded.event_time where cells.event_time <= excluded.event_time",
+        event.data.cell_id,
+        event.data.org_id,
+        event.time,
+    )
+    await conn.execute(
+        "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
+        event.data.cell_id,
+        event.data.org_id,
+    )

@@ -1,0 +1,105 @@
+"""Driving cases through the workflow API as inspectors and secretaries; what it published."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from httpx import Response
+from litestar.testing import AsyncTestClient
+from nats.aio.client import Client
+from nats.js.errors import NotFoundError
+
+from services.contracts.subjects import WORKFLOW_STREAM
+from tests.waiting import eventually
+
+INSPECTOR = {"X-Chibo-Actor": "ubkt-nguyen", "X-Chibo-Role": "inspector"}
+SECRETARY = {"X-Chibo-Actor": "bt-tran", "X-Chibo-Role": "secretary"}
+ADMIN = {"X-Chibo-Actor": "admin-le", "X-Chibo-Role": "admin"}
+
+START = {
+    "decision_ref": "15-QĐ/UBKT",
+    "team": [{"name": "Nguyễn Văn A", "role": "leader"}, {"name": "Lê Thị B"}],
+    "started_on": "2025-03-03",
+}
+SHORTCOMINGS = [
+    {
+        "text": "Không sinh hoạt thường kỳ tháng 2",
+        "findings": [{"rule_id": "regular-meeting-monthly", "cell_id": "cb-1", "scope": "2025-02"}],
+    },
+    {"text": "Sinh hoạt chuyên đề chưa đủ nhóm chủ đề"},
+]
+PLAN = [
+    {"text": "Sinh hoạt bù tháng 2", "owner": "bt-tran", "due": "2025-05-15"},
+    {"text": "Chuyên đề nhóm 3", "owner": "pbt-hoang", "due": "2025-05-30"},
+]
+
+
+class Casework:
+    """One case, moved through the API with the version it last read."""
+
+    def __init__(self, client: AsyncTestClient, case_id: str, version: int = 1) -> None:
+        self.client, self.id, self.version = client, case_id, version
+
+    @classmethod
+    async def open(cls, client: AsyncTestClient, **fields: Any) -> Casework:
+        """Open an inspection case for cell `cb-1` of org `dk-xa-1` (fields override)."""
+        body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025, **fields}
+        response = await client.post("/cases", json=body, headers=INSPECTOR)
+        assert response.status_code == 201, response.text
+        return cls(client, response.json()["id"])
+
+    async def fire(
+        self,
+        trigger: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        who: dict[str, str] = INSPECTOR,
+        comment: str = "",
+        expect: int = 200,
+    ) -> Response:
+        """Fire `trigger` at the version last read; on 200 remember the new version."""
+        body = {
+            "trigger": trigger,
+            "expected_version": self.version,
+            "comment": comment,
+            "payload": payload or {},
+        }
+        response = await self.client.post(f"/cases/{self.id}/transitions", json=body, headers=who)
+        assert response.status_code == expect, response.text
+        if expect == 200:
+            self.version = response.json()["version"]
+        return response
+
+    async def detail(self, who: dict[str, str] = INSPECTOR) -> dict[str, Any]:
+        """`GET /cases/{id}` as `who`."""
+        response = await self.client.get(f"/cases/{self.id}", headers=who)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def trail(self) -> list[tuple[str, str | None, str, int]]:
+        """The audit trail as (trigger, from, to, version) rows."""
+        return [
+            (h["trigger"], h["from_state"], h["to_state"], h["version"])
+            for h in (await self.detail())["history"]
+        ]
+
+
+async def published(nc: Client, count: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """Wait for `count` messages on the workflow stream: (subject, Nats-Msg-Id, body) each."""
+    js = nc.jetstream()
+
+    async def stored() -> int:
+        try:
+            return int((await js.stream_info(WORKFLOW_STREAM)).state.messages)
+        except NotFoundError:
+            return 0
+
+    await eventually(stored, lambda n: n >= count)
+    messages = []
+    for sequence in range(1, await stored() + 1):
+        msg = await js.get_msg(WORKFLOW_STREAM, sequence)
+        msg_id = (msg.headers or {}).get("Nats-Msg-Id", "")
+        messages.append((msg.subject, msg_id, msgspec.json.decode(msg.data or b"{}")))
+    return messages

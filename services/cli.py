@@ -22,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = subparsers.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rules", "workflow"])
     serve.set_defaults(handler=_serve)
+    asyncapi = subparsers.add_parser("asyncapi", help="print the AsyncAPI description (YAML)")
+    asyncapi.set_defaults(handler=_asyncapi)
     rules_commands.add_parser(subparsers)
     workflow_commands.add_parser(subparsers)
     return parser
@@ -37,6 +39,15 @@ def _serve(args: argparse.Namespace) -> int:
     from services.serve import serve
 
     serve(args.service)
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    import yaml
+
+    from services.contracts.asyncapi import document
+
+    print(yaml.safe_dump(document(), allow_unicode=True, sort_keys=False), end="")
     return 0
 
 

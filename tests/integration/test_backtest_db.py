@@ -143,3 +143,14 @@ async def test_explain_and_score_read_the_database_like_the_events_file(
         "c2",
         "late",
     ]
+
+
+def test_db_without_a_database_url_says_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    status = main(["rules", "backtest", "--db", "--until", "2024-01-01"])
+    assert (status, capsys.readouterr().err) == (
+        2,
+        "chibo: --db needs --database-url or the DATABASE_URL variable\n",
+    )

@@ -24,6 +24,7 @@ import asyncpg
 import msgspec
 
 from services.contracts.events import CellRegistered, CellType
+from services.infra.errors import StartupError
 from services.rules.engine.facts import CellFacts, MeetingFact
 
 VIETNAM_SESSION = {"timezone": "<+07>-07"}  # POSIX notation for UTC+07:00, no daylight saving
@@ -70,7 +71,11 @@ class DatabaseFacts:
     def __enter__(self) -> DatabaseFacts:
         self._thread.start()
         connecting = asyncpg.connect(self.url, server_settings=VIETNAM_SESSION)
-        self._conn = self._submit(connecting).result()
+        try:
+            self._conn = self._submit(connecting).result()
+        except (OSError, asyncpg.PostgresError) as exc:
+            self._stop()
+            raise StartupError(f"cannot read the stored facts: {exc}") from exc
         return self
 
     def __exit__(
@@ -81,9 +86,12 @@ class DatabaseFacts:
                 self._submit(self._conn.close()).result()
                 self._conn = None
         finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join()
-            self._loop.close()
+            self._stop()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
     def cells(self) -> Iterator[CellFacts]:
         """Every registered cell by id, each with its judged meetings sorted by `held_at`."""

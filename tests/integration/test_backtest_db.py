@@ -154,3 +154,12 @@ def test_db_without_a_database_url_says_what_is_missing(
         2,
         "chibo: --db needs --database-url or the DATABASE_URL variable\n",
     )
+
+
+def test_db_that_cannot_be_reached_is_an_error_not_a_hang(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"postgresql://nobody@/chibo?host={tmp_path}"  # no server listens there
+    status = main(["rules", "backtest", "--db", "--database-url", url, "--until", "2024-01-01"])
+    assert status == 2
+    assert capsys.readouterr().err.startswith("chibo: cannot read the stored facts: ")

@@ -90,12 +90,18 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def _facts_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "--events",
         type=Path,
-        required=True,
         metavar="FILE.jsonl",
         help="CloudEvents, one per line (duplicates and corrections allowed)",
+    )
+    source.add_argument(
+        "--db", action="store_true", help="the facts the rules service stored in PostgreSQL"
+    )
+    parser.add_argument(
+        "--database-url", metavar="URL", help="with --db (default: the DATABASE_URL variable)"
     )
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, metavar="DIR")
 

@@ -88,11 +88,9 @@ class _Compiler:
             case ast.Name(id=name):
                 return self._name(node, name)
             case ast.BoolOp(op=ast.And(), values=values):
-                parts = [self.compile(v) for v in values]
-                return lambda fact: all(part(fact) for part in parts)
+                return _all([self.compile(v) for v in values])
             case ast.BoolOp(op=ast.Or(), values=values):
-                parts = [self.compile(v) for v in values]
-                return lambda fact: any(part(fact) for part in parts)
+                return _any([self.compile(v) for v in values])
             case ast.UnaryOp(op=ast.Not(), operand=operand):
                 inner = self.compile(operand)
                 return lambda fact: not inner(fact)
@@ -140,9 +138,16 @@ class _Compiler:
             left = right
         if len(steps) == 1:
             first, apply, second = steps[0]
-            if isinstance(rights[0], ast.Constant):  # the common `name op literal`, one call less
+            # Filters run on every meeting: the common `name == literal` and `name in (...)`
+            # shapes get closures without an operator call.
+            if isinstance(rights[0], ast.Constant):
                 constant = rights[0].value
+                if isinstance(ops[0], ast.Eq):
+                    return lambda fact: first(fact) == constant
                 return lambda fact: apply(first(fact), constant)
+            if isinstance(ops[0], ast.In) and isinstance(rights[0], ast.Tuple | ast.List):
+                group = second(None)  # a literal group: the same frozenset for every fact
+                return lambda fact: first(fact) in group
             return lambda fact: apply(first(fact), second(fact))
         return lambda fact: all(apply(a(fact), b(fact)) for a, apply, b in steps)
 
@@ -162,3 +167,18 @@ class _Compiler:
                         f"it is one of {', '.join(sorted(choices))}",
                         literal.col_offset,
                     )
+
+
+def _all(parts: list[Getter]) -> Getter:
+    # `and` of two parts, by far the most common, without a generator; both forms give a bool.
+    if len(parts) == 2:
+        first, second = parts
+        return lambda fact: bool(first(fact) and second(fact))
+    return lambda fact: all(part(fact) for part in parts)
+
+
+def _any(parts: list[Getter]) -> Getter:
+    if len(parts) == 2:
+        first, second = parts
+        return lambda fact: bool(first(fact) or second(fact))
+    return lambda fact: any(part(fact) for part in parts)

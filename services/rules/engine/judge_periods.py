@@ -11,7 +11,13 @@ from services.contracts.findings import Evidence, Finding
 from services.rules.engine.expressions import Getter
 from services.rules.engine.facts import MeetingFact
 from services.rules.engine.model import CountCheck, CoverageCheck
-from services.rules.engine.periods import first_day, judged_periods, label, last_day, period_key
+from services.rules.engine.periods import (
+    first_day,
+    judged_periods,
+    label,
+    last_day,
+    months_in,
+)
 from services.rules.engine.view import CellView
 
 if TYPE_CHECKING:
@@ -25,15 +31,18 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
     measure = _count(check) if isinstance(check, CountCheck) else _coverage(check)
     least = check.at_least if isinstance(check, CountCheck) else sys.maxsize
 
+    months = months_in(kind)
+
     def judge(rule: CompiledRule, view: CellView, passes: bool) -> Iterator[Finding]:
         cell = view.cell
         by_period: dict[int, list[MeetingFact]] = {}
-        for meeting in view.matching(key, test):
-            by_period.setdefault(period_key(kind, meeting.month), []).append(meeting)
+        for meeting in view.matching(key, test):  # period_key inlined: it runs per meeting
+            by_period.setdefault(meeting.month // months, []).append(meeting)
         periods = judged_periods(kind, cell.established_on, cell.dissolved_on, view.horizon)
+        get, enough = by_period.get, least if not passes else sys.maxsize
         for period in periods:
-            found = by_period.get(period, [])
-            if len(found) >= least and not passes:
+            found = get(period, _NONE)
+            if len(found) >= enough:
                 continue  # enough meetings for a count; a coverage needs a closer look
             violated, observed, expected = measure(cell, found)
             if not (violated or passes):
@@ -49,6 +58,7 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
     return judge
 
 
+_NONE: list[MeetingFact] = []  # shared by every period without meetings; never changed
 Measure = Callable[[CellRegistered, list[MeetingFact]], tuple[bool, Evidence, str]]
 
 

@@ -33,6 +33,11 @@ def month_index(day: date) -> int:
     return day.year * 12 + day.month - 1
 
 
+def months_in(kind: PeriodKind) -> int:
+    """How many months a period of `kind` spans."""
+    return _MONTHS_PER[kind]
+
+
 def period_key(kind: PeriodKind, month: int) -> int:
     """The key of the period of `kind` containing the month with index `month`."""
     return month // _MONTHS_PER[kind]

@@ -1,0 +1,112 @@
+"""`./dev bench`: run every benchmark in bench/ and print one table.
+
+    python -m bench [--meetings N] [--rules DIR]
+
+On the same synthetic history (`bench/generate.py`, kept under `.chibo/bench/`) and in the same
+run: the backtest end to end from the stored facts (`--db`) and from the events file
+(`--events`), each beside the SQL baseline (`bench/sql_baseline.py`); the backtest's peak memory
+beside the issue's 1.5 GB budget; and each rule's violations beside the baseline's count. Any
+disagreement between the backtest and SQL is printed loudly and makes the exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from bench import backtest_bench, sql_baseline
+from bench.agreement import disagreements, violations_in
+from bench.database import bench_database, load
+
+MEMORY_BUDGET_MB = 1536.0
+Row = tuple[str, float, str, float, float]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks and print the table; 1 if the backtest and SQL disagree."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--meetings", type=int, default=300_000, help="default: 300000")
+    parser.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
+    args = parser.parse_args(argv)
+    meetings = args.meetings
+    _note(f"generating {meetings} meetings (once; kept under {backtest_bench.DATA})")
+    events = backtest_bench.data_file(meetings)
+    with bench_database() as url:
+        _note("loading them into PostgreSQL through ingest() (once per data set; not timed)")
+        loaded = load(url, events)
+        _note("SQL baseline")
+        sql = sql_baseline.measure(url, date.fromisoformat(backtest_bench.HORIZON))
+        _note("backtest --db")
+        by_db = backtest_bench.measure(meetings, db=url, rules=args.rules)
+    _note("backtest --events")
+    by_events = backtest_bench.measure(meetings, rules=args.rules)
+    found = violations_in(Path(by_db.findings))
+    rows = _rows(meetings, sql, by_db, by_events, found)
+    print(_table(rows))
+    load_note = f"loaded in {loaded:.1f} s" if loaded is not None else "already loaded"
+    print(
+        f"\n{meetings} meetings, horizon {backtest_bench.HORIZON}; {load_note}. Ratio: backtest"
+        " time / SQL time (target <= 1.5); memory / budget; violations / SQL's (1 = agree)."
+    )
+    problems = disagreements(found, sql.violations)
+    if violations_in(Path(by_events.findings)) != found:
+        problems.append("MISMATCH: backtest --events and --db found different violations")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _rows(
+    meetings: int,
+    sql: sql_baseline.SqlRun,
+    by_db: backtest_bench.Measurement,
+    by_events: backtest_bench.Measurement,
+    found: sql_baseline.Violations,
+) -> list[Row]:
+    sql_rate = meetings / sql.seconds
+    rows: list[Row] = []
+    for run in (by_db, by_events):
+        name = f"backtest --{run.source}"
+        rate = run.meetings_per_second
+        rows += [
+            (f"{name} (s)", run.seconds, "SQL (s)", sql.seconds, run.seconds / sql.seconds),
+            (f"{name} (meetings/s)", rate, "SQL (meetings/s)", sql_rate, sql_rate / rate),
+            (
+                f"{name} peak memory (MB)",
+                run.peak_memory_mb,
+                "budget (MB)",
+                MEMORY_BUDGET_MB,
+                run.peak_memory_mb / MEMORY_BUDGET_MB,
+            ),
+        ]
+    for rule_id in sorted(found.keys() | sql.violations.keys()):
+        ours, theirs = len(found.get(rule_id, ())), len(sql.violations.get(rule_id, ()))
+        ratio = ours / theirs if theirs else float(ours == 0)
+        rows.append((f"violations {rule_id}", ours, "SQL", theirs, ratio))
+    return rows
+
+
+def _table(rows: list[Row]) -> str:
+    header = f"{'figure':<44}{'value':>12}  {'baseline':<18}{'value':>12}{'ratio':>8}"
+    lines = [header, "-" * len(header)]
+    for figure, value, baseline, base_value, ratio in rows:
+        lines.append(
+            f"{figure:<44}{_number(value):>12}  {baseline:<18}{_number(base_value):>12}"
+            f"{ratio:>8.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 or value == int(value) else f"{value:.2f}"
+
+
+def _note(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

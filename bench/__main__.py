@@ -1,12 +1,17 @@
 """`./dev bench`: run every benchmark in bench/ and print one table.
 
-    python -m bench [--meetings N] [--rules DIR]
+    python -m bench [--meetings N] [--rules DIR] [--live-events N]
 
 On the same synthetic history (`bench/generate.py`, kept under `.chibo/bench/`) and in the same
 run: the backtest end to end from the stored facts (`--db`) and from the events file
 (`--events`), each beside the SQL baseline (`bench/sql_baseline.py`); the backtest's peak memory
 beside the issue's 1.5 GB budget; and each rule's violations beside the baseline's count. Any
 disagreement between the backtest and SQL is printed loudly and makes the exit status 1.
+
+Then the live figures: events through the running rules service beside raw JetStream
+fetch+ack (`bench/ingest_bench.py`), and workflow transitions over HTTP beside a bare endpoint
+doing one PostgreSQL round trip (`bench/workflow_bench.py`), each baseline measured in the same
+run.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench import backtest_bench, sql_baseline
+from bench import backtest_bench, ingest_bench, sql_baseline, workflow_bench
 from bench.agreement import disagreements, violations_in
 from bench.database import bench_database, load
 
@@ -30,12 +35,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--meetings", type=int, default=300_000, help="default: 300000")
     parser.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
+    parser.add_argument(
+        "--live-events", type=int, default=30_000, help="events for the live ingest bench"
+    )
     args = parser.parse_args(argv)
     meetings = args.meetings
     _note(f"generating {meetings} meetings (once; kept under {backtest_bench.DATA})")
     events = backtest_bench.data_file(meetings)
     with bench_database() as url:
-        _note("loading them into PostgreSQL through ingest() (once per data set; not timed)")
+        _note("loading them into PostgreSQL through store() (once per data set; not timed)")
         loaded = load(url, events)
         _note("SQL baseline")
         sql = sql_baseline.measure(url, date.fromisoformat(backtest_bench.HORIZON))
@@ -45,6 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     by_events = backtest_bench.measure(meetings, rules=args.rules)
     found = violations_in(Path(by_db.findings))
     rows = _rows(meetings, sql, by_db, by_events, found)
+    _note(f"live ingest: {args.live_events} events through the rules service")
+    rows += ingest_bench.measure(args.live_events)
+    _note("workflow transitions over HTTP at concurrency 32")
+    rows += _workflow_rows(workflow_bench.measure())
     print(_table(rows))
     load_note = f"loaded in {loaded:.1f} s" if loaded is not None else "already loaded"
     print(
@@ -87,6 +99,17 @@ def _rows(
         ratio = ours / theirs if theirs else float(ours == 0)
         rows.append((f"violations {rule_id}", ours, "SQL", theirs, ratio))
     return rows
+
+
+def _workflow_rows(run: workflow_bench.Measurement) -> list[Row]:
+    ours, base = run.transitions, run.baseline
+    return [
+        ("workflow transitions/s", ours.per_second, "1 PG round trip/s", base.per_second,
+         ours.per_second / base.per_second),
+        ("workflow transition p50 (ms)", ours.p50_ms, "1 PG round trip", base.p50_ms,
+         ours.p50_ms / base.p50_ms),
+        ("workflow transition p99 (ms)", ours.p99_ms, "target (ms)", 50.0, ours.p99_ms / 50),
+    ]  # fmt: skip
 
 
 def _table(rows: list[Row]) -> str:

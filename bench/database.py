@@ -1,7 +1,7 @@
 """The benchmarks' PostgreSQL, holding the synthetic history as the rules service stores it.
 
 The server is `DATABASE_URL` when set, else an embedded one whose data stays under
-`.chibo/bench/postgres` between runs. Loading goes through the service's own `ingest()` (the
+`.chibo/bench/postgres` between runs. Loading goes through the service's own `store()` (the
 same dedupe, correction and retraction semantics as production), in large batches; it is timed
 on its own and is part of neither side of a comparison. A dataset already loaded is kept.
 """
@@ -21,7 +21,7 @@ from services.contracts.codec import decode_event
 from services.contracts.events import Event
 from services.infra import database
 from services.infra.embedded import EmbeddedPostgres
-from services.rules.ingest import ingest
+from services.rules.ingest import store
 
 FOLDER = Path(".chibo/bench/postgres")
 BATCH = 20_000
@@ -65,7 +65,7 @@ async def _load(url: str, events: Path) -> float | None:
     try:
         await database.migrate(pool, "rules", "services.rules.migrations")
         for batch in _batches(events):
-            await ingest(pool, batch)
+            await store(pool, batch)
         await pool.execute("analyze")
         seconds = time.perf_counter() - started
         await pool.execute("insert into bench_loaded values ($1, $2)", events.name, seconds)

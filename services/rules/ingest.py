@@ -13,6 +13,7 @@ import asyncpg
 import msgspec
 
 from services.contracts.events import Event
+from services.infra.database import Connection
 from services.rules import repository
 from services.rules.judging import Judge
 
@@ -35,18 +36,7 @@ async def ingest(
         return IngestReport(accepted=[], duplicates=[])
     started = time.perf_counter()
     async with pool.acquire() as conn, conn.transaction():
-        # Cells first, in one order: batches touching the same cells take turns, never deadlock.
-        await repository.lock_cells(conn, repository.touched_cells(events))
-        new_ids = await repository.insert_new_events(conn, events)
-        fresh: list[Event] = []
-        duplicates: list[str] = []
-        for event in events:
-            if event.id in new_ids:
-                new_ids.discard(event.id)  # a second copy in the same batch is a redelivery too
-                fresh.append(event)
-            else:
-                duplicates.append(event.id)
-        await repository.apply_facts(conn, fresh)
+        fresh, duplicates = await _store(conn, events)
         announced = await judge.judge_cells(conn, repository.touched_cells(fresh))
     if announced:
         judge.announce()
@@ -55,3 +45,26 @@ async def ingest(
     metrics.events_ingested.labels(path).inc(len(fresh))
     metrics.events_duplicate.labels(path).inc(len(duplicates))
     return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+
+
+async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
+    """Store `events` as facts and judge nothing: bulk loading of history for a backtest."""
+    async with pool.acquire() as conn, conn.transaction():
+        fresh, duplicates = await _store(conn, events)
+    return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+
+
+async def _store(conn: Connection, events: Sequence[Event]) -> tuple[list[Event], list[str]]:
+    # Cells first, in one order: batches touching the same cells take turns, never deadlock.
+    await repository.lock_cells(conn, repository.touched_cells(events))
+    new_ids = await repository.insert_new_events(conn, events)
+    fresh: list[Event] = []
+    duplicates: list[str] = []
+    for event in events:
+        if event.id in new_ids:
+            new_ids.discard(event.id)  # a second copy in the same batch is a redelivery too
+            fresh.append(event)
+        else:
+            duplicates.append(event.id)
+    await repository.apply_facts(conn, fresh)
+    return fresh, duplicates

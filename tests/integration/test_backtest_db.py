@@ -15,7 +15,7 @@ from services.cli import main
 from services.contracts.events import Event
 from services.infra import database
 from services.infra.embedded import Infrastructure
-from services.rules.ingest import ingest
+from services.rules.ingest import store
 from tests.builders import RULES, cell, meeting, monthly, retraction
 
 EARLIER, LATER = "2024-08-01T00:00:00Z", "2024-09-01T00:00:00Z"
@@ -67,7 +67,7 @@ async def _store(url: str, batches: Sequence[Sequence[Event]]) -> None:
     try:
         await database.migrate(pool, "rules", "services.rules.migrations")
         for batch in batches:
-            await ingest(pool, batch)
+            await store(pool, batch)
     finally:
         await pool.close()
 

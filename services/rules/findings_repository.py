@@ -12,7 +12,7 @@ from services.contracts.findings import Finding, FindingStatus, Mode, Severity, 
 from services.contracts.subjects import findings_subject
 from services.infra import outbox
 from services.infra.database import Connection
-from services.rules.engine.reconcile import Changes, Key, Stored
+from services.rules.engine.reconcile import Changes, Key, Stored, digest
 
 SCHEMA = "rules"
 COLUMNS = (
@@ -42,14 +42,13 @@ def finding_of(row: asyncpg.Record) -> Finding:
 
 
 async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Stored]:
-    """Every finding kept for `cell_ids`, open or resolved."""
+    """What is kept of every finding of `cell_ids`, open or resolved."""
     rows = await conn.fetch(
-        f"select {COLUMNS}, revision from rules.findings where cell_id = any($1::text[])",
+        "select rule_id, cell_id, scope, status, revision, digest from rules.findings"
+        " where cell_id = any($1::text[])",
         list(cell_ids),
     )
-    return {
-        (r["rule_id"], r["cell_id"], r["scope"]): Stored(finding_of(r), r["revision"]) for r in rows
-    }
+    return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5]) for r in rows}
 
 
 def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
@@ -62,7 +61,7 @@ def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
                 "period_start": f.period_start, "period_end": f.period_end,
                 "observed": f.observed, "expected": f.expected, "meeting_ids": f.meeting_ids,
                 "rule_version": f.rule_version, "message_vi": f.message.vi,
-                "message_en": f.message.en, "revision": revision,
+                "message_en": f.message.en, "revision": revision, "digest": digest(f),
             }
             for f, revision in findings
         ]
@@ -72,10 +71,10 @@ def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
 _RECORD = """jsonb_to_recordset($1::jsonb) as r(rule_id text, cell_id text, scope text,
     status text, severity text, mode text, period_start date, period_end date, observed jsonb,
     expected text, meeting_ids text[], rule_version text, message_vi text, message_en text,
-    revision integer)"""
+    revision integer, digest text)"""
 _OPEN = f"""
-insert into rules.findings ({COLUMNS}, pack_version, opened_at, changed_at, revision)
-select {COLUMNS}, $2, $3, $3, revision from {_RECORD}
+insert into rules.findings ({COLUMNS}, pack_version, opened_at, changed_at, revision, digest)
+select {COLUMNS}, $2, $3, $3, revision, digest from {_RECORD}
 on conflict (rule_id, cell_id, scope) do update set
     status = excluded.status, severity = excluded.severity, mode = excluded.mode,
     period_start = excluded.period_start, period_end = excluded.period_end,
@@ -83,35 +82,42 @@ on conflict (rule_id, cell_id, scope) do update set
     meeting_ids = excluded.meeting_ids, rule_version = excluded.rule_version,
     message_vi = excluded.message_vi, message_en = excluded.message_en,
     pack_version = excluded.pack_version, opened_at = excluded.opened_at,
-    resolved_at = null, changed_at = excluded.changed_at, revision = excluded.revision
+    resolved_at = null, changed_at = excluded.changed_at, revision = excluded.revision,
+    digest = excluded.digest
 """
 _UPDATE = f"""
 update rules.findings f set observed = r.observed, expected = r.expected,
     meeting_ids = r.meeting_ids, rule_version = r.rule_version, message_vi = r.message_vi,
     message_en = r.message_en, severity = r.severity, mode = r.mode, pack_version = $2,
-    changed_at = $3
+    changed_at = $3, digest = r.digest
 from {_RECORD}
 where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
 """
+# Returns the resolved findings whole: their messages carry what was found, now resolved.
 _RESOLVE = f"""
 update rules.findings f set status = 'resolved', resolved_at = $3, changed_at = $3,
     revision = r.revision, pack_version = $2
-from {_RECORD}
+from jsonb_to_recordset($1::jsonb) as r(rule_id text, cell_id text, scope text, revision integer)
 where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
+returning {", ".join("f." + c.strip() for c in COLUMNS.split(","))}, f.revision
 """
 
 
 async def write(conn: Connection, changes: Changes, pack_version: str, now: datetime) -> int:
     """Store `changes` and enqueue one message per status change; return how many."""
-    updated = [(f, 0) for f in changes.updated]
-    for statement, rows in (
-        (_OPEN, changes.opened),
-        (_UPDATE, updated),
-        (_RESOLVE, changes.resolved),
-    ):
-        if rows:
-            await conn.execute(statement, _rows(rows), pack_version, now)
-    messages = [_message(f, rev) for f, rev in (*changes.opened, *changes.resolved)]
+    if changes.opened:
+        await conn.execute(_OPEN, _rows(changes.opened), pack_version, now)
+    if changes.updated:
+        await conn.execute(_UPDATE, _rows((f, 0) for f in changes.updated), pack_version, now)
+    resolved: list[tuple[Finding, int]] = []
+    if changes.resolved:
+        keys = [
+            {"rule_id": r, "cell_id": c, "scope": s, "revision": revision}
+            for (r, c, s), revision in changes.resolved
+        ]
+        rows = await conn.fetch(_RESOLVE, _encoder.encode(keys).decode(), pack_version, now)
+        resolved = [(finding_of(row), row["revision"]) for row in rows]
+    messages = [_message(f, rev) for f, rev in (*changes.opened, *resolved)]
     await outbox.enqueue(conn, SCHEMA, messages)
     return len(messages)
 

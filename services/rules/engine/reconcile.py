@@ -2,10 +2,13 @@
 
 Pure: it compares what is stored with what the engine now finds, so live evaluation keeps the
 invariant "the stored open findings are exactly the violations of the facts as they stand".
+What is stored is compared through a digest of the evidence, so a judgment never needs to read
+back whole findings to know whether anything changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Mapping
 
 import msgspec
@@ -13,13 +16,15 @@ import msgspec
 from services.contracts.findings import Finding, FindingStatus
 
 Key = tuple[str, str, str]
+_encoder = msgspec.json.Encoder()
 
 
-class Stored(msgspec.Struct, frozen=True):
-    """A finding as kept, with how many times its status changed."""
+class Stored(msgspec.Struct, frozen=True, array_like=True):
+    """What a judgment needs of a kept finding: its status, revision and evidence digest."""
 
-    finding: Finding
+    status: FindingStatus
     revision: int
+    digest: str
 
 
 class Changes(msgspec.Struct, frozen=True):
@@ -27,10 +32,20 @@ class Changes(msgspec.Struct, frozen=True):
 
     opened: list[tuple[Finding, int]]  # the finding and its new revision
     updated: list[Finding]  # still open, evidence changed: no status change, no message
-    resolved: list[tuple[Finding, int]]
+    resolved: list[tuple[Key, int]]  # no longer violated, and the new revision
 
     def __bool__(self) -> bool:
         return bool(self.opened or self.updated or self.resolved)
+
+
+def digest(finding: Finding) -> str:
+    """A short fingerprint of everything a finding says besides its identity and status."""
+    evidence = (
+        finding.severity, finding.mode, finding.period_start, finding.period_end,
+        finding.observed, finding.expected, finding.meeting_ids, finding.rule_version,
+        finding.message,
+    )  # fmt: skip
+    return hashlib.blake2b(_encoder.encode(evidence), digest_size=12).hexdigest()
 
 
 def reconcile(
@@ -50,14 +65,14 @@ def reconcile(
         kept = stored.get(key)
         if kept is None:
             opened.append((finding, 1))
-        elif kept.finding.status is FindingStatus.resolved:
+        elif kept.status is FindingStatus.resolved:
             opened.append((finding, kept.revision + 1))
-        elif kept.finding != finding:
+        elif kept.digest != digest(finding):
             updated.append(finding)
     resolved = [
-        (msgspec.structs.replace(kept.finding, status=FindingStatus.resolved), kept.revision + 1)
+        (key, kept.revision + 1)
         for key, kept in stored.items()
-        if kept.finding.status is FindingStatus.open
+        if kept.status is FindingStatus.open
         and key not in current
         and (rule_ids is None or key[0] in rule_ids)
     ]

@@ -38,7 +38,9 @@ _TRANSIENT = (
     asyncpg.AdminShutdownError,
 )
 RETRY_DELAY_SECONDS = 2.0
-FETCH_SECONDS = 5.0
+# nats-py's fetch, once a first message arrives, waits for the batch to fill until the request
+# expires; the expiry therefore bounds how long a trickle of events waits to be judged.
+FETCH_SECONDS = 0.2
 
 
 class EventConsumer:

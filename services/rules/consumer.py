@@ -14,13 +14,13 @@ from collections.abc import Sequence
 
 import asyncpg
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
+from services.infra.messaging import fetch_unless_stopped
 from services.rules.ingest import ingest
 from services.rules.judging import Judge
 
@@ -38,9 +38,6 @@ _TRANSIENT = (
     asyncpg.AdminShutdownError,
 )
 RETRY_DELAY_SECONDS = 2.0
-# nats-py's fetch, once a first message arrives, waits for the batch to fill until the request
-# expires; the expiry therefore bounds how long a trickle of events waits to be judged.
-FETCH_SECONDS = 0.2
 
 
 class EventConsumer:
@@ -91,9 +88,7 @@ class EventConsumer:
     async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
             try:
-                messages = await self._fetch(subscription)
-            except (TimeoutError, NatsTimeoutError):
-                continue
+                messages = await fetch_unless_stopped(subscription, self._batch, self._stopping)
             except Exception:
                 log.exception("fetch failed")
                 await self._pause()
@@ -104,17 +99,6 @@ class EventConsumer:
                 # Unacked messages come back after ack_wait; nothing is lost by carrying on.
                 log.exception("handling a batch failed")
                 await self._pause()
-
-    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
-        # Waits for messages or for `stop`, whichever comes first, so shutdown is immediate.
-        fetching = asyncio.ensure_future(subscription.fetch(self._batch, timeout=FETCH_SECONDS))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not fetching.done():
-            fetching.cancel()
-            return []
-        return fetching.result()
 
     def stop(self) -> None:
         """Ask the loop to finish its current batch and return."""

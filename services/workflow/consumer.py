@@ -15,16 +15,15 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 import msgspec
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.infra.database import Connection
+from services.infra.messaging import fetch_unless_stopped
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Connection, bytes], Awaitable[object]]
 RETRY_DELAY_SECONDS = 2.0
-FETCH_SECONDS = 2.0
 
 
 class PullConsumer:
@@ -72,17 +71,8 @@ class PullConsumer:
             await self._subscription.unsubscribe()
 
     async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
-        fetching = asyncio.ensure_future(subscription.fetch(self._batch, timeout=FETCH_SECONDS))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        if not fetching.done():
-            fetching.cancel()
-            return []
         try:
-            return fetching.result()
-        except (TimeoutError, NatsTimeoutError):
-            return []
+            return await fetch_unless_stopped(subscription, self._batch, self._stopping)
         except Exception:
             log.exception("fetch failed on %s", self._subject)
             with contextlib.suppress(TimeoutError):

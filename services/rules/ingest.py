@@ -12,9 +12,13 @@ from collections.abc import Sequence
 import asyncpg
 import msgspec
 
+from services.contracts.codec import encode
 from services.contracts.events import Event
+from services.contracts.subjects import event_subject
+from services.infra import outbox
 from services.infra.database import Connection
 from services.rules import repository
+from services.rules.findings_repository import SCHEMA
 from services.rules.judging import Judge
 
 
@@ -30,7 +34,10 @@ async def ingest(
 ) -> IngestReport:
     """Store `events` and re-judge the cells they touch; an event id seen before does nothing.
 
-    `path` names how the events came (`http`, `nats`) for the metrics.
+    `path` names how the events came (`http`, `nats`). Events that came over HTTP are also put
+    on `chibo.events.<type>` through the outbox, so every other consumer (the workflow service
+    learns cells' organisations there) sees all events whichever way they arrived; this service
+    receives them back as redeliveries, which have no effect.
     """
     if not events:
         return IngestReport(accepted=[], duplicates=[])
@@ -38,6 +45,9 @@ async def ingest(
     async with pool.acquire() as conn, conn.transaction():
         fresh, duplicates = await _store(conn, events)
         announced = await judge.judge_cells(conn, repository.touched_cells(fresh))
+        if path == "http" and fresh:
+            await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
+            announced += len(fresh)
     if announced:
         judge.announce()
     metrics = judge.metrics
@@ -45,6 +55,14 @@ async def ingest(
     metrics.events_ingested.labels(path).inc(len(fresh))
     metrics.events_duplicate.labels(path).inc(len(duplicates))
     return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+
+
+def _on_stream(event: Event) -> outbox.Message:
+    return outbox.Message(
+        subject=event_subject(str(event.__struct_config__.tag)),
+        msg_id=f"event:{event.id}",
+        payload=encode(event),
+    )
 
 
 async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:

@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.findings import Finding, FindingStatus, Mode, Severity, Text
+from services.contracts.subjects import findings_subject
 from tests.integration.casework import INSPECTOR, Casework, published
 from tests.waiting import eventually
 
@@ -35,7 +36,7 @@ def finding(month: int, *, status: str = "open", severity: str = "major") -> Fin
 
 async def send(nc: Client, item: Finding) -> None:
     """Publish a finding the way the rules service does."""
-    subject = f"chibo.findings.{item.status}"
+    subject = findings_subject(item.status)
     await nc.jetstream().publish(subject, msgspec.json.encode(item))
 
 

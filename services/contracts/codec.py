@@ -6,13 +6,20 @@ import re
 
 import msgspec
 
-from services.contracts.events import EVENT_TYPES, Event
+from services.contracts.events import EVENT_TYPES, IDENTIFIER_PATTERN, PRINTABLE_PATTERN, Event
 
 _decoder: msgspec.json.Decoder[Event] = msgspec.json.Decoder(Event)
 _array_decoder = msgspec.json.Decoder(list[msgspec.Raw])
 _encoder = msgspec.json.Encoder()
 _NAMED_FIELD = re.compile(r"^`(\w+)`")
 _AT_PATH = re.compile(r"^(?P<message>.*?)(?: - at `(?P<path>[^`]*)`)?$", re.DOTALL)
+
+
+# msgspec names a failed pattern by its regex; say what it means instead.
+_READABLE_PATTERNS = {
+    repr(IDENTIFIER_PATTERN): "Expected 1 to 64 letters, digits, `_` or `-`",
+    repr(PRINTABLE_PATTERN): "Expected text without control characters (NUL, line breaks)",
+}
 
 
 class InvalidEventError(ValueError):
@@ -41,6 +48,9 @@ def _invalid(text: str) -> InvalidEventError:
     named = _NAMED_FIELD.match(message)
     if named:  # a cross-field check names its field in backticks first
         path = f"{path}.{named[1]}"
+    for pattern, readable in _READABLE_PATTERNS.items():
+        if pattern in message:
+            message = readable
     if path == "$.type" and message.startswith("Invalid value"):
         message = f"{message}: unknown event type; expected one of {', '.join(EVENT_TYPES)}"
     return InvalidEventError(message, path)

@@ -13,9 +13,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300)]
-Source = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Identifier = Annotated[str, msgspec.Meta(pattern=IDENTIFIER_PATTERN)]
+# Free text never carries control characters (PostgreSQL refuses NUL in text, and no name needs
+# a line break), so such an event is refused naming its field instead of failing in storage.
+PRINTABLE_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=300, pattern=PRINTABLE_PATTERN)]
+Source = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=PRINTABLE_PATTERN)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 TopicGroup = Annotated[int, msgspec.Meta(ge=1, le=5)]
 Count = Annotated[int, msgspec.Meta(ge=0, le=100_000)]

@@ -61,6 +61,9 @@ class Finding(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=T
     meeting_ids: list[str]
     rule_version: str
     message: Text
+    # How many times the finding's status changed, as published: a consumer keeps the highest,
+    # since messages of different revisions may arrive out of order. 0 for a fresh judgment.
+    revision: int = 0
 
     @property
     def key(self) -> tuple[str, str, str]:

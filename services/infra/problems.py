@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
+from services.infra.database import TRANSIENT_ERRORS
 from services.infra.errors import ChiboError
 
 log = logging.getLogger(__name__)
@@ -16,7 +17,12 @@ PROBLEM_JSON = "application/problem+json"
 
 
 def problem(
-    status: int, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    request: Request[Any, Any, Any],
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response[dict[str, Any]]:
     """A problem-details response; `extra` members carry what the caller needs to fix."""
     body: dict[str, Any] = {
@@ -27,7 +33,7 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _chibo_error(request: Request[Any, Any, Any], exc: ChiboError) -> Response[dict[str, Any]]:
@@ -41,6 +47,12 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     if isinstance(exc, ValidationException) and exc.extra:
         extra["errors"] = exc.extra
     return problem(exc.status_code, _reason(exc.status_code), str(exc.detail), request, **extra)
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.warning("request hit a passing fault: %s", exc)
+    detail = "A database or messaging fault that passes by itself; try again shortly."
+    return problem(503, "Service unavailable", detail, request, headers={"Retry-After": "2"})
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -61,5 +73,6 @@ def _reason(status: int) -> str:
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ChiboError: _chibo_error,
     HTTPException: _http_error,
+    **dict.fromkeys(TRANSIENT_ERRORS, _unavailable),
     Exception: _unexpected,
 }

@@ -20,23 +20,13 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
+from services.infra.database import TRANSIENT_ERRORS
 from services.infra.messaging import fetch_unless_stopped
 from services.rules.ingest import ingest
 from services.rules.judging import Judge
 
 log = logging.getLogger(__name__)
 
-# Faults that go away by themselves: the batch is redelivered later instead of dead-lettered.
-_TRANSIENT = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-    asyncpg.AdminShutdownError,
-)
 RETRY_DELAY_SECONDS = 2.0
 
 
@@ -116,12 +106,12 @@ class EventConsumer:
             return
         try:
             await ingest(self._pool, self._judge, [event for _, event in valid], "nats")
-        except _TRANSIENT as exc:
+        except TRANSIENT_ERRORS as exc:
             log.warning("storing a batch failed, will retry: %s", exc)
             for msg, _ in valid:
                 await msg.nak(delay=RETRY_DELAY_SECONDS)
             return
-        except asyncpg.PostgresError:
+        except Exception:
             # Something in the batch is refused for good; find it by storing one at a time.
             await self._isolate(valid)
             return
@@ -132,9 +122,10 @@ class EventConsumer:
         for msg, event in valid:
             try:
                 await ingest(self._pool, self._judge, [event], "nats")
-            except _TRANSIENT:
+            except TRANSIENT_ERRORS:
                 await msg.nak(delay=RETRY_DELAY_SECONDS)
-            except asyncpg.PostgresError as exc:
+            except Exception as exc:
+                log.exception("event refused by the store", extra={"subject": msg.subject})
                 await self._dead_letter(msg, "$", f"refused by the database: {exc}")
             else:
                 await msg.ack()

@@ -128,6 +128,6 @@ def _message(finding: Finding, revision: int) -> outbox.Message:
         subject=findings_subject(finding.status),
         # The identity plus the revision names this change forever: redelivery-safe.
         msg_id=f"finding:{rule_id}:{cell_id}:{scope}:r{revision}",
-        payload=_encoder.encode(finding),
+        payload=_encoder.encode(msgspec.structs.replace(finding, revision=revision)),
         headers={"Chibo-Finding-Revision": str(revision)},
     )

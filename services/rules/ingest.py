@@ -43,8 +43,8 @@ async def ingest(
         return IngestReport(accepted=[], duplicates=[])
     started = time.perf_counter()
     async with pool.acquire() as conn, conn.transaction():
-        fresh, duplicates = await _store(conn, events)
-        announced = await judge.judge_cells(conn, repository.touched_cells(fresh))
+        fresh, duplicates, touched = await _store(conn, events)
+        announced = await judge.judge_cells_or_defer(conn, touched)
         if path == "http" and fresh:
             await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
             announced += len(fresh)
@@ -68,13 +68,20 @@ def _on_stream(event: Event) -> outbox.Message:
 async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
     """Store `events` as facts and judge nothing: bulk loading of history for a backtest."""
     async with pool.acquire() as conn, conn.transaction():
-        fresh, duplicates = await _store(conn, events)
+        fresh, duplicates, _ = await _store(conn, events)
     return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
 
 
-async def _store(conn: Connection, events: Sequence[Event]) -> tuple[list[Event], list[str]]:
+async def _store(
+    conn: Connection, events: Sequence[Event]
+) -> tuple[list[Event], list[str], set[str]]:
+    """Store the events not seen before; return them, the redelivered ids, and the cells touched.
+
+    A correction may move a meeting to another cell: the cell it leaves is touched too.
+    """
+    cells = repository.touched_cells(events) | await repository.cells_of_meetings(conn, events)
     # Cells first, in one order: batches touching the same cells take turns, never deadlock.
-    await repository.lock_cells(conn, repository.touched_cells(events))
+    await repository.lock_cells(conn, cells)
     new_ids = await repository.insert_new_events(conn, events)
     fresh: list[Event] = []
     duplicates: list[str] = []
@@ -84,5 +91,6 @@ async def _store(conn: Connection, events: Sequence[Event]) -> tuple[list[Event]
             fresh.append(event)
         else:
             duplicates.append(event.id)
+    touched = repository.touched_cells(fresh) | await repository.cells_of_meetings(conn, fresh)
     await repository.apply_facts(conn, fresh)
-    return fresh, duplicates
+    return fresh, duplicates, touched

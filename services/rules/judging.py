@@ -7,17 +7,20 @@ violations that `chibo rules backtest --until <today>` finds on the same facts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Collection
 from datetime import date, datetime
 
 from services.infra.clock import Clock
-from services.infra.database import Connection
+from services.infra.database import TRANSIENT_ERRORS, Connection
 from services.rules import findings_repository, repository
 from services.rules.engine.evaluate import judge_cell
 from services.rules.engine.loader import RulePack
 from services.rules.engine.periods import vietnam_date
 from services.rules.engine.reconcile import reconcile
 from services.rules.metrics import Metrics
+
+log = logging.getLogger(__name__)
 
 
 class Judge:
@@ -51,14 +54,15 @@ class Judge:
         cell_ids: Collection[str],
         rule_ids: Collection[str] | None = None,
         horizon: date | None = None,
+        pack: RulePack | None = None,
     ) -> int:
-        """Re-judge `cell_ids` (by `rule_ids`, or the whole pack) in the caller's transaction.
+        """Re-judge `cell_ids` (by `rule_ids`, or the whole `pack`) in the caller's transaction.
 
         Returns how many finding messages were enqueued; call `announce` after the commit.
         """
         if not cell_ids:
             return 0
-        pack = self.pack  # one pack for the whole judgment, even if a reload swaps it meanwhile
+        pack = pack or self.pack  # one pack for the whole judgment, even if a reload swaps it
         await repository.lock_cells(conn, cell_ids)
         cells = await repository.load_cells(conn, sorted(cell_ids))
         stored = await findings_repository.stored_for(conn, list(cell_ids))
@@ -71,6 +75,24 @@ class Judge:
         self.metrics.findings_changed.labels("opened").inc(len(changes.opened))
         self.metrics.findings_changed.labels("resolved").inc(len(changes.resolved))
         return await findings_repository.write(conn, changes, pack.version, self.now())
+
+    async def judge_cells_or_defer(self, conn: Connection, cell_ids: Collection[str]) -> int:
+        """Judge `cell_ids` as `judge_cells` does; if judging itself fails, keep the facts.
+
+        Judging runs in a savepoint: a fault in it (a rule that breaks on some meeting, say)
+        rolls back only the judgment, the facts stay stored, and the recorded state is cleared
+        so that the scheduler's next pass judges every cell again. Passing faults still
+        propagate, for the whole batch to be retried.
+        """
+        try:
+            async with conn.transaction():
+                return await self.judge_cells(conn, cell_ids)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            log.exception("judging failed; the facts are kept and judged at the next full pass")
+            await conn.execute("delete from rules.evaluation_state")
+            return 0
 
     def announce(self) -> None:
         """Tell the outbox relay that committed messages are waiting."""

@@ -196,6 +196,20 @@ async def load_cells(conn: Connection, cell_ids: Sequence[str]) -> list[CellFact
     ]
 
 
+async def cells_of_meetings(conn: Connection, events: Sequence[Event]) -> set[str]:
+    """The cells that the stored records of the events' meetings belong to now."""
+    meeting_ids = [
+        e.data.meeting_id for e in events if isinstance(e, MeetingHeldEvent | MeetingRetractedEvent)
+    ]
+    if not meeting_ids:
+        return set()
+    rows = await conn.fetch(
+        "select distinct cell_id from rules.meetings where meeting_id = any($1::text[])",
+        meeting_ids,
+    )
+    return {r["cell_id"] for r in rows}
+
+
 def touched_cells(events: Sequence[Event]) -> set[str]:
     """The cells whose judgment `events` may change (org registrations change none)."""
     return {e.subject for e in events if not isinstance(e, OrgRegisteredEvent)}

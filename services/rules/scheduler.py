@@ -20,6 +20,8 @@ from services.rules.judging import Judge
 log = logging.getLogger(__name__)
 _SCHEDULER_LOCK = 7302
 CHUNK_CELLS = 200
+# After a failed pass, or while another replica judges, look again this soon.
+RECHECK_SECONDS = 30.0
 
 
 class PeriodScheduler:
@@ -29,7 +31,6 @@ class PeriodScheduler:
         self._pool, self._judge = pool, judge
         self._wake = asyncio.Event()
         self._stopping = False
-        self.caught_up = asyncio.Event()
 
     def wake(self) -> None:
         """Check now (after a rule pack reload, say) instead of at the next midnight."""
@@ -41,31 +42,39 @@ class PeriodScheduler:
         self._wake.set()
 
     async def run(self) -> None:
-        """Catch up, then again at every Vietnam midnight or wake-up, until stopped."""
+        """Catch up now, then at every Vietnam midnight, wake-up or re-check, until stopped."""
         while not self._stopping:
             self._wake.clear()
             try:
-                await self.catch_up()
+                done = await self.catch_up()
             except Exception:
-                log.exception("judging every cell failed; retrying at the next wake-up")
-            midnight = _next_midnight(self._judge.now())
-            sleeping = asyncio.ensure_future(self._judge.clock.sleep_until(midnight))
+                log.exception("judging every cell failed; retrying shortly")
+                done = False
+            if not done:  # failed, or another replica is judging: look again soon
+                wake_at = self._judge.now() + timedelta(seconds=RECHECK_SECONDS)
+            else:
+                wake_at = _next_midnight(self._judge.now())
+            sleeping = asyncio.ensure_future(self._judge.clock.sleep_until(wake_at))
             waking = asyncio.ensure_future(self._wake.wait())
             await asyncio.wait({sleeping, waking}, return_when=asyncio.FIRST_COMPLETED)
             for task in (sleeping, waking):
                 task.cancel()
 
     async def catch_up(self) -> bool:
-        """Judge what the recorded state says is behind; True when anything was judged."""
+        """Judge what the recorded state says is behind; True once every cell is up to date."""
         async with self._pool.acquire() as conn:
             if not await conn.fetchval("select pg_try_advisory_lock($1)", _SCHEDULER_LOCK):
                 return False  # another replica is judging right now
             try:
-                return await self._catch_up(conn)
+                # A pass that ends after midnight must start again: its horizon is already old.
+                while not self._stopping and not await self._catch_up(conn):
+                    pass
+                return not self._stopping
             finally:
                 await conn.execute("select pg_advisory_unlock($1)", _SCHEDULER_LOCK)
 
     async def _catch_up(self, conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> bool:
+        """One pass; True when the state it leaves is current (nothing to judge, or judged)."""
         pack, horizon = self._judge.pack, self._judge.horizon()
         rules = {rule.id: rule.version for rule in pack.rules}
         state = await conn.fetchrow("select horizon, rules::text from rules.evaluation_state")
@@ -75,14 +84,15 @@ class PeriodScheduler:
             before: dict[str, str] = msgspec.json.decode(state["rules"])
             rule_ids = {r for r in before.keys() | rules.keys() if before.get(r) != rules.get(r)}
             if not rule_ids:
-                self.caught_up.set()
-                return False
+                return True
         log.info("judging every cell", extra={"horizon": str(horizon), "rules": rule_ids})
         cells = [r["cell_id"] for r in await conn.fetch("select cell_id from rules.cells")]
         for start in range(0, len(cells), CHUNK_CELLS):
+            if self._stopping:
+                return False
             chunk = cells[start : start + CHUNK_CELLS]
             async with conn.transaction():
-                announced = await self._judge.judge_cells(conn, chunk, rule_ids, horizon)
+                announced = await self._judge.judge_cells(conn, chunk, rule_ids, horizon, pack)
             if announced:
                 self._judge.announce()
         await conn.execute(
@@ -95,8 +105,7 @@ class PeriodScheduler:
             msgspec.json.encode(rules).decode(),
             self._judge.now(),
         )
-        self.caught_up.set()
-        return True
+        return self._judge.horizon() == horizon and self._judge.pack is pack
 
 
 def _next_midnight(now: datetime) -> datetime:

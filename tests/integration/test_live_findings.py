@@ -165,3 +165,25 @@ async def test_a_gap_becomes_a_finding_the_day_it_passes_45_days(
     items = await eventually(gaps, lambda found: len(found) == 1)
     assert items[0]["finding"]["status"] == "open"
     assert items[0]["finding"]["observed"] == 47
+
+
+async def test_a_meeting_moved_to_another_cell_is_judged_again_on_both(
+    rules: AsyncTestClient,
+) -> None:
+    await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
+    await rules.post("/events", json=cell_registered("c-b", established_on="2025-01-01"))
+    wrong = meeting_held("m-x", "c-a", held_at="2025-11-05T19:00:00+07:00", duration_minutes=30,
+                         time="2025-11-05T21:00:00+07:00")  # fmt: skip
+    await rules.post("/events", json=wrong)
+    short = {"rule_id": "meeting-duration", "scope": "meeting/m-x", "status": "open"}
+    before = (await rules.get("/findings", params=short)).json()["items"]
+    assert [i["finding"]["cell_id"] for i in before] == ["c-a"]
+
+    moved = meeting_held("m-x", "c-b", held_at="2025-11-05T19:00:00+07:00", duration_minutes=30,
+                         time="2025-11-06T08:00:00+07:00")  # fmt: skip
+    await rules.post("/events", json=moved)
+    after = (await rules.get("/findings", params=short)).json()["items"]
+    assert [i["finding"]["cell_id"] for i in after] == ["c-b"]
+    november = {"rule_id": "regular-meeting-monthly", "scope": "2025-11", "status": "open"}
+    left = (await rules.get("/findings", params=november)).json()["items"]
+    assert [i["finding"]["cell_id"] for i in left] == ["c-a"]

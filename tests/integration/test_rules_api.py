@@ -6,6 +6,7 @@ import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
@@ -189,3 +190,31 @@ async def test_an_edited_file_is_picked_up_by_the_watcher(
         return str((await client.get("/rules")).json()["version"])
 
     await eventually(version, lambda v: v != before)
+
+
+async def test_a_rule_that_breaks_while_judging_keeps_the_facts_and_is_judged_once_fixed(
+    editable: tuple[AsyncTestClient, Path], db: asyncpg.Connection
+) -> None:
+    client, folder = editable
+    path = folder / "criticism-each-meeting.yaml"
+    good = path.read_text(encoding="utf-8")
+    # Lint cannot tell that a number is compared with a list; judging any meeting raises.
+    broken = "\n".join(
+        '  require: "duration_minutes > topic_groups"' if line.startswith("  require:") else line
+        for line in good.splitlines()
+    )
+    path.write_text(broken + "\n", encoding="utf-8")
+    assert (await client.post("/rules/reload")).json()["changed"] is True
+    await client.post("/events", json=cell_registered("c-1", established_on="2025-01-01"))
+    meeting = meeting_held("m-1", "c-1", held_at="2025-11-05T19:00:00+07:00", criticism_held=False)
+    assert (await client.post("/events", json=meeting)).status_code == 202
+    assert await db.fetchval("select count(*) from rules.meetings") == 1
+
+    path.write_text(good, encoding="utf-8")
+    await client.post("/rules/reload")
+    query = {"rule_id": "criticism-each-meeting", "scope": "meeting/m-1", "status": "open"}
+
+    async def criticism() -> list[object]:
+        return list((await client.get("/findings", params=query)).json()["items"])
+
+    await eventually(criticism, lambda items: len(items) == 1)

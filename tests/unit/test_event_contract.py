@@ -127,3 +127,12 @@ def test_a_batch_splits_into_raw_events_and_a_single_event_is_a_batch_of_one() -
 def test_a_truncated_batch_is_refused() -> None:
     with pytest.raises(InvalidEventError, match="not valid JSON"):
         split_batch(b"[" + dumps(org_registered()))
+
+
+def test_a_name_with_control_characters_is_refused_naming_the_field() -> None:
+    assert refusal(cell_registered(name="Chi bộ\u0000")).field == "$.data.name"
+    org = org_registered()
+    org["data"]["name"] = "Đảng bộ\nxã"
+    error = refusal(org)
+    assert error.field == "$.data.name"
+    assert "control characters" in error.message

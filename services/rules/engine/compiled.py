@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 import string
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -86,6 +87,8 @@ class CompiledRule:
     ) -> Finding:
         """A finding of this rule, its message filled with the evidence."""
         cell_id = view.cell.cell_id
+        if isinstance(observed, float) and not math.isfinite(observed):
+            observed = str(observed)  # JSON has no infinity; "inf" still reads as what it is
         values.update(cell=cell_id, observed=observed, expected=expected)
         values.setdefault("period", scope)
         message = self.rule.message

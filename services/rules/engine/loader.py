@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import msgspec
 import yaml
 
 from services.rules.engine import yamlfile
@@ -35,7 +36,9 @@ class RulePack:
         self.directory, self.pack, self.rules = directory, pack, rules
         self.by_id = {rule.id: rule for rule in rules}
         joined = "".join(f"{rule.id}:{rule.version}\n" for rule in rules)
-        self.version = hashlib.sha256(joined.encode()).hexdigest()[:12]
+        # The score frame is part of the pack: editing pack.yaml is a new version too.
+        content = joined.encode() + msgspec.json.encode(pack)
+        self.version = hashlib.sha256(content).hexdigest()[:12]
 
 
 def load_rules(directory: Path) -> RulePack:

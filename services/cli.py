@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.infra.auth import commands as token_commands
 from services.infra.errors import StartupError
 from services.rules import commands as rules_commands
 from services.workflow import commands as workflow_commands
@@ -22,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = subparsers.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rules", "workflow"])
     serve.set_defaults(handler=_serve)
+    token_commands.add_parser(subparsers)
     rules_commands.add_parser(subparsers)
     workflow_commands.add_parser(subparsers)
     return parser

@@ -27,7 +27,9 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    # RFC 6750: a refused bearer token says which scheme the caller should use.
+    headers = {"WWW-Authenticate": 'Bearer realm="chibo"'} if status == 401 else None
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _chibo_error(request: Request[Any, Any, Any], exc: ChiboError) -> Response[dict[str, Any]]:

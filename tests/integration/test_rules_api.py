@@ -14,6 +14,7 @@ from services.infra.clock import ManualClock
 from services.rules.app import create_app
 from services.rules.settings import RulesSettings
 from tests.factories import cell_registered, meeting_held, org_registered
+from tests.tokens import ADMIN
 from tests.waiting import eventually
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -143,6 +144,7 @@ async def editable(
         rules_settings, rules_dir=str(folder), rules_watch_seconds=0.05, max_batch_events=100
     )
     async with AsyncTestClient(app=create_app(settings, clock)) as client:
+        client.headers.update(ADMIN)
         yield client, folder
 
 

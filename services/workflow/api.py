@@ -8,12 +8,13 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from services.infra.auth import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
 from services.infra.auth.scope import org_visible
+from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year
 from services.workflow import handlers, views
 from services.workflow.caller import Caller, caller_from_token
 from services.workflow.errors import CaseNotFoundError
@@ -31,7 +32,6 @@ from services.workflow.schemas import (
 
 CALLER = {"caller": Provide(caller_from_token, sync_to_thread=False)}
 Limit = Annotated[int, QueryParameter(ge=1, le=views.MAX_PAGE, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, description="cases to skip")]
 
 
 class CaseController(Controller):
@@ -55,9 +55,11 @@ class CaseController(Controller):
         self,
         state: State,
         caller: NamedDependency[Caller],
-        cell_id: FromQuery[str | None] = None,
-        org_id: FromQuery[str | None] = None,
-        case_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        cell_id: QueryId = None,
+        org_id: QueryOrg = None,
+        case_state: Annotated[
+            str | None, QueryParameter(name="state", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+        ] = None,
         overdue: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -76,7 +78,7 @@ class CaseController(Controller):
 
     @get("/{case_id:str}", summary="A case with its history and the triggers you may fire now")
     async def detail(
-        self, case_id: FromPath[str], caller: NamedDependency[Caller], state: State
+        self, case_id: PathId, caller: NamedDependency[Caller], state: State
     ) -> CaseDetail:
         """The case, its audit trail and `available_triggers` for the caller's role."""
         service: Service = state.service
@@ -85,7 +87,7 @@ class CaseController(Controller):
     @post("/{case_id:str}/transitions", summary="Fire a trigger", status_code=200)
     async def transition(
         self,
-        case_id: FromPath[str],
+        case_id: PathId,
         data: JSONBody[TransitionCreate],
         caller: NamedDependency[Caller],
         state: State,
@@ -102,7 +104,7 @@ class CaseController(Controller):
     guards=[allow(Role.admin, Role.inspector, Role.viewer)],
 )
 async def org_summary(
-    org_id: FromPath[str], year: FromQuery[int], caller: NamedDependency[Caller], state: State
+    org_id: PathId, year: Year, caller: NamedDependency[Caller], state: State
 ) -> CaseSummary:
     """An organisation's cases of `year` by state, and how many deadlines passed."""
     pool = state.service.pool
@@ -118,7 +120,7 @@ async def org_summary(
     sync_to_thread=False,
     guards=[allow(*EVERYONE_BUT_SOURCES)],
 )
-def workflow_definition(name: FromPath[str], state: State) -> WorkflowView:
+def workflow_definition(name: PathId, state: State) -> WorkflowView:
     """The current version of a workflow definition, with a Mermaid state diagram."""
     workflow = state.service.registry.latest(name)
     return WorkflowView(

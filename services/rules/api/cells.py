@@ -9,20 +9,19 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import Finding
 from services.infra.auth import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.auth.scope import cell_visible, org_visible, reach
 from services.infra.errors import NotFoundError
+from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.rules import compliance, queries
 from services.rules.api.deps import JudgeDep, Pool
 from services.rules.compliance import RuleSummary
 from services.rules.engine.score import Score
 from services.rules.queries import CellRecord
-
-Year = Annotated[int, QueryParameter(ge=1945, le=2200)]
 
 
 class CellPage(msgspec.Struct):
@@ -44,10 +43,8 @@ class Compliance(msgspec.Struct):
 async def list_cells(
     pool: Pool,
     claims: ClaimsDep,
-    org_id: Annotated[
-        str | None, QueryParameter(description="Cells under this org, any depth")
-    ] = None,
-    after: Annotated[str, QueryParameter(description="Cursor: last cell id seen")] = "",
+    org_id: QueryOrg = None,
+    after: IdCursor = "",
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> CellPage:
     """Cells the caller reaches, by id, with their open findings count."""
@@ -63,7 +60,7 @@ async def list_cells(
     guards=[allow(*READERS)],
 )
 async def cell_compliance(
-    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: FromPath[str], year: Year
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
 ) -> Compliance:
     """Each rule's judgment of each period of `year` ended so far, passed or violated."""
     async with pool.acquire() as conn:
@@ -84,7 +81,7 @@ async def cell_compliance(
     guards=[allow(*READERS)],
 )
 async def cell_score(
-    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: FromPath[str], year: Year
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
 ) -> Score:
     """100 minus the weights of the year's violations, floored at 0, banded by QĐ 366."""
     async with pool.acquire() as conn:
@@ -105,8 +102,13 @@ async def org_summary(
     pool: Pool,
     judge: JudgeDep,
     claims: ClaimsDep,
-    org_id: FromPath[str],
-    period: Annotated[str, QueryParameter(description="YYYY, YYYY-MM or YYYY-Qn")],
+    org_id: PathId,
+    period: Annotated[
+        str,
+        QueryParameter(
+            pattern=r"^\d{4}(-(0[1-9]|1[0-2])|-Q[1-4])?$", description="YYYY, YYYY-MM or YYYY-Qn"
+        ),
+    ],
     format: FromQuery[Literal["json", "csv"]] = "json",
 ) -> Response[list[RuleSummary]] | Response[str]:
     """The periodic report to the standing committee (point 7 of the seed)."""

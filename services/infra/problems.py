@@ -40,9 +40,20 @@ def _chibo_error(request: Request[Any, Any, Any], exc: ChiboError) -> Response[d
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     extra: dict[str, Any] = {}
-    if isinstance(exc, ValidationException) and exc.extra:
-        extra["errors"] = exc.extra
-    return problem(exc.status_code, _reason(exc.status_code), str(exc.detail), request, **extra)
+    detail = str(exc.detail)
+    if isinstance(exc, ValidationException):
+        # Litestar's message repeats the URL with its query string, which may carry anything the
+        # caller typed (even a secret); `errors` already names each field and what it expects.
+        detail = f"The request to {request.method} {request.url.path} is invalid; see `errors`."
+        if exc.extra:
+            extra["errors"] = exc.extra
+    return problem(exc.status_code, _reason(exc.status_code), detail, request, **extra)
+
+
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # Typed Structs bound nesting by their shape; only free-form values (a transition's payload)
+    # can nest without end, and the decoder stops at Python's recursion limit.
+    return problem(400, "Bad request", "The JSON is nested too deeply.", request)
 
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -63,5 +74,6 @@ def _reason(status: int) -> str:
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ChiboError: _chibo_error,
     HTTPException: _http_error,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }

@@ -105,7 +105,9 @@ def _start_service(database_url: str, nats_url: str) -> tuple[subprocess.Popen[b
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": database_url, "NATS_URL": nats_url,
-           "CHIBO_RULES_PORT": str(port), "CHIBO_RULES_LOG_LEVEL": "warning"}  # fmt: skip
+           "CHIBO_RULES_PORT": str(port), "CHIBO_RULES_LOG_LEVEL": "warning",
+           # The service refuses to start without a token key; this run calls no guarded route.
+           "CHIBO_AUTH_KEY": "bench-key-only-for-benchmarks-0123456789"}  # fmt: skip
     command = [sys.executable, "-m", "services.cli", "serve", "rules"]
     if os.environ.get("CHIBO_BENCH_PROFILE"):  # e.g. py-spy record -o profile.svg --
         command = [*os.environ["CHIBO_BENCH_PROFILE"].split(), *command]

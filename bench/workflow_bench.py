@@ -30,12 +30,14 @@ import uvicorn
 from litestar import Litestar, get
 
 from bench.http_load import Connection, Figures, run
+from services.infra.auth import AuthSettings, Role
+from services.infra.auth.tokens import mint
 from services.infra.embedded import Infrastructure
 
 DATA = Path(".chibo/bench-workflow")
-INSPECTOR = {"X-Chibo-Actor": "bench-inspector", "X-Chibo-Role": "inspector"}
-SECRETARY = {"X-Chibo-Actor": "bench-secretary", "X-Chibo-Role": "secretary"}
-STEPS: list[tuple[str, dict[str, str], dict[str, object]]] = [
+AUTH = AuthSettings(key="bench-key-only-for-benchmarks-0123456789")
+INSPECTOR, SECRETARY = Role.inspector, Role.secretary
+STEPS: list[tuple[str, Role, dict[str, object]]] = [
     ("start", INSPECTOR, {"decision_ref": "1-QĐ", "team": [{"name": "A", "role": "leader"}],
                           "started_on": "2025-03-03"}),
     ("submit_self_report", SECRETARY, {"self_report": "Báo cáo"}),
@@ -97,6 +99,7 @@ def _servers(infra: Infrastructure, concurrency: int) -> Iterator[tuple[int, int
         **os.environ,
         "DATABASE_URL": infra.database_url,
         "NATS_URL": infra.nats_url,
+        "CHIBO_AUTH_KEY": AUTH.key,
         "CHIBO_WORKFLOW_PORT": str(workflow_port),
         "CHIBO_WORKFLOW_LOG_LEVEL": "warning",
         "CHIBO_WORKFLOW_POOL_SIZE": str(concurrency + 4),
@@ -117,19 +120,25 @@ def _servers(infra: Infrastructure, concurrency: int) -> Iterator[tuple[int, int
             process.wait(30)
 
 
+def _token(role: Role, n: int) -> dict[str, str]:
+    """The inspector of org `bench`, or the secretary of cell `bench-<n>`."""
+    org, cell = ("bench", None) if role is Role.inspector else (None, f"bench-{n}")
+    return {"Authorization": "Bearer " + mint(AUTH, role, sub=f"bench-{role}", org=org, cell=cell)}
+
+
 async def _cases(port: int, count: int) -> list[str]:
     """Open `count` cases and bring each to `remediation_planned` (version 6)."""
     connection = await Connection.open("127.0.0.1", port)
     ids = []
     for n in range(count):
         body = {"cell_id": f"bench-{n}", "org_id": "bench", "year": 2025}
-        status, raw = await connection.request("POST", "/cases", body, INSPECTOR)
+        status, raw = await connection.request("POST", "/cases", body, _token(INSPECTOR, n))
         assert status == 201, raw
         case_id = msgspec.json.decode(raw)["id"]
         for version, (trigger, who, payload) in enumerate(STEPS, start=1):
             fire = {"trigger": trigger, "expected_version": version, "payload": payload}
             status, raw = await connection.request(
-                "POST", f"/cases/{case_id}/transitions", fire, who
+                "POST", f"/cases/{case_id}/transitions", fire, _token(who, n)
             )
             assert status == 200, raw
         ids.append(case_id)
@@ -142,6 +151,7 @@ async def _load(
 ) -> Measurement:
     ids = await _cases(workflow_port, concurrency)
     first = len(STEPS) + 1
+    secretaries = [_token(SECRETARY, n) for n in range(concurrency)]
 
     def transition(worker: int, i: int) -> tuple[str, str, object, dict[str, str]]:
         body = {
@@ -149,7 +159,7 @@ async def _load(
             "expected_version": first + i,
             "payload": {"progress": [{"action": 1, "percent": min(99, i)}]},
         }
-        return "POST", f"/cases/{ids[worker]}/transitions", body, SECRETARY
+        return "POST", f"/cases/{ids[worker]}/transitions", body, secretaries[worker]
 
     def round_trip(worker: int, i: int) -> tuple[str, str, object, dict[str, str]]:
         return "GET", "/baseline", None, {}

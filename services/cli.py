@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from services.infra.auth import commands as token_commands
 from services.infra.errors import StartupError
 from services.rules import commands as rules_commands
 from services.workflow import commands as workflow_commands
@@ -25,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     asyncapi = subparsers.add_parser("asyncapi", help="print the AsyncAPI description (YAML)")
     asyncapi.set_defaults(handler=_asyncapi)
+    token_commands.add_parser(subparsers)
     rules_commands.add_parser(subparsers)
     workflow_commands.add_parser(subparsers)
     return parser

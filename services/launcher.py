@@ -13,8 +13,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 
+from services import devauth
+from services.infra.auth import AuthSettings
 from services.infra.embedded import Infrastructure
 from services.infra.errors import StartupError
+from services.infra.settings import from_env
 
 SERVICES = ("rules", "workflow")
 READY_TIMEOUT_SECONDS = 30.0
@@ -32,11 +35,15 @@ def up(data_dir: Path) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     with Infrastructure(data_dir) as infra:
         env = {**os.environ, "DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url}
+        # Without a configured key, a development key kept beside the data, stable across runs.
+        env.setdefault(devauth.KEY_VARIABLE, devauth.development_key(data_dir))
         children = {name: _spawn(name, env) for name in SERVICES}
         try:
             urls = {name: _base_url(name, env) for name in SERVICES}
             _wait_ready(urls, children, lambda: stop_requested)
-            print(_banner(urls, infra), flush=True)
+            auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
+            tokens = devauth.role_tokens(auth, infra.database_url)
+            print(_banner(urls, infra) + "\n" + "\n".join(tokens) + "\n", flush=True)
             while not stop_requested:
                 exited = [n for n, p in children.items() if p.poll() is not None]
                 if exited:

@@ -27,6 +27,7 @@ WORKFLOW_STREAM = "CHIBO_WORKFLOW"
 WORKFLOW_SUBJECTS = "chibo.workflow.>"
 CASE_PREFIX = "chibo.workflow.case."
 CELL_REGISTERED = EVENTS_PREFIX + "cell.registered"
+ORG_REGISTERED = EVENTS_PREFIX + "org.registered"
 
 
 def case_subject(trigger: str) -> str:

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Response, get
 from litestar.datastructures import State
 
+from services.infra.auth.http import PUBLIC
 from services.infra.database import is_reachable
 from services.infra.messaging import is_connected
 
@@ -26,13 +27,26 @@ class Readiness(msgspec.Struct):
     nats: bool
 
 
-@get("/health", tags=["operations"], summary="Liveness", sync_to_thread=False)
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Liveness",
+    sync_to_thread=False,
+    opt=PUBLIC,
+    security=[],
+)
 def health() -> Health:
     """Answer while the process runs."""
     return Health(status="ok")
 
 
-@get("/ready", tags=["operations"], summary="Readiness: PostgreSQL and NATS reachable")
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="Readiness: PostgreSQL and NATS reachable",
+    opt=PUBLIC,
+    security=[],
+)
 async def ready(state: State) -> Response[Readiness]:
     """Answer 200 when PostgreSQL and NATS are reachable, 503 otherwise."""
     pool: Any = state.get("pool")

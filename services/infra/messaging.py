@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
+import msgspec
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -14,10 +16,39 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
 
+from services.infra.errors import StartupError
+
 log = logging.getLogger(__name__)
 
 
-async def connect(url: str, name: str) -> Client:
+class NatsCredentials(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """How a service proves itself to NATS: user and password, a token, or an nkey seed file.
+
+    All empty means no credentials (the embedded development server). See deploy/nats/.
+    """
+
+    user: str | None = None
+    password: str | None = None
+    token: str | None = None
+    nkey_seed_file: str | None = None
+
+    def options(self) -> dict[str, Any]:
+        """The `nats.connect` keyword arguments for these credentials."""
+        if (self.user is None) != (self.password is None):
+            raise StartupError("NATS credentials: give both the user and the password")
+        chosen = [m for m in (self.user, self.token, self.nkey_seed_file) if m is not None]
+        if len(chosen) > 1:
+            raise StartupError("NATS credentials: choose one of user, token or nkey seed file")
+        if self.user is not None:
+            return {"user": self.user, "password": self.password}
+        if self.token is not None:
+            return {"token": self.token}
+        if self.nkey_seed_file is not None:
+            return {"nkeys_seed": self.nkey_seed_file}
+        return {}
+
+
+async def connect(url: str, name: str, credentials: NatsCredentials | None = None) -> Client:
     """Connect to NATS (`url` may list several servers, comma-separated), reconnecting forever."""
 
     async def on_error(exc: Exception) -> None:
@@ -37,6 +68,7 @@ async def connect(url: str, name: str) -> Client:
         error_cb=on_error,
         disconnected_cb=on_disconnected,
         reconnected_cb=on_reconnected,
+        **(credentials or NatsCredentials()).options(),
     )
 
 

@@ -33,6 +33,9 @@ def problem(
         "instance": request.url.path,
         **extra,
     }
+    if status == 401:
+        # RFC 6750: a refused bearer token says which scheme the caller should use.
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="chibo"'}
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -44,9 +47,20 @@ def _chibo_error(request: Request[Any, Any, Any], exc: ChiboError) -> Response[d
 
 def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
     extra: dict[str, Any] = {}
-    if isinstance(exc, ValidationException) and exc.extra:
-        extra["errors"] = exc.extra
-    return problem(exc.status_code, _reason(exc.status_code), str(exc.detail), request, **extra)
+    detail = str(exc.detail)
+    if isinstance(exc, ValidationException):
+        # Litestar's message repeats the URL with its query string, which may carry anything the
+        # caller typed (even a secret); `errors` already names each field and what it expects.
+        detail = f"The request to {request.method} {request.url.path} is invalid; see `errors`."
+        if exc.extra:
+            extra["errors"] = exc.extra
+    return problem(exc.status_code, _reason(exc.status_code), detail, request, **extra)
+
+
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # Typed Structs bound nesting by their shape; only free-form values (a transition's payload)
+    # can nest without end, and the decoder stops at Python's recursion limit.
+    return problem(400, "Bad request", "The JSON is nested too deeply.", request)
 
 
 def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
@@ -74,5 +88,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ChiboError: _chibo_error,
     HTTPException: _http_error,
     **dict.fromkeys(TRANSIENT_ERRORS, _unavailable),
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -16,13 +16,28 @@ T = TypeVar("T", bound=msgspec.Struct)
 
 # Connection URLs are shared by both services and by other tools, so they keep their usual names.
 _UNPREFIXED = ("database_url", "nats_url")
+# Nested settings both services must agree on (the token key) keep one prefix of their own;
+# other nested settings take the service's prefix and their field name, e.g. CHIBO_RULES_NATS_.
+_SHARED_PREFIXES = {"auth": "CHIBO_AUTH_"}
 
 
 def from_env(kind: type[T], prefix: str, environ: Mapping[str, str] | None = None) -> T:
-    """Build `kind` from `<PREFIX><FIELD>` variables (and DATABASE_URL / NATS_URL as they are)."""
+    """Build `kind` from `<PREFIX><FIELD>` variables (and DATABASE_URL / NATS_URL as they are).
+
+    A field typed as a Struct is built the same way from its own variables (see above).
+    """
     env = os.environ if environ is None else environ
-    names = {f.name: _variable(f.name, prefix) for f in msgspec.structs.fields(kind)}
-    values = {field: env[name] for field, name in names.items() if name in env}
+    values: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for field in msgspec.structs.fields(kind):
+        nested = _struct_type(field.type)
+        if nested is not None:
+            sub_prefix = _SHARED_PREFIXES.get(field.name, f"{prefix}{field.name.upper()}_")
+            values[field.name] = from_env(nested, sub_prefix, env)
+            continue
+        names[field.name] = _variable(field.name, prefix)
+        if names[field.name] in env:
+            values[field.name] = env[names[field.name]]
     try:
         return msgspec.convert(values, kind, strict=False)
     except msgspec.ValidationError as exc:
@@ -30,6 +45,12 @@ def from_env(kind: type[T], prefix: str, environ: Mapping[str, str] | None = Non
         found = _FIELD.search(text)
         variable = names.get(found[1] or found[2], "?") if found else "?"
         raise StartupError(f"setting {variable}: {text.split(' - at ')[0]}") from None
+
+
+def _struct_type(annotation: Any) -> type[msgspec.Struct] | None:
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
 
 
 def _variable(field: str, prefix: str) -> str:

@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 
 from services.contracts import subjects
 from services.infra import database, messaging
+from services.infra.auth.http import jwt_auth
 from services.infra.clock import Clock, SystemClock
 from services.infra.errors import StartupError
 from services.infra.health import HEALTH_HANDLERS
@@ -61,7 +62,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
         pool = await database.create_pool(settings.database_url)
         try:
             await database.migrate(pool, SCHEMA, "services.rules.migrations")
-            nc = await messaging.connect(settings.nats_url, "chibo-rules")
+            nc = await messaging.connect(settings.nats_url, "chibo-rules", settings.nats)
             js = nc.jetstream()
             for name, subject, days in (
                 (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, settings.stream_max_age_days),
@@ -109,6 +110,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
         route_handlers=ROUTES,
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
+        on_app_init=[jwt_auth(settings.auth).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Chibo rules service",

@@ -8,17 +8,26 @@ import asyncpg
 import msgspec
 
 from services.contracts.findings import Finding, FindingStatus
+from services.infra.auth.scope import Reach, subtree
 from services.infra.database import Connection
 from services.rules.findings_repository import COLUMNS, finding_of
 
 # Every org below `$1` (itself included), however deep the tree.
-SUBTREE = """
-with recursive subtree(org_id) as (
-    select $1::text
-    union
-    select o.org_id from rules.orgs o join subtree s on o.parent_id = s.org_id
-)
-"""
+SUBTREE = f"with recursive {subtree('rules')}\n"
+
+
+def with_reach(org_param: str) -> str:
+    """`SUBTREE` and `reach(org_id)`: every org below the caller's org `org_param`, if any."""
+    return f"with recursive {subtree('rules')}, {subtree('rules', org_param, 'reach')}\n"
+
+
+def in_reach(cell: str, org_param: str, cell_param: str) -> str:
+    """A condition: `cell` is below the caller's org (`with_reach`) or is the caller's cell."""
+    return (
+        f"({org_param}::text is null or {cell} in (select c.cell_id from rules.cells c"
+        f" join reach r on c.org_id = r.org_id))"
+        f" and ({cell_param}::text is null or {cell} = {cell_param})"
+    )
 
 
 class FindingRecord(msgspec.Struct, kw_only=True):
@@ -38,6 +47,9 @@ class FindingFilter(msgspec.Struct, kw_only=True):
 
     cell_id: str | None = None
     org_id: str | None = None
+    # The caller's reach (services.infra.auth.scope.Reach): both None for an admin.
+    reach_org: str | None = None
+    reach_cell: str | None = None
     rule_id: str | None = None
     status: FindingStatus | None = None
     scope: str | None = None
@@ -62,7 +74,7 @@ class CellRecord(msgspec.Struct, kw_only=True):
 async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecord]:
     """Findings matching `f`, by id, after the cursor `f.after`."""
     rows = await conn.fetch(
-        SUBTREE
+        with_reach("$9")
         + f"""select id, {COLUMNS}, revision, pack_version, opened_at, resolved_at, changed_at
         from rules.findings fi
         where id > $2
@@ -73,6 +85,7 @@ async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecor
           and ($7::timestamptz is null or changed_at >= $7)
           and ($1::text is null or cell_id in (
               select c.cell_id from rules.cells c join subtree s on c.org_id = s.org_id))
+          and {in_reach("cell_id", "$9", "$10")}
         order by id limit $8""",
         f.org_id,
         f.after,
@@ -82,6 +95,8 @@ async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecor
         f.scope,
         f.since,
         f.limit,
+        f.reach_org,
+        f.reach_cell,
     )
     return [_record(r) for r in rows]
 
@@ -109,22 +124,25 @@ def _record(row: asyncpg.Record) -> FindingRecord:
 
 
 async def list_cells(
-    conn: Connection, org_id: str | None, after: str, limit: int
+    conn: Connection, org_id: str | None, after: str, limit: int, reach: Reach
 ) -> list[CellRecord]:
-    """Registered cells (under `org_id` when given), by id, after the cursor `after`."""
+    """Registered cells (under `org_id` when given) within `reach`, by id, after `after`."""
     rows = await conn.fetch(
-        SUBTREE
-        + """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
+        with_reach("$4")
+        + f"""select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
                c.established_on::text, c.dissolved_on::text,
                (select count(*) from rules.findings f
                  where f.cell_id = c.cell_id and f.status = 'open') as open_findings
         from rules.cells c
         where c.cell_id > $2
           and ($1::text is null or c.org_id in (select org_id from subtree))
+          and {in_reach("c.cell_id", "$4", "$5")}
         order by c.cell_id limit $3""",
         org_id,
         after,
         limit,
+        reach.org,
+        reach.cell,
     )
     return [CellRecord(**dict(r)) for r in rows]
 

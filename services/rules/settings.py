@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+from services.infra.auth import AuthSettings
+from services.infra.messaging import NatsCredentials
+
 PREFIX = "CHIBO_RULES_"
 
 
@@ -12,6 +15,10 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
 
     database_url: str
     nats_url: str
+    # Token key, issuer, audience and lifetime: `CHIBO_AUTH_*`, the same for both services.
+    auth: AuthSettings
+    # This service's NATS identity: CHIBO_RULES_NATS_USER and _PASSWORD, _TOKEN or _NKEY_SEED_FILE.
+    nats: NatsCredentials = NatsCredentials()
     host: str = "127.0.0.1"
     port: int = 8001
     log_level: str = "info"

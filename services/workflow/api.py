@@ -8,11 +8,16 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
+from services.infra.auth import Role
+from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
+from services.infra.auth.scope import org_visible
+from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year
 from services.workflow import handlers, views
-from services.workflow.caller import Caller, caller_from_headers
+from services.workflow.caller import Caller, caller_from_token
+from services.workflow.errors import CaseNotFoundError
 from services.workflow.handlers import Service
 from services.workflow.model import Case
 from services.workflow.schemas import (
@@ -25,9 +30,8 @@ from services.workflow.schemas import (
     WorkflowView,
 )
 
-CALLER = {"caller": Provide(caller_from_headers, sync_to_thread=False)}
+CALLER = {"caller": Provide(caller_from_token, sync_to_thread=False)}
 Limit = Annotated[int, QueryParameter(ge=1, le=views.MAX_PAGE, description="page size")]
-Offset = Annotated[int, QueryParameter(ge=0, description="cases to skip")]
 
 
 class CaseController(Controller):
@@ -36,6 +40,7 @@ class CaseController(Controller):
     path = "/cases"
     tags = ["cases"]  # noqa: RUF012  (Litestar reads it as a class attribute)
     dependencies = CALLER
+    guards = [allow(*READERS)]  # noqa: RUF012  (writes check roles per trigger, below)
 
     @post("/", summary="Open a case in its workflow's initial state (inspector, admin)")
     async def open(
@@ -50,9 +55,11 @@ class CaseController(Controller):
         self,
         state: State,
         caller: NamedDependency[Caller],
-        cell_id: FromQuery[str | None] = None,
-        org_id: FromQuery[str | None] = None,
-        case_state: Annotated[str | None, QueryParameter(name="state")] = None,
+        cell_id: QueryId = None,
+        org_id: QueryOrg = None,
+        case_state: Annotated[
+            str | None, QueryParameter(name="state", pattern=r"^[a-z][a-z0-9_]{0,63}$")
+        ] = None,
         overdue: FromQuery[bool | None] = None,
         limit: Limit = 50,
         offset: Offset = 0,
@@ -60,6 +67,7 @@ class CaseController(Controller):
         """Cases matching every filter given; `overdue=true` for those with a passed deadline."""
         return await views.list_cases(
             state.service.pool,
+            caller,
             cell_id=cell_id,
             org_id=org_id,
             state=case_state,
@@ -70,7 +78,7 @@ class CaseController(Controller):
 
     @get("/{case_id:str}", summary="A case with its history and the triggers you may fire now")
     async def detail(
-        self, case_id: FromPath[str], caller: NamedDependency[Caller], state: State
+        self, case_id: PathId, caller: NamedDependency[Caller], state: State
     ) -> CaseDetail:
         """The case, its audit trail and `available_triggers` for the caller's role."""
         service: Service = state.service
@@ -79,7 +87,7 @@ class CaseController(Controller):
     @post("/{case_id:str}/transitions", summary="Fire a trigger", status_code=200)
     async def transition(
         self,
-        case_id: FromPath[str],
+        case_id: PathId,
         data: JSONBody[TransitionCreate],
         caller: NamedDependency[Caller],
         state: State,
@@ -89,16 +97,30 @@ class CaseController(Controller):
         return await handlers.fire(state.service, case_id, data, caller)
 
 
-@get("/orgs/{org_id:str}/cases/summary", tags=["cases"], dependencies=CALLER)
+@get(
+    "/orgs/{org_id:str}/cases/summary",
+    tags=["cases"],
+    dependencies=CALLER,
+    guards=[allow(Role.admin, Role.inspector, Role.viewer)],
+)
 async def org_summary(
-    org_id: FromPath[str], year: FromQuery[int], caller: NamedDependency[Caller], state: State
+    org_id: PathId, year: Year, caller: NamedDependency[Caller], state: State
 ) -> CaseSummary:
     """An organisation's cases of `year` by state, and how many deadlines passed."""
-    return await views.summary(state.service.pool, org_id, year)
+    pool = state.service.pool
+    async with pool.acquire() as conn:
+        if not await org_visible(conn, "workflow", caller, org_id):
+            raise CaseNotFoundError(f"no org `{org_id}` within your reach")
+    return await views.summary(pool, org_id, year)
 
 
-@get("/workflows/{name:str}", tags=["workflows"], sync_to_thread=False)
-def workflow_definition(name: FromPath[str], state: State) -> WorkflowView:
+@get(
+    "/workflows/{name:str}",
+    tags=["workflows"],
+    sync_to_thread=False,
+    guards=[allow(*EVERYONE_BUT_SOURCES)],
+)
+def workflow_definition(name: PathId, state: State) -> WorkflowView:
     """The current version of a workflow definition, with a Mermaid state diagram."""
     workflow = state.service.registry.latest(name)
     return WorkflowView(

@@ -15,9 +15,10 @@ from litestar.openapi import OpenAPIConfig
 
 from services.contracts import subjects
 from services.contracts.codec import decode_event
-from services.contracts.events import CellRegisteredEvent
+from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
 from services.contracts.findings import Finding
 from services.infra import database, messaging
+from services.infra.auth.http import jwt_auth
 from services.infra.clock import Clock, SystemClock
 from services.infra.database import Connection
 from services.infra.health import HEALTH_HANDLERS
@@ -61,7 +62,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
             await database.migrate(pool, SCHEMA, "services.workflow.migrations")
             async with pool.acquire() as conn:
                 await registry.save(conn)
-            nc = await messaging.connect(settings.nats_url, "chibo-workflow")
+            nc = await messaging.connect(settings.nats_url, "chibo-workflow", settings.nats)
             js = nc.jetstream()
             for name, subject, update in (
                 (subjects.WORKFLOW_STREAM, subjects.WORKFLOW_SUBJECTS, True),
@@ -88,10 +89,12 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 await intake.take_finding(conn, finding, policies, registry, now.now())
                 relay.wake()
 
-            async def on_cell(conn: Connection, data: bytes) -> None:
+            async def on_registered(conn: Connection, data: bytes) -> None:
                 event = decode_event(data)
                 if isinstance(event, CellRegisteredEvent):
                     await intake.take_cell(conn, event)
+                elif isinstance(event, OrgRegisteredEvent):
+                    await intake.take_org(conn, event)
 
             consumers = [
                 PullConsumer(
@@ -108,7 +111,15 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                     stream=subjects.EVENTS_STREAM,
                     subject=subjects.CELL_REGISTERED,
                     durable=settings.cells_consumer_name,
-                    handler=on_cell,
+                    handler=on_registered,
+                ),
+                PullConsumer(
+                    js,
+                    pool,
+                    stream=subjects.EVENTS_STREAM,
+                    subject=subjects.ORG_REGISTERED,
+                    durable=settings.orgs_consumer_name,
+                    handler=on_registered,
                 ),
             ]
             for consumer in consumers:
@@ -130,13 +141,14 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
     return Litestar(
         route_handlers=[*HEALTH_HANDLERS, *ROUTES],
         lifespan=[lifespan],
+        on_app_init=[jwt_auth(settings.auth).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Chibo workflow service",
             version="1",
             description="Inspection, conclusion and remediation cases for each party cell. "
-            "Until bearer tokens land, callers name themselves in the X-Chibo-Actor and "
-            "X-Chibo-Role headers.",
+            "Every call but health, readiness and these docs needs a bearer token "
+            "(`chibo token`): its roles say what may be done, its org or cell where.",
         ),
         state=State({"settings": settings, "pool": None, "nats": None, "service": None}),
         request_max_body_size=settings.max_body_bytes,

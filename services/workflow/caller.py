@@ -1,46 +1,67 @@
-"""Who is calling: the one place the API learns the caller's identity and role.
+"""Who is calling: the one place the workflow API learns the caller's identity, roles and scope.
 
-Until bearer tokens land (issue 6), the caller names themselves in two request headers,
-`X-Chibo-Actor` and `X-Chibo-Role`. Every handler takes a `Caller` through this dependency only,
-so swapping the headers for verified JWT claims changes this file and nothing else.
+The caller is the verified bearer token (services.infra.auth): its subject acts, in the workflow
+roles the token holds, within the org or cell it names. Every handler takes a `Caller` through
+this one dependency.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Any
 
 import msgspec
-from litestar.params import HeaderParameter
+from litestar import Request
 
-from services.infra.errors import UnauthorizedError
+from services.infra.auth import Claims
+from services.infra.auth import Role as TokenRole
 from services.workflow.definition import Role
 
-Actor = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+# Strongest first: when a token holds several, a trigger is fired in the first that may.
+_WORKFLOW_ROLES = (Role.admin, Role.inspector, Role.secretary)
 
 
-class Caller(msgspec.Struct, frozen=True):
-    """The person (or policy) acting, and the role they act in."""
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """The person (or policy) acting, the workflow roles they may act in, and their reach.
 
-    actor: Actor
-    role: Role
+    A viewer holds no workflow role: they read within their org and fire nothing.
+    """
+
+    actor: str
+    roles: tuple[Role, ...]
+    org: str | None = None
+    cell: str | None = None
+    everywhere: bool = False
+
+    @property
+    def sees_all(self) -> bool:
+        """Admins (and the findings policy) reach every case."""
+        return self.everywhere
+
+    @property
+    def title(self) -> str:
+        """The caller's workflow roles as words, for messages."""
+        return " or ".join(self.roles) or "viewer"
+
+    def acting_as(self, allowed: Iterable[Role]) -> Role | None:
+        """The strongest of the caller's roles among `allowed`, or None."""
+        permitted = set(allowed)
+        return next((role for role in self.roles if role in permitted), None)
 
 
-def caller_from_headers(
-    actor: Annotated[
-        str | None, HeaderParameter(name="X-Chibo-Actor", description="who acts (until JWT)")
-    ] = None,
-    role: Annotated[
-        str | None,
-        HeaderParameter(
-            name="X-Chibo-Role", description="inspector, secretary or admin (until JWT)"
-        ),
-    ] = None,
-) -> Caller:
-    """The caller named by the request headers, or 401 when they are missing or malformed."""
-    if not actor or not role:
-        raise UnauthorizedError("say who you are: X-Chibo-Actor and X-Chibo-Role headers")
-    try:
-        return msgspec.convert({"actor": actor, "role": role}, Caller)
-    except msgspec.ValidationError as exc:
-        header = "X-Chibo-Role" if "$.role" in str(exc) else "X-Chibo-Actor"
-        raise UnauthorizedError(f"{header}: {str(exc).split(' - at ')[0]}") from None
+def caller_from_claims(claims: Claims) -> Caller:
+    """The workflow's view of a verified token."""
+    held = {str(role) for role in claims.roles}
+    return Caller(
+        actor=claims.sub,
+        roles=tuple(role for role in _WORKFLOW_ROLES if str(role) in held),
+        org=claims.org,
+        cell=claims.cell,
+        everywhere=claims.has(TokenRole.admin),
+    )
+
+
+def caller_from_token(request: Request[Any, Any, Any]) -> Caller:
+    """The caller named by the request's verified token (the auth middleware checked it)."""
+    claims: Claims = request.user
+    return caller_from_claims(claims)

@@ -20,7 +20,7 @@ from services.contracts.workflow import CaseTransitioned
 from services.infra import outbox
 from services.infra.clock import Clock
 from services.infra.database import Connection
-from services.workflow import model, repository
+from services.workflow import access, model, repository
 from services.workflow.caller import Caller
 from services.workflow.definition import Role
 from services.workflow.errors import CaseNotFoundError, RoleError, StaleVersionError
@@ -47,8 +47,8 @@ class Service:
 
 async def open_case(svc: Service, command: CaseCreate, caller: Caller) -> Case:
     """Open a case in the initial state of the current version of its workflow."""
-    if caller.role not in _OPENERS:
-        raise RoleError(f"a {caller.role} may not open cases")
+    if caller.acting_as(_OPENERS) is None:
+        raise RoleError("only an inspector or an admin may open cases")
     workflow = svc.registry.latest(command.workflow)
     case = Case(
         id=str(uuid.uuid4()),
@@ -62,6 +62,7 @@ async def open_case(svc: Service, command: CaseCreate, caller: Caller) -> Case:
         findings=command.findings,
     )
     async with svc.pool.acquire() as conn, conn.transaction():
+        await access.require_can_open(conn, caller, command)
         await store_opened(conn, case, caller, command.comment, svc.clock.now(), None)
     svc.wake()
     return case
@@ -77,7 +78,7 @@ async def store_opened(
         version=case.version,
         at=at,
         actor=caller.actor,
-        role=caller.role,
+        role=caller.acting_as(_OPENERS) or Role.admin,
         trigger=OPEN,
         from_state=None,
         to_state=case.state,
@@ -96,11 +97,13 @@ async def fire(
         case = await repository.get_case(conn, case_id)
         if case is None:
             raise CaseNotFoundError(f"no case {case_id}")
+        await access.require_writable(conn, caller, case)
         workflow = await svc.registry.get(conn, case.definition, case.definition_version)
         trigger = workflow.trigger(command.trigger)
-        if caller.role not in trigger.roles:
+        role = caller.acting_as(trigger.roles)
+        if role is None:
             roles = ", ".join(trigger.roles)
-            raise RoleError(f"a {caller.role} may not fire `{command.trigger}`; only {roles}")
+            raise RoleError(f"a {caller.title} may not fire `{command.trigger}`; only {roles}")
         if command.expected_version != case.version:
             raise _stale(case.version)
         payload = decode_payload(command, trigger)
@@ -113,7 +116,7 @@ async def fire(
             version=case.version,
             at=now,
             actor=caller.actor,
-            role=caller.role,
+            role=role,
             trigger=command.trigger,
             from_state=from_state,
             to_state=new_state,

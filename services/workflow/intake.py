@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from services.contracts.events import CellRegisteredEvent
+from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
 from services.contracts.findings import Finding, Mode
 from services.infra.database import Connection
 from services.workflow.caller import Caller
@@ -68,7 +68,7 @@ async def take_finding(
             findings=[FindingRef(r["rule_id"], r["cell_id"], r["scope"]) for r in rows],
         )
         key = f"{policy.id}/{finding.cell_id}/{year}"
-        caller = Caller(actor=f"policy:{policy.id}", role=Role.admin)
+        caller = Caller(actor=f"policy:{policy.id}", roles=(Role.admin,), everywhere=True)
         if await store_opened(conn, case, caller, policy.title, now, key):
             opened.append(case.id)
     return opened
@@ -88,4 +88,16 @@ async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
         "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
         event.data.cell_id,
         event.data.org_id,
+    )
+
+
+async def take_org(conn: Connection, event: OrgRegisteredEvent) -> None:
+    """Remember where the organisation sits in the tree (latest registration wins)."""
+    await conn.execute(
+        "insert into workflow.orgs (org_id, parent_id, event_time) values ($1, $2, $3)"
+        " on conflict (org_id) do update set parent_id = excluded.parent_id,"
+        " event_time = excluded.event_time where orgs.event_time <= excluded.event_time",
+        event.data.org_id,
+        event.data.parent_id,
+        event.time,
     )

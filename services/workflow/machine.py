@@ -8,6 +8,7 @@ the new state. The database's version column, not the machine, guards concurrent
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from functools import partial
 from typing import Any, cast
 
@@ -73,12 +74,13 @@ class Workflow:
         """The states trigger `name` fires from."""
         return [s for move in self.trigger(name).transitions for s in move.source]
 
-    def available(self, state: str, role: Role) -> list[str]:
-        """The triggers `role` may fire from `state` (guards aside: they need the payload)."""
+    def available(self, state: str, roles: Iterable[Role]) -> list[str]:
+        """The triggers any of `roles` may fire from `state` (guards aside: they need payloads)."""
+        held = set(roles)
         return [
             name
             for name, trigger in self.definition.triggers.items()
-            if role in trigger.roles and state in self.sources(name)
+            if held.intersection(trigger.roles) and state in self.sources(name)
         ]
 
     def fire(self, case: Case, name: str, payload: Payload) -> str:

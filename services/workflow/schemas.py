@@ -37,7 +37,8 @@ class TransitionCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
     trigger: Identifier
     expected_version: Annotated[int, msgspec.Meta(ge=1)]
     comment: Comment = ""
-    payload: dict[str, Any] = {}
+    # Values stay free-form until the trigger's fields decode them; the key count is bounded.
+    payload: Annotated[dict[str, Any], msgspec.Meta(max_length=32)] = {}
 
 
 class Transitioned(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import msgspec
 
+from services.infra.auth import AuthSettings
+from services.infra.messaging import NatsCredentials
+
 PREFIX = "CHIBO_WORKFLOW_"
 
 
@@ -12,6 +15,10 @@ class WorkflowSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
 
     database_url: str
     nats_url: str
+    # Token key, issuer, audience and lifetime: `CHIBO_AUTH_*`, the same for both services.
+    auth: AuthSettings
+    # This service's NATS identity: CHIBO_WORKFLOW_NATS_USER and _PASSWORD, _TOKEN, _NKEY_SEED_FILE.
+    nats: NatsCredentials = NatsCredentials()
     host: str = "127.0.0.1"
     port: int = 8002
     log_level: str = "info"
@@ -25,6 +32,7 @@ class WorkflowSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     outbox_poll_seconds: float = 0.5
     findings_consumer_name: str = "workflow-findings"
     cells_consumer_name: str = "workflow-cells"
+    orgs_consumer_name: str = "workflow-orgs"
     # How long JetStream keeps workflow events, and their replicas (3 on a cluster).
     stream_max_age_days: float = 365.0
     stream_replicas: int = 1

@@ -6,7 +6,7 @@ from typing import Any
 
 import asyncpg
 
-from services.workflow import repository
+from services.workflow import access, repository
 from services.workflow.caller import Caller
 from services.workflow.errors import CaseNotFoundError
 from services.workflow.registry import Registry
@@ -18,20 +18,22 @@ MAX_PAGE = 200
 async def case_detail(
     pool: asyncpg.Pool, registry: Registry, case_id: str, caller: Caller
 ) -> CaseDetail:
-    """A case, its audit trail, and the triggers the caller's role may fire from its state."""
+    """A case, its audit trail, and the triggers the caller's roles may fire from its state."""
     async with pool.acquire() as conn:
         case = await repository.get_case(conn, case_id)
-        if case is None:
+        # Out of reach reads as absent: ids do not reveal other organisations' cases.
+        if case is None or not await access.case_visible(conn, caller, case):
             raise CaseNotFoundError(f"no case {case_id}")
         workflow = await registry.get(conn, case.definition, case.definition_version)
         trail = await repository.history(conn, case_id)
     return CaseDetail(
-        case=case, history=trail, available_triggers=workflow.available(case.state, caller.role)
+        case=case, history=trail, available_triggers=workflow.available(case.state, caller.roles)
     )
 
 
 async def list_cases(
     pool: asyncpg.Pool,
+    caller: Caller,
     *,
     cell_id: str | None,
     org_id: str | None,
@@ -40,15 +42,17 @@ async def list_cases(
     limit: int,
     offset: int,
 ) -> CasePage:
-    """Cases matching every filter given, newest first, one page at a time."""
+    """Cases the caller reaches matching every filter given, newest first, a page at a time."""
     where, args = _filters(cell_id=cell_id, org_id=org_id, state=state)
     if overdue is not None:
         where.append(("" if overdue else "not ") + "(inspection_overdue or remediation_overdue)")
+    cte, within = access.reach_filter(caller, args)
+    where += within
     clause = " where " + " and ".join(where) if where else ""
     async with pool.acquire() as conn:
-        total = await conn.fetchval(f"select count(*) from workflow.cases{clause}", *args)
+        total = await conn.fetchval(f"{cte}select count(*) from workflow.cases{clause}", *args)
         rows = await conn.fetch(
-            f"select id, {', '.join(repository.CASE_FIELDS)} from workflow.cases{clause}"
+            f"{cte}select id, {', '.join(repository.CASE_FIELDS)} from workflow.cases{clause}"
             f" order by created_at desc, id limit {limit} offset {offset}",
             *args,
         )

@@ -14,6 +14,7 @@ import pytest
 
 from services.infra.embedded import Infrastructure
 from tests.conftest import ROOT
+from tests.tokens import AUTH
 
 
 def free_port() -> int:
@@ -35,6 +36,7 @@ class ServiceProcess:
             **os.environ,
             "DATABASE_URL": servers.database_url,
             "NATS_URL": servers.nats_url,
+            "CHIBO_AUTH_KEY": AUTH.key,
             prefix + "PORT": str(self.port),
             **{prefix + key.upper(): value for key, value in settings.items()},
         }

@@ -7,12 +7,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
+from services.infra.auth import Role
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
 
@@ -29,9 +32,29 @@ def ready(url: str) -> int:
         return int(response.status)
 
 
+def status(url: str, token: str | None) -> int:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=5) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
+
+
+def _token_lines(stdout: IO[str]) -> Iterator[tuple[str, str]]:
+    """(role, token or advice) from the banner's token lines, up to the admin's, the last."""
+    while True:
+        role, _, rest = stdout.readline().strip().partition(" ")
+        if role in {r.value for r in Role}:
+            yield role, rest.strip().split(" ")[0]
+        if role == "admin":
+            return
+
+
 def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir: Path) -> None:
     ports = {"rules": free_port(), "workflow": free_port()}
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NATS_URL")}
+    configured = ("DATABASE_URL", "NATS_URL", "CHIBO_AUTH_KEY")  # all made by `up` itself
+    env = {k: v for k, v in os.environ.items() if k not in configured}
     env |= {f"CHIBO_{name.upper()}_PORT": str(port) for name, port in ports.items()}
     with subprocess.Popen(
         [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir)],
@@ -52,6 +75,19 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
             assert "postgresql://" in text
             assert "nats://127.0.0.1:" in text
             assert text.count("(embedded)") == 2
+            tokens = dict(_token_lines(up.stdout))
+            assert set(tokens) == {
+                "source",
+                "rule_author",
+                "inspector",
+                "secretary",
+                "viewer",
+                "admin",
+            }
+            cells = f"http://127.0.0.1:{ports['rules']}/cells"
+            assert status(cells, tokens["admin"]) == 200
+            assert status(cells, None) == 401
+            assert status(cells, tokens["source"]) == 403
         finally:
             up.send_signal(signal.SIGINT)
             code = up.wait(60)

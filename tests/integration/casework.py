@@ -11,11 +11,14 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from services.contracts.subjects import WORKFLOW_STREAM
+from services.infra.auth import Role
+from tests.tokens import bearer
 from tests.waiting import eventually
 
-INSPECTOR = {"X-Chibo-Actor": "ubkt-nguyen", "X-Chibo-Role": "inspector"}
-SECRETARY = {"X-Chibo-Actor": "bt-tran", "X-Chibo-Role": "secretary"}
-ADMIN = {"X-Chibo-Actor": "admin-le", "X-Chibo-Role": "admin"}
+# Callers of the default case (cell cb-1 of org dk-xa-1): each a token scoped to reach it.
+INSPECTOR = bearer(Role.inspector, org="dk-xa-1", sub="ubkt-nguyen")
+SECRETARY = bearer(Role.secretary, cell="cb-1", sub="bt-tran")
+ADMIN = bearer(Role.admin, sub="admin-le")
 
 START = {
     "decision_ref": "15-QĐ/UBKT",
@@ -78,11 +81,13 @@ class Casework:
         body: dict[str, Any] = response.json()
         return body
 
-    async def trail(self) -> list[tuple[str, str | None, str, int]]:
-        """The audit trail as (trigger, from, to, version) rows."""
+    async def trail(
+        self, who: dict[str, str] = INSPECTOR
+    ) -> list[tuple[str, str | None, str, int]]:
+        """The audit trail as (trigger, from, to, version) rows, read as `who`."""
         return [
             (h["trigger"], h["from_state"], h["to_state"], h["version"])
-            for h in (await self.detail())["history"]
+            for h in (await self.detail(who))["history"]
         ]
 
 

@@ -19,6 +19,7 @@ from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
 from tests.conftest import ROOT
+from tests.tokens import ADMIN, AUTH
 from tests.waiting import eventually
 
 
@@ -28,6 +29,7 @@ def rules_settings(servers: Infrastructure) -> RulesSettings:
     return RulesSettings(
         database_url=servers.database_url,
         nats_url=servers.nats_url,
+        auth=AUTH,
         max_batch_events=5,
         max_body_bytes=64 * 1024,
         consumer_batch=50,
@@ -47,8 +49,10 @@ def clock() -> ManualClock:
 async def rules(
     rules_settings: RulesSettings, clock: ManualClock, clean: None
 ) -> AsyncIterator[AsyncTestClient]:
-    """A running rules service (lifespan included: migrations, streams, consumer, scheduler)."""
+    """A running rules service (lifespan included: migrations, streams, consumer, scheduler),
+    called as an admin unless a test sends another token."""
     async with AsyncTestClient(app=create_rules_app(rules_settings, clock)) as client:
+        client.headers.update(ADMIN)
         yield client
 
 
@@ -64,6 +68,7 @@ def workflow_settings(servers: Infrastructure) -> WorkflowSettings:
     return WorkflowSettings(
         database_url=servers.database_url,
         nats_url=servers.nats_url,
+        auth=AUTH,
         definitions_dir=str(ROOT / "rules" / "workflows"),
         deadline_poll_seconds=0.05,
         outbox_poll_seconds=0.05,
@@ -74,9 +79,11 @@ def workflow_settings(servers: Infrastructure) -> WorkflowSettings:
 async def workflow(
     workflow_settings: WorkflowSettings, clean: None, workflow_clock: ManualClock
 ) -> AsyncIterator[AsyncTestClient]:
-    """A running workflow service whose clock the test drives."""
+    """A running workflow service whose clock the test drives, called as an admin unless a
+    test sends another token."""
     app = create_workflow_app(workflow_settings, workflow_clock)
     async with AsyncTestClient(app=app) as client:
+        client.headers.update(ADMIN)
         yield client
 
 

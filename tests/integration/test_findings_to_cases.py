@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
+from services.infra.auth import Role
 from tests.factories import cell_registered
-from tests.integration.casework import INSPECTOR
+from tests.tokens import bearer
 from tests.waiting import eventually
+
+INSPECTOR = bearer(Role.inspector, org="xa-1")
 
 
 async def test_a_silent_cell_gets_findings_and_then_a_proposed_inspection(

@@ -17,6 +17,7 @@ from services.rules.app import create_app
 from services.rules.settings import RulesSettings
 from tests.factories import cell_registered, meeting_held, org_registered
 from tests.integration.conftest import settled
+from tests.tokens import ADMIN
 from tests.waiting import eventually
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
@@ -149,6 +150,7 @@ async def editable(
         rules_settings, rules_dir=str(folder), rules_watch_seconds=0.05, max_batch_events=100
     )
     async with AsyncTestClient(app=create_app(settings, clock)) as client:
+        client.headers.update(ADMIN)
         yield client, folder
 
 

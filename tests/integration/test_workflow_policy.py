@@ -11,7 +11,9 @@ from nats.aio.client import Client
 
 from services.contracts.findings import Finding, FindingStatus, Mode, Severity, Text
 from services.contracts.subjects import findings_subject
-from tests.integration.casework import INSPECTOR, Casework, published
+from services.infra.auth import Role
+from tests.integration.casework import ADMIN, Casework, published
+from tests.tokens import bearer
 from tests.waiting import eventually
 
 
@@ -40,10 +42,14 @@ async def send(nc: Client, item: Finding) -> None:
     await nc.jetstream().publish(subject, msgspec.json.encode(item))
 
 
+# An inspector of the org cell cb-9 registers under.
+INSPECTOR_9 = bearer(Role.inspector, org="dk-xa-9")
+
+
 async def proposals(client: AsyncTestClient) -> list[dict[str, object]]:
-    """The proposed cases of cell cb-9."""
+    """The proposed cases of cell cb-9 (as an admin: the cell may not be registered)."""
     response = await client.get(
-        "/cases", params={"cell_id": "cb-9", "state": "proposed"}, headers=INSPECTOR
+        "/cases", params={"cell_id": "cb-9", "state": "proposed"}, headers=ADMIN
     )
     items: list[dict[str, object]] = response.json()["items"]
     return items
@@ -86,8 +92,8 @@ async def test_three_open_major_findings_propose_one_inspection(
     ]
 
     proposal = Casework(workflow, str(case["id"]))
-    await proposal.fire("accept")
-    assert (await proposal.trail())[-1] == ("accept", "proposed", "planned", 2)
+    await proposal.fire("accept", who=INSPECTOR_9)
+    assert (await proposal.trail(INSPECTOR_9))[-1] == ("accept", "proposed", "planned", 2)
 
 
 async def test_a_dismissed_proposal_is_not_proposed_again(
@@ -97,7 +103,7 @@ async def test_a_dismissed_proposal_is_not_proposed_again(
         await send(nc, finding(month))
     found = await eventually(lambda: proposals(workflow), lambda items: len(items) == 1)
     proposal = Casework(workflow, str(found[0]["id"]))
-    await proposal.fire("dismiss", comment="Đã kiểm tra trong quý")
+    await proposal.fire("dismiss", who=ADMIN, comment="Đã kiểm tra trong quý")
     await send(nc, finding(7))
     await send(nc, finding(8))
     await eventually(
@@ -105,4 +111,4 @@ async def test_a_dismissed_proposal_is_not_proposed_again(
     )
     assert await proposals(workflow) == []
     assert len(await published(nc, 2)) == 2  # the proposal and its dismissal, nothing more
-    assert (await proposal.detail())["case"]["org_id"] is None  # the cell never registered
+    assert (await proposal.detail(ADMIN))["case"]["org_id"] is None  # the cell never registered

@@ -86,10 +86,10 @@ def test_a_report_of_remediation_needs_every_action_done() -> None:
 
 
 def test_the_triggers_a_role_may_fire_follow_the_table() -> None:
-    assert WORKFLOW.available("remediation_planned", Role.secretary) == [
+    assert WORKFLOW.available("remediation_planned", [Role.secretary]) == [
         "submit_plan", "report_progress", "report_remediation",
     ]  # fmt: skip
-    assert "submit_plan" not in WORKFLOW.available("remediation_planned", Role.inspector)
+    assert "submit_plan" not in WORKFLOW.available("remediation_planned", [Role.inspector])
 
 
 def test_the_running_deadline_follows_the_state() -> None:

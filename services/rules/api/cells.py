@@ -9,17 +9,19 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import Finding
+from services.infra.auth import Role
+from services.infra.auth.http import READERS, ClaimsDep, allow
+from services.infra.auth.scope import cell_visible, org_visible, reach
 from services.infra.errors import NotFoundError
+from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.rules import compliance, queries
 from services.rules.api.deps import JudgeDep, Pool
 from services.rules.compliance import RuleSummary
 from services.rules.engine.score import Score
 from services.rules.queries import CellRecord
-
-Year = Annotated[int, QueryParameter(ge=1945, le=2200)]
 
 
 class CellPage(msgspec.Struct):
@@ -37,27 +39,33 @@ class Compliance(msgspec.Struct):
     judgments: list[Finding]
 
 
-@get("/cells", tags=["cells"], summary="List registered cells")
+@get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
 async def list_cells(
     pool: Pool,
-    org_id: Annotated[
-        str | None, QueryParameter(description="Cells under this org, any depth")
-    ] = None,
-    after: Annotated[str, QueryParameter(description="Cursor: last cell id seen")] = "",
+    claims: ClaimsDep,
+    org_id: QueryOrg = None,
+    after: IdCursor = "",
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> CellPage:
-    """Cells by id with their open findings count."""
+    """Cells the caller reaches, by id, with their open findings count."""
     async with pool.acquire() as conn:
-        items = await queries.list_cells(conn, org_id, after, limit)
+        items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
     return CellPage(items, items[-1].cell_id if len(items) == limit else None)
 
 
-@get("/cells/{cell_id:str}/compliance", tags=["cells"], summary="Every rule and period of a year")
+@get(
+    "/cells/{cell_id:str}/compliance",
+    tags=["cells"],
+    summary="Every rule and period of a year",
+    guards=[allow(*READERS)],
+)
 async def cell_compliance(
-    pool: Pool, judge: JudgeDep, cell_id: FromPath[str], year: Year
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
 ) -> Compliance:
     """Each rule's judgment of each period of `year` ended so far, passed or violated."""
     async with pool.acquire() as conn:
+        if not await cell_visible(conn, "rules", claims, cell_id):
+            raise NotFoundError(f"no cell `{cell_id}`")
         found = await compliance.judgments(
             conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1)
         )
@@ -66,11 +74,20 @@ async def cell_compliance(
     return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
 
 
-@get("/cells/{cell_id:str}/score", tags=["cells"], summary="Annual score and band")
-async def cell_score(pool: Pool, judge: JudgeDep, cell_id: FromPath[str], year: Year) -> Score:
+@get(
+    "/cells/{cell_id:str}/score",
+    tags=["cells"],
+    summary="Annual score and band",
+    guards=[allow(*READERS)],
+)
+async def cell_score(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
+) -> Score:
     """100 minus the weights of the year's violations, floored at 0, banded by QĐ 366."""
     async with pool.acquire() as conn:
-        if not await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id):
+        if not await cell_visible(conn, "rules", claims, cell_id) or not await conn.fetchval(
+            "select 1 from rules.cells where cell_id = $1", cell_id
+        ):
             raise NotFoundError(f"no cell `{cell_id}`")
         return await compliance.cell_score(conn, judge, cell_id, year)
 
@@ -79,17 +96,21 @@ async def cell_score(pool: Pool, judge: JudgeDep, cell_id: FromPath[str], year: 
     "/orgs/{org_id:str}/summary",
     tags=["orgs"],
     summary="Per rule: cells judged, violated, % compliant (JSON or CSV)",
+    guards=[allow(Role.admin, Role.inspector, Role.viewer)],
 )
 async def org_summary(
     pool: Pool,
     judge: JudgeDep,
-    org_id: FromPath[str],
-    period: Annotated[str, QueryParameter(description="YYYY, YYYY-MM or YYYY-Qn")],
+    claims: ClaimsDep,
+    org_id: PathId,
+    # The period's form is checked where it is parsed (422 naming it); here only its length.
+    period: Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")],
     format: FromQuery[Literal["json", "csv"]] = "json",
 ) -> Response[list[RuleSummary]] | Response[str]:
     """The periodic report to the standing committee (point 7 of the seed)."""
     async with pool.acquire() as conn:
-        if not await queries.org_exists(conn, org_id):
+        visible = await org_visible(conn, "rules", claims, org_id)
+        if not visible or not await queries.org_exists(conn, org_id):
             raise NotFoundError(f"no org `{org_id}`")
         cells = await queries.cells_under(conn, org_id)
         rows = await compliance.org_summary(conn, judge, cells, period)

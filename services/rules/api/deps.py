@@ -7,6 +7,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from nats.js import JetStreamContext
 
+from services.infra.auth.http import CLAIMS
 from services.rules.judging import Judge
 from services.rules.metrics import Metrics
 from services.rules.reload import Reloader
@@ -50,6 +51,7 @@ DEPENDENCIES = {
     "metrics": Provide(_metrics, sync_to_thread=False),
     "reloader": Provide(_reloader, sync_to_thread=False),
     "js": Provide(_js, sync_to_thread=False),
+    **CLAIMS,
 }
 
 # What handlers declare: each parameter named as its dependency, marked explicitly.

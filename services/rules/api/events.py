@@ -9,6 +9,8 @@ from litestar import Request, Response, post
 
 from services.contracts.codec import InvalidEventError, decode_event, split_batch
 from services.contracts.events import Event
+from services.infra.auth import Role
+from services.infra.auth.http import allow
 from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
 from services.rules.api.deps import JudgeDep, Pool, SettingsDep
 from services.rules.ingest import IngestReport, ingest
@@ -28,6 +30,7 @@ class EventRejection(msgspec.Struct):
     tags=["events"],
     summary="Publish one CloudEvent or a JSON array of them",
     status_code=202,
+    guards=[allow(Role.source, Role.admin)],
 )
 async def post_events(
     request: Request[Any, Any, Any], pool: Pool, judge: JudgeDep, settings: SettingsDep

@@ -8,10 +8,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import get
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import FindingStatus
+from services.infra.auth.http import READERS, ClaimsDep, allow
+from services.infra.auth.scope import cell_visible, reach
 from services.infra.errors import NotFoundError
+from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
 from services.rules import queries, report, repository
 from services.rules.api.deps import JudgeDep, Pool
 from services.rules.queries import FindingFilter, FindingRecord
@@ -43,24 +46,31 @@ class FindingDetail(msgspec.Struct):
     explanation: str
 
 
-@get("/findings", tags=["findings"], summary="List findings")
+@get("/findings", tags=["findings"], summary="List findings", guards=[allow(*READERS)])
 async def list_findings(
     pool: Pool,
-    cell_id: FromQuery[str | None] = None,
-    org_id: Annotated[
-        str | None, QueryParameter(description="Cells under this org, any depth")
-    ] = None,
-    rule_id: FromQuery[str | None] = None,
+    claims: ClaimsDep,
+    cell_id: QueryId = None,
+    org_id: QueryOrg = None,
+    rule_id: QueryId = None,
     status: FromQuery[FindingStatus | None] = None,
     scope_filter: Annotated[
-        str | None, QueryParameter(name="scope", description="e.g. 2024-03, meeting/m-1")
+        str | None,
+        QueryParameter(
+            name="scope",
+            pattern=r"^[A-Za-z0-9_/-]{1,200}$",
+            description="e.g. 2024-03, meeting/m-1",
+        ),
     ] = None,
     since: Annotated[datetime | None, QueryParameter(description="Changed at or after")] = None,
-    after: Annotated[int, QueryParameter(ge=0, description="Cursor: last id seen")] = 0,
+    after: NumberCursor = 0,
     limit: Limit = 100,
 ) -> FindingPage:
-    """Findings by id, narrowed by every filter given."""
+    """Findings of the cells the caller reaches, by id, narrowed by every filter given."""
+    within = reach(claims)
     query = FindingFilter(
+        reach_org=within.org,
+        reach_cell=within.cell,
         cell_id=cell_id,
         org_id=org_id,
         rule_id=rule_id,
@@ -75,12 +85,20 @@ async def list_findings(
     return FindingPage(items, items[-1].id if len(items) == limit else None)
 
 
-@get("/findings/{finding_id:int}", tags=["findings"], summary="One finding, explained")
-async def get_finding(pool: Pool, judge: JudgeDep, finding_id: FromPath[int]) -> FindingDetail:
+@get(
+    "/findings/{finding_id:int}",
+    tags=["findings"],
+    summary="One finding, explained",
+    guards=[allow(*READERS)],
+)
+async def get_finding(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, finding_id: PathNumber
+) -> FindingDetail:
     """The finding, the rule and regulation it rests on, and how the verdict was reached."""
     async with pool.acquire() as conn:
         record = await queries.get_finding(conn, finding_id)
-        if record is None:
+        # Out of reach reads as absent, so ids do not reveal other cells' findings.
+        if record is None or not await cell_visible(conn, "rules", claims, record.finding.cell_id):
             raise NotFoundError(f"no finding {finding_id}")
         cells = await repository.load_cells(conn, [record.finding.cell_id])
     rule = judge.pack.by_id.get(record.finding.rule_id)

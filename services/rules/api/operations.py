@@ -9,6 +9,8 @@ from litestar import Response, get, post
 
 from services.contracts.findings import Mode, Severity
 from services.contracts.subjects import EVENTS_STREAM
+from services.infra.auth import Role
+from services.infra.auth.http import EVERYONE_BUT_SOURCES, PUBLIC, allow
 from services.rules.api.deps import JetStream, JudgeDep, MetricsDep, ReloaderDep, SettingsDep
 from services.rules.reload import ReloadOutcome
 
@@ -35,7 +37,12 @@ class PackInForce(msgspec.Struct):
     rules: list[RuleInForce]
 
 
-@get("/rules", tags=["rules"], summary="The rule pack in force")
+@get(
+    "/rules",
+    tags=["rules"],
+    summary="The rule pack in force",
+    guards=[allow(*EVERYONE_BUT_SOURCES)],
+)
 async def rules_in_force(judge: JudgeDep) -> PackInForce:
     """Version (content hash), load time and rules of the pack the service judges with."""
     pack = judge.pack
@@ -49,13 +56,26 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
     return PackInForce(pack.version, judge.loaded_at, str(pack.directory), rules)
 
 
-@post("/rules/reload", tags=["rules"], summary="Load the rules folder again", status_code=200)
+@post(
+    "/rules/reload",
+    tags=["rules"],
+    summary="Load the rules folder again",
+    status_code=200,
+    guards=[allow(Role.rule_author, Role.admin)],
+)
 async def reload_rules(reloader: ReloaderDep) -> ReloadOutcome:
     """Validate the folder's whole pack and put it in force; an invalid pack is refused (422)."""
     return await reloader.reload()
 
 
-@get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=True)
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics (no token: scraped by Prometheus)",
+    include_in_schema=True,
+    opt=PUBLIC,
+    security=[],
+)
 async def metrics(metrics: MetricsDep, js: JetStream, settings: SettingsDep) -> Response[bytes]:
     """Counters, latency histogram and consumer lag, in Prometheus text format."""
     try:

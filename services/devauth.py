@@ -1,0 +1,65 @@
+"""Development tokens for `chibo up`: a key kept under the data folder, one token per role."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from pathlib import Path
+
+import asyncpg
+
+from services.infra.auth import AuthSettings, Role
+from services.infra.auth.tokens import mint
+
+KEY_FILE = "auth.key"
+KEY_VARIABLE = "CHIBO_AUTH_KEY"
+
+
+def development_key(data_dir: Path) -> str:
+    """The key in `<data_dir>/auth.key`, made on first use so tokens outlive a restart."""
+    path = data_dir / KEY_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # Owner-only from the start: whoever reads the key can mint an admin token.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def role_tokens(settings: AuthSettings, database_url: str) -> list[str]:
+    """Banner lines: one token per role, org-scoped ones to the first root org registered."""
+    root, cell = asyncio.run(_first_root_and_cell(database_url))
+    scopes: dict[Role, dict[str, str]] = {
+        Role.inspector: {"org": root} if root else {},
+        Role.viewer: {"org": root} if root else {},
+        Role.secretary: {"cell": cell} if cell else {},
+    }
+    hours = settings.ttl_seconds // 3600
+    lines = [f"  tokens (development key in {KEY_FILE}; valid {hours} h; Authorization: Bearer …)"]
+    for role in Role:
+        scope = scopes.get(role, {})
+        if role in scopes and not scope:
+            needs = "--cell ID" if role is Role.secretary else "--org ID"
+            lines.append(f"  {role:<12} none yet: register an org and a cell, then "
+                         f"`chibo token --role {role} {needs}`")  # fmt: skip
+            continue
+        where = "".join(f" ({kind} {value})" for kind, value in scope.items())
+        token = mint(
+            settings, role, sub=f"dev-{role}", org=scope.get("org"), cell=scope.get("cell")
+        )
+        lines.append(f"  {role:<12} {token}{where}")
+    return lines
+
+
+async def _first_root_and_cell(database_url: str) -> tuple[str | None, str | None]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        root = await conn.fetchval(
+            "select org_id from rules.orgs where parent_id is null order by org_id limit 1"
+        )
+        cell = await conn.fetchval("select cell_id from rules.cells order by cell_id limit 1")
+    finally:
+        await conn.close()
+    return root, cell

@@ -1,0 +1,86 @@
+"""What a Chibo token says: who, in which roles, for which organisation or cell, until when."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar.security.jwt import Token
+
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+# HS256 with a shorter key is guessable offline from one token (and PyJWT warns about it).
+MIN_KEY_LENGTH = 32
+
+
+class Role(enum.StrEnum):
+    """What a token holder does (DESIGN.md, Users)."""
+
+    source = "source"  # hệ thống nguồn: publishes events over HTTP
+    rule_author = "rule_author"  # tác giả quy tắc: reads and reloads the rule pack
+    inspector = "inspector"  # cán bộ kiểm tra: cases of the cells under their org
+    secretary = "secretary"  # bí thư chi bộ: their own cell's findings and case
+    viewer = "viewer"  # thường trực cấp ủy: reads everything under their org
+    admin = "admin"  # everything, everywhere
+
+
+# Which scope each role's token must name: an org (any depth below it), a cell, or none.
+ORG_SCOPED = frozenset({Role.inspector, Role.viewer})
+CELL_SCOPED = frozenset({Role.secretary})
+
+
+class AuthSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Token settings both services share, from `CHIBO_AUTH_*` (the key must be the same)."""
+
+    key: Annotated[str, msgspec.Meta(min_length=MIN_KEY_LENGTH)]
+    issuer: str = "chibo"
+    audience: str = "chibo"
+    # Lifetime of a minted token when `--ttl` is not given.
+    ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=366 * 86_400)] = 8 * 3600
+
+
+class Claims(msgspec.Struct, kw_only=True, frozen=True):
+    """A verified token: the caller's identity, roles and scope.
+
+    An inspector's or viewer's token names an `org` and reaches every cell below it, however
+    deep; a secretary's names a `cell`; admin, source and rule_author need neither.
+    """
+
+    sub: Subject
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1, max_length=len(Role))]
+    org: Identifier | None = None
+    cell: Identifier | None = None
+    exp: datetime
+    iat: datetime
+    iss: str
+    aud: str
+
+    def __post_init__(self) -> None:
+        if self.org is not None and self.cell is not None:
+            raise ValueError("a token names an org or a cell, not both")
+        for role in self.roles:
+            if role in ORG_SCOPED and self.org is None:
+                raise ValueError(f"a token of role {role} must name an org (--org)")
+            if role in CELL_SCOPED and self.cell is None:
+                raise ValueError(f"a token of role {role} must name a cell (--cell)")
+
+    def has(self, *roles: Role) -> bool:
+        """Whether the token holds any of `roles`."""
+        return any(role in self.roles for role in roles)
+
+    @property
+    def sees_all(self) -> bool:
+        """Admins see every organisation and cell."""
+        return Role.admin in self.roles
+
+
+@dataclasses.dataclass
+class ChiboToken(Token):
+    """The JWT as Litestar's middleware decodes it: the registered claims plus Chibo's own."""
+
+    roles: list[str] = dataclasses.field(default_factory=list)
+    org: str | None = None
+    cell: str | None = None

@@ -1,0 +1,60 @@
+"""Which cases a caller may read or move: the org tree (any depth) below their token's org,
+their own cell, or everything for an admin.
+
+Reading outside one's reach answers 404, as if the case did not exist; moving or opening a case
+outside it answers 403.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.infra.auth.scope import org_visible, reach, subtree
+from services.infra.database import Connection
+from services.infra.errors import ForbiddenError
+from services.workflow.caller import Caller
+from services.workflow.model import Case
+from services.workflow.schemas import CaseCreate
+
+
+async def case_visible(conn: Connection, caller: Caller, case: Case) -> bool:
+    """Whether the case's cell is the caller's, or its org is within the caller's org."""
+    if caller.sees_all:
+        return True
+    if caller.cell is not None:
+        return case.cell_id == caller.cell
+    return case.org_id is not None and await org_visible(conn, "workflow", caller, case.org_id)
+
+
+async def require_writable(conn: Connection, caller: Caller, case: Case) -> None:
+    """403 unless the caller reaches the case."""
+    if not await case_visible(conn, caller, case):
+        raise ForbiddenError("this case is outside your organisation or cell")
+
+
+async def require_can_open(conn: Connection, caller: Caller, command: CaseCreate) -> None:
+    """403 unless both the org named and the org the cell is registered under are reachable."""
+    if caller.sees_all:
+        return
+    registered = await conn.fetchval(
+        "select org_id from workflow.cells where cell_id = $1", command.cell_id
+    )
+    orgs = {command.org_id, *([registered] if registered else [])}
+    for org_id in orgs:
+        if not await org_visible(conn, "workflow", caller, org_id):
+            raise ForbiddenError(f"org `{org_id}` is outside your organisation")
+
+
+def reach_filter(caller: Caller, args: list[Any]) -> tuple[str, list[str]]:
+    """A `with` clause and `where` conditions keeping only the cases the caller reaches."""
+    within = reach(caller)
+    conditions: list[str] = []
+    cte = ""
+    if within.org is not None:
+        args.append(within.org)
+        cte = f"with recursive {subtree('workflow', f'${len(args)}', 'reach')} "
+        conditions.append("org_id in (select org_id from reach)")
+    if within.cell is not None:
+        args.append(within.cell)
+        conditions.append(f"cell_id = ${len(args)}")
+    return cte, conditions

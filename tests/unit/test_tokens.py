@@ -1,0 +1,106 @@
+"""Minting and verifying tokens: round trips, refusals, and the `chibo token` command."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import msgspec
+import pytest
+
+from services.cli import main
+from services.infra.auth import AuthSettings, Role
+from services.infra.auth.tokens import TokenRequestError, mint, parse_ttl, verify
+from services.infra.errors import StartupError, UnauthorizedError
+from services.infra.settings import from_env
+
+SETTINGS = AuthSettings(key="unit-test-key-0123456789abcdef0123456789")
+
+
+def test_a_minted_token_verifies_to_its_claims() -> None:
+    token = mint(SETTINGS, Role.inspector, sub="ubkt-1", org="xa-a", ttl=timedelta(hours=2))
+    claims = verify(SETTINGS, token)
+    assert (claims.sub, claims.roles, claims.org, claims.cell) == (
+        "ubkt-1", [Role.inspector], "xa-a", None,
+    )  # fmt: skip
+    assert claims.exp - claims.iat == timedelta(hours=2)
+    assert (claims.iss, claims.aud) == ("chibo", "chibo")
+
+
+def test_an_expired_token_is_refused() -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "a", "roles": ["admin"], "iss": "chibo", "aud": "chibo",
+              "iat": now - timedelta(hours=2), "exp": now - timedelta(seconds=1)}  # fmt: skip
+    with pytest.raises(UnauthorizedError):
+        verify(SETTINGS, jwt.encode(claims, SETTINGS.key, algorithm="HS256"))
+
+
+def test_a_tampered_token_is_refused() -> None:
+    header, payload, signature = mint(SETTINGS, Role.secretary, sub="bt", cell="cb-1").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["roles"] = ["admin"]
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(UnauthorizedError):
+        verify(SETTINGS, f"{header}.{forged}.{signature}")
+
+
+def test_a_token_of_another_key_issuer_or_audience_is_refused() -> None:
+    token = mint(SETTINGS, Role.admin, sub="a")
+    for other in (
+        msgspec.structs.replace(SETTINGS, key="another-key-0123456789abcdef012345678"),
+        msgspec.structs.replace(SETTINGS, issuer="elsewhere"),
+        msgspec.structs.replace(SETTINGS, audience="elsewhere"),
+    ):
+        with pytest.raises(UnauthorizedError):
+            verify(other, token)
+
+
+def test_a_token_without_its_scope_is_refused_when_verified() -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "a", "roles": ["inspector"], "iss": "chibo", "aud": "chibo",
+              "iat": now, "exp": now + timedelta(hours=1)}  # fmt: skip
+    with pytest.raises(UnauthorizedError):
+        verify(SETTINGS, jwt.encode(claims, SETTINGS.key, algorithm="HS256"))
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        (Role.inspector, {}),
+        (Role.viewer, {"cell": "cb-1"}),
+        (Role.secretary, {"org": "xa-a"}),
+        (Role.admin, {"org": "xa-a", "cell": "cb-1"}),
+    ],
+)
+def test_a_role_is_minted_only_with_the_scope_it_needs(role: Role, scope: dict[str, str]) -> None:
+    with pytest.raises(TokenRequestError):
+        mint(SETTINGS, role, sub="x", **scope)
+
+
+def test_lifetimes_read_as_durations() -> None:
+    assert parse_ttl("8h") == timedelta(hours=8)
+    assert parse_ttl("30m") == timedelta(minutes=30)
+    assert parse_ttl("7d") == timedelta(days=7)
+    for bad in ("8", "h", "0h", "-1h", "8 hours"):
+        with pytest.raises(TokenRequestError):
+            parse_ttl(bad)
+
+
+def test_a_short_key_stops_the_start() -> None:
+    with pytest.raises(StartupError, match="CHIBO_AUTH_KEY"):
+        from_env(AuthSettings, "CHIBO_AUTH_", {"CHIBO_AUTH_KEY": "short"})
+
+
+def test_chibo_token_mints_a_token_the_services_accept(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CHIBO_AUTH_KEY", SETTINGS.key)
+    status = main(["token", "--role", "secretary", "--cell", "cb-9", "--ttl", "90m", "--sub", "bt"])
+    assert status == 0
+    claims = verify(SETTINGS, capsys.readouterr().out.strip())
+    assert (claims.sub, claims.roles, claims.cell) == ("bt", [Role.secretary], "cb-9")
+    assert claims.exp - claims.iat == timedelta(minutes=90)
+    assert main(["token", "--role", "inspector"]) == 2
+    assert "must name an org" in capsys.readouterr().err

@@ -21,16 +21,27 @@ from services.workflow.model import Case
 from services.workflow.policy import Policy
 from services.workflow.registry import Registry
 
+_CELL_LOCKS = 7401
+# The same order as the rules service: envelope time, then event id byte-wise.
+_NEWER = "(excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)"
+
 
 async def take_finding(
     conn: Connection, finding: Finding, policies: list[Policy], registry: Registry, now: datetime
 ) -> list[str]:
     """Keep the finding's latest status, then open the cases its policies propose; their ids."""
     year = finding.period_start.year
+    # One cell's findings at a time: two replicas each taking one finding must not each miss
+    # the other's and so never reach the policy's count.
     await conn.execute(
-        "insert into workflow.findings (rule_id, cell_id, scope, year, status, severity, mode)"
-        " values ($1, $2, $3, $4, $5, $6, $7) on conflict (rule_id, cell_id, scope) do update"
-        " set status = excluded.status, severity = excluded.severity, mode = excluded.mode",
+        "select pg_advisory_xact_lock($1, hashtext($2))", _CELL_LOCKS, finding.cell_id
+    )
+    await conn.execute(
+        "insert into workflow.findings"
+        " (rule_id, cell_id, scope, year, status, severity, mode, revision)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (rule_id, cell_id, scope) do update"
+        " set status = excluded.status, severity = excluded.severity, mode = excluded.mode,"
+        " revision = excluded.revision where findings.revision <= excluded.revision",
         finding.rule_id,
         finding.cell_id,
         finding.scope,
@@ -38,6 +49,7 @@ async def take_finding(
         finding.status,
         finding.severity,
         finding.mode,
+        finding.revision,
     )
     opened = []
     for policy in policies:
@@ -77,12 +89,14 @@ async def take_finding(
 async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
     """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
     await conn.execute(
-        "insert into workflow.cells (cell_id, org_id, event_time) values ($1, $2, $3)"
-        " on conflict (cell_id) do update set org_id = excluded.org_id,"
-        " event_time = excluded.event_time where cells.event_time <= excluded.event_time",
+        "insert into workflow.cells (cell_id, org_id, event_time, event_id)"
+        " values ($1, $2, $3, $4) on conflict (cell_id) do update set org_id = excluded.org_id,"
+        " event_time = excluded.event_time, event_id = excluded.event_id"
+        f" where {_NEWER.format(table='cells')}",
         event.data.cell_id,
         event.data.org_id,
         event.time,
+        event.id,
     )
     await conn.execute(
         "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
@@ -94,10 +108,12 @@ async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
 async def take_org(conn: Connection, event: OrgRegisteredEvent) -> None:
     """Remember where the organisation sits in the tree (latest registration wins)."""
     await conn.execute(
-        "insert into workflow.orgs (org_id, parent_id, event_time) values ($1, $2, $3)"
-        " on conflict (org_id) do update set parent_id = excluded.parent_id,"
-        " event_time = excluded.event_time where orgs.event_time <= excluded.event_time",
+        "insert into workflow.orgs (org_id, parent_id, event_time, event_id)"
+        " values ($1, $2, $3, $4) on conflict (org_id) do update"
+        " set parent_id = excluded.parent_id, event_time = excluded.event_time,"
+        f" event_id = excluded.event_id where {_NEWER.format(table='orgs')}",
         event.data.org_id,
         event.data.parent_id,
         event.time,
+        event.id,
     )

@@ -89,6 +89,8 @@ def record(case: Case, payload: Payload, actor: str, at: datetime) -> None:
     if payload.shortcomings is not None:
         case.shortcomings = payload.shortcomings
     if payload.remediation_due is not None:
+        if payload.remediation_due != case.remediation_due:
+            case.remediation_overdue = False  # a new due date gets its own overdue event
         case.remediation_due = payload.remediation_due
     if payload.extension_days is not None:
         case.extension_days += payload.extension_days
@@ -111,7 +113,10 @@ def schedule(case: Case, definition: Definition) -> None:
     rules = definition.deadlines
     if rules.inspection and case.started_on is not None:
         length = rules.inspection.days - 1 + case.extension_days  # the start day is day one
-        case.inspection_due = case.started_on + timedelta(days=length)
+        due = case.started_on + timedelta(days=length)
+        if due != case.inspection_due:
+            case.inspection_overdue = False  # an extension gets its own overdue event
+        case.inspection_due = due
     case.deadline_kind, case.deadline_at = None, None
     if rules.inspection and case.state in rules.inspection.while_in and case.inspection_due:
         case.deadline_kind, case.deadline_at = DeadlineKind.inspection, _passes(case.inspection_due)

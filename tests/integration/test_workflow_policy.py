@@ -112,3 +112,23 @@ async def test_a_dismissed_proposal_is_not_proposed_again(
     assert await proposals(workflow) == []
     assert len(await published(nc, 2)) == 2  # the proposal and its dismissal, nothing more
     assert (await proposal.detail(ADMIN))["case"]["org_id"] is None  # the cell never registered
+
+
+async def test_a_finding_change_that_arrives_late_does_not_undo_a_newer_one(
+    workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    opened = msgspec.structs.replace(finding(1), revision=1)
+    resolved = msgspec.structs.replace(finding(1, status="resolved"), revision=2)
+    await send(nc, resolved)
+    await send(nc, opened)  # older, delivered after the newer one
+    for month in (2, 3):
+        await send(nc, msgspec.structs.replace(finding(month), revision=1))
+    await eventually(
+        lambda: db.fetchval("select count(*) from workflow.findings"), lambda n: n == 3
+    )
+    await eventually(
+        lambda: db.fetchval("select sum(revision) from workflow.findings"), lambda n: n == 4
+    )
+    status = await db.fetchval("select status from workflow.findings where scope = '2025-01'")
+    assert status == "resolved"
+    assert await proposals(workflow) == []  # two open findings: below the policy's three

@@ -30,7 +30,14 @@ Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProx
 
 async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool:
     """Open a connection pool; JSON and JSONB travel as text so msgspec does the coding."""
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        # Filters written `($n is null or column = $n)` must be planned with their values, or
+        # a cached generic plan ignores the index the given filter would use.
+        server_settings={"plan_cache_mode": "force_custom_plan"},
+    )
     assert pool is not None
     return pool
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
@@ -20,11 +21,12 @@ class Health(msgspec.Struct):
 
 
 class Readiness(msgspec.Struct):
-    """Readiness: whether PostgreSQL and NATS are reachable."""
+    """Readiness: whether PostgreSQL and NATS are reachable and the background work runs."""
 
     status: str
     postgres: bool
     nats: bool
+    background: bool = True
 
 
 @get(
@@ -43,17 +45,21 @@ def health() -> Health:
 @get(
     "/ready",
     tags=["operations"],
-    summary="Readiness: PostgreSQL and NATS reachable",
+    summary="Readiness: PostgreSQL and NATS reachable, background work running",
     opt=PUBLIC,
     security=[],
 )
 async def ready(state: State) -> Response[Readiness]:
-    """Answer 200 when PostgreSQL and NATS are reachable, 503 otherwise."""
+    """Answer 200 when PostgreSQL and NATS are reachable and no background task died, else 503."""
     pool: Any = state.get("pool")
     postgres = pool is not None and await is_reachable(pool)
     nats = is_connected(state.get("nats"))
-    ok = postgres and nats
-    body = Readiness(status="ready" if ok else "unavailable", postgres=postgres, nats=nats)
+    tasks: list[asyncio.Task[None]] = state.get("tasks") or []
+    running = not any(task.done() for task in tasks)
+    ok = postgres and nats and running
+    body = Readiness(
+        status="ready" if ok else "unavailable", postgres=postgres, nats=nats, background=running
+    )
     return Response(body, status_code=200 if ok else 503)
 
 

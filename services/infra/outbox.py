@@ -86,6 +86,10 @@ class OutboxRelay:
                 log.exception("outbox relay failed", extra={"schema": self._schema})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
+        try:  # what was committed just before the stop still goes out now
+            await self.relay_once()
+        except Exception:
+            log.exception("last outbox pass failed; the rows wait for the next start")
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished messages, oldest first; return how many."""

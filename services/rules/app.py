@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from litestar import Litestar
@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from services.contracts import subjects
 from services.infra import database, messaging
 from services.infra.auth.http import jwt_auth
+from services.infra.background import background
 from services.infra.clock import Clock, SystemClock
 from services.infra.errors import StartupError
 from services.infra.health import HEALTH_HANDLERS
@@ -46,6 +47,11 @@ ROUTES = [
 ]
 
 
+async def _finish(stop: Callable[[], None], task: asyncio.Task[None]) -> None:
+    stop()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
     """Build the rules service; connections open in the lifespan, never at import."""
     time = clock or SystemClock()
@@ -59,10 +65,12 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             raise StartupError(
                 f"the rule pack in {settings.rules_dir} is invalid:\n{exc}"
             ) from None
-        pool = await database.create_pool(settings.database_url)
-        try:
+        async with contextlib.AsyncExitStack() as stack:
+            pool = await database.create_pool(settings.database_url)
+            stack.push_async_callback(pool.close)
             await database.migrate(pool, SCHEMA, "services.rules.migrations")
             nc = await messaging.connect(settings.nats_url, "chibo-rules", settings.nats)
+            stack.push_async_callback(messaging.close, nc)
             js = nc.jetstream()
             for name, subject, days in (
                 (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, settings.stream_max_age_days),
@@ -85,26 +93,23 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 ack_wait=settings.consumer_ack_wait_seconds,
             )
             await consumer.subscribe()
-            tasks = [
-                asyncio.create_task(relay.run(), name="outbox-relay"),
-                asyncio.create_task(scheduler.run(), name="period-scheduler"),
-                asyncio.create_task(consumer.run(), name="event-consumer"),
-                asyncio.create_task(reloader.watch(settings.rules_watch_seconds), name="watch"),
-            ]
+            tasks = []
+            # Stopped in reverse: the consumer, then the scheduler, and the relay last, so that
+            # what they committed is still published.
+            for stop, work, name in (
+                (relay.stop, relay.run(), "outbox-relay"),
+                (scheduler.stop, scheduler.run(), "period-scheduler"),
+                (consumer.stop, consumer.run(), "event-consumer"),
+            ):
+                tasks.append(background(work, name))
+                stack.push_async_callback(_finish, stop, tasks[-1])
+            tasks.append(background(reloader.watch(settings.rules_watch_seconds), "rule-watch"))
+            stack.callback(tasks[-1].cancel)
             app.state.update(
-                pool=pool, nats=nc, js=js, judge=judge, scheduler=scheduler, reloader=reloader
-            )
-            try:
-                yield
-            finally:
-                consumer.stop()
-                scheduler.stop()
-                relay.stop()
-                tasks[-1].cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                await messaging.close(nc)
-        finally:
-            await pool.close()
+                pool=pool, nats=nc, js=js, judge=judge, scheduler=scheduler, reloader=reloader,
+                tasks=tasks,
+            )  # fmt: skip
+            yield
 
     return Litestar(
         route_handlers=ROUTES,

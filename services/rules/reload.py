@@ -71,9 +71,16 @@ class Reloader:
                 await self.reload()
             except InvalidInputError as exc:
                 log.warning("edited rule pack refused", extra=exc.extensions)
+            except Exception:  # a file vanishing mid-read, say: watching must go on
+                log.exception("reading the rule pack failed; the running pack stays")
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:
-    return tuple(
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.rglob("*.yaml"))
-    )
+    found = []
+    for path in sorted(directory.rglob("*.yaml")):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue  # removed between listing and looking: the next look sees the change
+        found.append((str(path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)

@@ -244,3 +244,12 @@ async def test_migrations_apply_once_however_often_the_service_starts(
         f.name for f in resources.files("services.rules.migrations").iterdir() if f.suffix == ".sql"
     )
     assert [r["name"] for r in names] == shipped
+
+
+async def test_a_dead_background_task_makes_the_service_unready(rules: AsyncTestClient) -> None:
+    watcher = rules.app.state.tasks[-1]
+    watcher.cancel()
+    await asyncio.gather(watcher, return_exceptions=True)
+    ready = await rules.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["background"] is False

@@ -14,6 +14,7 @@ from nats.aio.client import Client
 from services.contracts.subjects import DLQ_EVENTS, event_subject
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted, org_registered
 from tests.integration.conftest import consumer_idle
+from tests.waiting import eventually
 
 EARLY, LATE = "2024-03-06T09:00:00+07:00", "2024-03-07T09:00:00+07:00"
 
@@ -248,8 +249,10 @@ async def test_migrations_apply_once_however_often_the_service_starts(
 
 async def test_a_dead_background_task_makes_the_service_unready(rules: AsyncTestClient) -> None:
     watcher = rules.app.state.tasks[-1]
-    watcher.cancel()
-    await asyncio.gather(watcher, return_exceptions=True)
-    ready = await rules.get("/ready")
-    assert ready.status_code == 503
-    assert ready.json()["background"] is False
+    watcher.get_loop().call_soon_threadsafe(watcher.cancel)  # the app runs in its own loop
+
+    async def readiness() -> tuple[int, bool]:
+        response = await rules.get("/ready")
+        return response.status_code, response.json()["background"]
+
+    assert await eventually(readiness, lambda answer: answer[0] == 503) == (503, False)

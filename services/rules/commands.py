@@ -85,6 +85,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     score = sub.add_parser("score", help="annual score and band per cell")
     _facts_arguments(score)
     score.add_argument("--year", type=int, required=True)
+    score.add_argument(
+        "--until",
+        type=_date,
+        help="exclusive horizon for a year still running (default: today in Vietnam)",
+    )
     score.add_argument("--format", choices=("jsonl", "table"), default="table")
     score.set_defaults(handler=history.score_cells)
 

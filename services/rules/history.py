@@ -92,7 +92,9 @@ def score_cells(args: argparse.Namespace) -> int:
             for c in facts.cells()
             if c.cell.established_on < end and (c.cell.dissolved_on or end) > first
         ]
-        findings = evaluate(pack.rules, facts, end, since=first)
+        # A year still running is scored on what has happened: periods ended by the horizon.
+        horizon = min(end, args.until or datetime.now(VIETNAM).date())
+        findings = evaluate(pack.rules, facts, horizon, since=first)
         scores = score_year(active, findings, weights, pack.pack, args.year)
     if args.format == "jsonl":
         report.write_jsonl(sys.stdout, scores)

@@ -52,35 +52,39 @@ def write_table(out: TextIO, rows: Iterable[tuple[str, Finding]]) -> None:
 def explain(
     out: TextIO, rule: CompiledRule, facts: CellFacts, scope: str, found: Finding | None, why: str
 ) -> None:
-    """A readable account of one verdict: rule, cell, evidence, and the meetings that counted."""
+    """A readable account of one verdict, labelled in Vietnamese and English."""
     spec, cell = rule.rule, facts.cell
     out.write(
-        f"Rule      {rule.id} (version {rule.version}, {spec.mode}, {spec.severity}, "
-        f"weight {spec.weight})\n"
+        f"Quy tắc (rule)         {rule.id} (version {rule.version}, {spec.mode}, "
+        f"{spec.severity}, weight {spec.weight})\n"
     )
-    out.write(f"          {spec.title.vi}\n          {spec.title.en}\n")
-    out.write(f"Basis     {spec.basis}\n")
+    out.write(f"                       {spec.title.vi}\n                       {spec.title.en}\n")
+    out.write(f"Căn cứ (basis)         {spec.basis}\n")
     dissolved = cell.dissolved_on or "-"
     out.write(
-        f"Cell      {cell.cell_id} — {cell.name} ({cell.cell_type}, committee "
-        f"{'yes' if cell.has_committee else 'no'}, established {cell.established_on}, "
-        f"dissolved {dissolved})\n"
+        f"Chi bộ (cell)          {cell.cell_id} — {cell.name} ({cell.cell_type}, chi ủy / "
+        f"committee {'có / yes' if cell.has_committee else 'không / no'}, thành lập / "
+        f"established {cell.established_on}, giải thể / dissolved {dissolved})\n"
     )
-    out.write(f"Scope     {scope}\n")
+    out.write(f"Phạm vi (scope)        {scope}\n")
     if found is None:
-        out.write(f"Verdict   not judged: {why}\n")
+        out.write(f"Kết luận (verdict)     chưa đánh giá / not judged: {why}\n")
         return
-    verdict = "VIOLATED (open)" if found.status == "open" else "passed"
-    out.write(f"Period    {found.period_start} .. {found.period_end} (Vietnam dates)\n")
-    out.write(f"Verdict   {verdict}\n")
-    out.write(f"Expected  {found.expected}\nObserved  {found.observed}\n")
+    verdict = "VI PHẠM / VIOLATED (open)" if found.status == "open" else "ĐẠT / passed"
+    out.write(f"Thời kỳ (period)       {found.period_start} .. {found.period_end} (giờ Việt Nam)\n")
+    out.write(f"Kết luận (verdict)     {verdict}\n")
+    out.write(f"Yêu cầu (expected)     {found.expected}\nThực tế (observed)     {found.observed}\n")
     counted = set(found.meeting_ids)
     meetings = [m for m in facts.meetings if m.meeting_id in counted]
-    out.write(f"Meetings  {len(meetings)} counted\n" if meetings else "Meetings  none counted\n")
+    if meetings:
+        out.write(f"Cuộc họp (meetings)    {len(meetings)} được tính / counted\n")
+    else:
+        out.write("Cuộc họp (meetings)    không có / none counted\n")
     for meeting in meetings:
         out.write(f"  - {_meeting_line(meeting)}\n")
     if found.status == "open":
-        out.write(f"Message   {found.message.vi}\n          {found.message.en}\n")
+        out.write(f"Thông báo (message)    {found.message.vi}\n                       "
+                  f"{found.message.en}\n")  # fmt: skip
 
 
 def _meeting_line(m: MeetingFact) -> str:
@@ -96,7 +100,8 @@ def _meeting_line(m: MeetingFact) -> str:
 
 def write_scores(out: TextIO, scores: Iterable[Score]) -> None:
     """Scores as aligned columns."""
-    out.write("cell_id\tyear\tscore\tband\tviolations\tdeductions\n")
+    out.write("cell_id\tyear\tscore\tband\txếp loại\tviolations\tdeductions\n")
     for s in scores:
         lost = ", ".join(f"{rule} -{points}" for rule, points in s.deductions.items()) or "-"
-        out.write(f"{s.cell_id}\t{s.year}\t{s.score}\t{s.band}\t{s.violations}\t{lost}\n")
+        label = s.band_label.vi if s.band_label else "-"
+        out.write(f"{s.cell_id}\t{s.year}\t{s.score}\t{s.band}\t{label}\t{s.violations}\t{lost}\n")

@@ -75,7 +75,7 @@ async def test_a_finding_is_explained_with_its_regulation(commune: AsyncTestClie
     finding_id = (await commune.get("/findings", params=query)).json()["items"][0]["id"]
     detail = (await commune.get(f"/findings/{finding_id}")).json()
     assert detail["rule"]["basis"].startswith("Điều lệ Đảng")
-    assert "VIOLATED" in detail["explanation"]
+    assert "VI PHẠM / VIOLATED" in detail["explanation"]
     assert detail["record"]["finding"]["message"]["vi"].startswith("Tháng 2025-03")
     assert (await commune.get("/findings/999999")).status_code == 404
 
@@ -117,7 +117,9 @@ async def test_an_org_summary_counts_cells_judged_and_violated_as_json_and_csv(
     assert monthly["compliant_percent"] == 50.0
     csv = await commune.get("/orgs/xa-1/summary", params={"period": "2025-Q1", "format": "csv"})
     assert csv.headers["content-type"].startswith("text/csv")
-    assert csv.text.splitlines()[0].startswith("rule_id,title_vi,title_en")
+    header, *lines = csv.text.lstrip("\ufeff").splitlines()
+    assert header.startswith("Mã quy tắc (rule_id),Quy tắc (title_vi),Rule (title_en)")
+    assert any(line.startswith("regular-meeting-monthly,") for line in lines)
     assert (await commune.get("/orgs/xa-9/summary", params={"period": "2025"})).status_code == 404
     bad = await commune.get("/orgs/xa-1/summary", params={"period": "2025-13"})
     assert bad.status_code == 422
@@ -225,3 +227,16 @@ async def test_a_rule_that_breaks_while_judging_keeps_the_facts_and_is_judged_on
         return list((await client.get("/findings", params=query)).json()["items"])
 
     await eventually(criticism, lambda items: len(items) == 1)
+
+
+async def test_findings_changed_since_an_instant_need_its_offset(
+    commune: AsyncTestClient,
+) -> None:
+    assert (
+        await commune.get("/findings", params={"since": "2025-12-01T00:00:00"})
+    ).status_code == 422
+    recent = await commune.get("/findings", params={"since": "2025-12-01T00:00:00+07:00"})
+    assert recent.status_code == 200
+    assert recent.json()["items"]  # every finding changed today, 2025-12-15
+    later = await commune.get("/findings", params={"since": "2025-12-16T00:00:00+07:00"})
+    assert later.json()["items"] == []

@@ -64,7 +64,7 @@ def test_score_is_floored_at_zero() -> None:
 
 
 def test_bands_follow_quy_dinh_366() -> None:
-    assert [band_of(s, DEFAULT_PACK) for s in (90, 89, 70, 69, 50, 49, 0)] == [
+    assert [band_of(s, DEFAULT_PACK).band for s in (90, 89, 70, 69, 50, 49, 0)] == [
         "excellent",
         "good",
         "good",

@@ -92,6 +92,17 @@ async def cell_score(
         return await compliance.cell_score(conn, judge, cell_id, year)
 
 
+_CSV_HEADERS = (
+    "Mã quy tắc (rule_id)",
+    "Quy tắc (title_vi)",
+    "Rule (title_en)",
+    "Chế độ (mode)",
+    "Số chi bộ được đánh giá (cells_judged)",
+    "Số chi bộ vi phạm (cells_violated)",
+    "Tỷ lệ đạt % (compliant_percent)",
+)
+
+
 @get(
     "/orgs/{org_id:str}/summary",
     tags=["orgs"],
@@ -116,9 +127,11 @@ async def org_summary(
         rows = await compliance.org_summary(conn, judge, cells, period)
     if format == "json":
         return Response(rows)
+    # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
     out = io.StringIO()
+    out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(RuleSummary.__struct_fields__)
+    writer.writerow(_CSV_HEADERS)
     writer.writerows([getattr(r, f) for f in RuleSummary.__struct_fields__] for r in rows)
     filename = f"chibo-{org_id}-{period}.csv"
     return Response(

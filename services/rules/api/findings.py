@@ -13,7 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from services.contracts.findings import FindingStatus
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.auth.scope import cell_visible, reach
-from services.infra.errors import NotFoundError
+from services.infra.errors import InvalidInputError, NotFoundError
 from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
 from services.rules import queries, report, repository
 from services.rules.api.deps import JudgeDep, Pool
@@ -62,7 +62,10 @@ async def list_findings(
             description="e.g. 2024-03, meeting/m-1",
         ),
     ] = None,
-    since: Annotated[datetime | None, QueryParameter(description="Changed at or after")] = None,
+    since: Annotated[
+        datetime | None,
+        QueryParameter(description="Changed at or after; RFC 3339 with offset, e.g. +07:00"),
+    ] = None,
     after: NumberCursor = 0,
     limit: Limit = 100,
 ) -> FindingPage:
@@ -76,13 +79,20 @@ async def list_findings(
         rule_id=rule_id,
         status=status,
         scope=scope_filter,
-        since=since,
+        since=_aware(since),
         after=after,
         limit=limit,
     )
     async with pool.acquire() as conn:
         items = await queries.list_findings(conn, query)
     return FindingPage(items, items[-1].id if len(items) == limit else None)
+
+
+def _aware(since: datetime | None) -> datetime | None:
+    # Without an offset the instant is ambiguous by seven hours for a reader in Vietnam.
+    if since is not None and since.tzinfo is None:
+        raise InvalidInputError("`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00")
+    return since
 
 
 @get(

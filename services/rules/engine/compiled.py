@@ -105,8 +105,16 @@ class CompiledRule:
             expected=expected,
             meeting_ids=meeting_ids,
             rule_version=self.version,
-            message=Text(vi=message.vi.format_map(values), en=message.en.format_map(values)),
+            message=Text(
+                vi=message.vi.format_map({k: _vietnamese(v) for k, v in values.items()}),
+                en=message.en.format_map(values),
+            ),
         )
+
+
+def _vietnamese(value: Any) -> Any:
+    # Vietnamese writes a decimal comma: "0,8333", as the rule texts themselves write "0,85".
+    return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
 def meeting_expression(path: str, text: str) -> tuple[str, Getter]:

@@ -115,6 +115,7 @@ class Band(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     band: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
     at_least: Annotated[int, msgspec.Meta(ge=0, le=100)]
+    label: Text | None = None  # what a reader sees, e.g. "Hoàn thành tốt nhiệm vụ"
 
 
 class Pack(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import msgspec
 
-from services.contracts.findings import Finding, FindingStatus, Mode
-from services.rules.engine.model import Pack
+from services.contracts.findings import Finding, FindingStatus, Mode, Text
+from services.rules.engine.model import Band, Pack
 
 
 class Score(msgspec.Struct, frozen=True, kw_only=True):
@@ -19,6 +19,7 @@ class Score(msgspec.Struct, frozen=True, kw_only=True):
     band: str
     violations: int
     deductions: dict[str, int]
+    band_label: Text | None = None
 
 
 def score_year(
@@ -48,21 +49,23 @@ def score_year(
     return [_rated(cell, year, per_rule, counts[cell], pack) for cell, per_rule in lost.items()]
 
 
-def band_of(score: int, pack: Pack) -> str:
+def band_of(score: int, pack: Pack) -> Band:
     """The band a score earns: the first whose `at_least` it reaches."""
     for band in pack.bands:
         if score >= band.at_least:
-            return band.band
-    return pack.bands[-1].band
+            return band
+    return pack.bands[-1]
 
 
 def _rated(cell: str, year: int, per_rule: dict[str, int], count: int, pack: Pack) -> Score:
     total = max(0, pack.full_score - sum(per_rule.values()))
+    band = band_of(total, pack)
     return Score(
         cell_id=cell,
         year=year,
         score=total,
-        band=band_of(total, pack),
+        band=band.band,
         violations=count,
         deductions=dict(sorted(per_rule.items())),
+        band_label=band.label,
     )

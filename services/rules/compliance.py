@@ -6,6 +6,7 @@ again with `passes=True`; the engine is the same one that keeps the findings.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date
@@ -17,6 +18,8 @@ from services.infra.database import Connection
 from services.infra.errors import InvalidInputError
 from services.rules import repository
 from services.rules.engine.evaluate import judge_cell
+from services.rules.engine.facts import CellFacts
+from services.rules.engine.loader import RulePack
 from services.rules.engine.periods import PeriodKind, end_day, first_day, period_of
 from services.rules.engine.score import Score, score_year
 from services.rules.judging import Judge
@@ -60,13 +63,21 @@ async def judgments(
     pack, horizon = judge.pack, min(judge.horizon(), end)
     found: list[Finding] = []
     for offset in range(0, len(cell_ids), CHUNK_CELLS):
-        for facts in await repository.load_cells(conn, cell_ids[offset : offset + CHUNK_CELLS]):
-            found.extend(
-                f
-                for f in judge_cell(pack.rules, facts, horizon, since=start, passes=True)
-                if f.period_start >= start and f.period_end < end
-            )
+        cells = await repository.load_cells(conn, cell_ids[offset : offset + CHUNK_CELLS])
+        # Judging a large org takes a while: off the event loop, which goes on serving.
+        found.extend(await asyncio.to_thread(_within, pack, cells, horizon, start, end))
     return iter(found)
+
+
+def _within(
+    pack: RulePack, cells: list[CellFacts], horizon: date, start: date, end: date
+) -> list[Finding]:
+    return [
+        f
+        for facts in cells
+        for f in judge_cell(pack.rules, facts, horizon, since=start, passes=True)
+        if f.period_start >= start and f.period_end < end
+    ]
 
 
 async def org_summary(

@@ -38,6 +38,7 @@ def finding_of(row: asyncpg.Record) -> Finding:
         meeting_ids=list(row["meeting_ids"]),
         rule_version=row["rule_version"],
         message=Text(vi=row["message_vi"], en=row["message_en"]),
+        revision=row["revision"],
     )
 
 

@@ -8,12 +8,13 @@ import msgspec
 import yaml
 
 from services.contracts.findings import Finding, FindingStatus
-from services.rules.engine import yamlfile
+from services.infra import yamlfile
+from services.infra.errors import Problem
 from services.rules.engine.cases import Case, CaseFile, Expected, case_events
 from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import RulePack
+from services.rules.engine.loader import RulePack, decode
 from services.rules.engine.store import InMemoryFacts
-from services.rules.errors import Problem, RuleFileError
+from services.rules.errors import RuleFileError
 
 TESTS_FOLDER = "tests"
 
@@ -39,7 +40,7 @@ def case_files(directory: Path) -> list[Path]:
 
 def load_case_file(path: Path, pack: RulePack) -> tuple[CaseFile, yaml.Node]:
     """Decode a case file and check it names a rule of the pack and is named after it."""
-    cases, node = yamlfile.load(path, CaseFile)
+    cases, node = decode(path.read_text(encoding="utf-8"), str(path), CaseFile)
     where = yamlfile.node_at(node, "$.rule")
     if cases.rule not in pack.by_id:
         raise RuleFileError([yamlfile.at(str(path), where, f"no rule `{cases.rule}` in the pack")])

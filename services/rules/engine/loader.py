@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 import yaml
 
-from services.rules.engine import yamlfile
+from services.infra import yamlfile
+from services.infra.errors import FileProblemsError, Problem
 from services.rules.engine.compiled import CompiledRule, CompileError
 from services.rules.engine.model import Band, Pack, Rule
-from services.rules.errors import Problem, RuleFileError
+from services.rules.errors import RuleFileError
+
+T = TypeVar("T")
 
 PACK_FILE = "pack.yaml"
 DEFAULT_PACK = Pack(
@@ -48,7 +52,7 @@ def load_rules(directory: Path) -> RulePack:
     seen: dict[str, Path] = {}
     for path in rule_files(directory):
         try:
-            rule, node = yamlfile.load(path, Rule)
+            rule, node = decode(path.read_text(encoding="utf-8"), str(path), Rule)
             compiled = _compile(path, rule, node)
         except RuleFileError as exc:
             problems.extend(exc.problems)
@@ -76,6 +80,14 @@ def load_rules(directory: Path) -> RulePack:
     return RulePack(directory, pack, rules)
 
 
+def decode(text: str, name: str, kind: type[T]) -> tuple[T, yaml.Node]:
+    """Decode a rule, pack or case file's text into `kind`; faults raise RuleFileError."""
+    try:
+        return yamlfile.load(text, name, kind)
+    except FileProblemsError as exc:
+        raise RuleFileError(exc.problems) from None
+
+
 def rule_files(directory: Path) -> list[Path]:
     """The rule files of a folder: its `*.yaml` files except `pack.yaml` (not sub-folders)."""
     if not directory.is_dir():
@@ -98,7 +110,7 @@ def _load_pack(directory: Path, problems: list[Problem]) -> Pack:
     if not path.exists():
         return DEFAULT_PACK
     try:
-        pack, node = yamlfile.load(path, Pack)
+        pack, node = decode(path.read_text(encoding="utf-8"), str(path), Pack)
     except RuleFileError as exc:
         problems.extend(exc.problems)
         return DEFAULT_PACK

@@ -23,11 +23,11 @@ from services.infra.problems import EXCEPTION_HANDLERS
 from services.rules.api import cells, events, findings, operations
 from services.rules.api.deps import DEPENDENCIES
 from services.rules.consumer import EventConsumer
-from services.rules.engine.loader import load_rules
 from services.rules.errors import RuleFileError
 from services.rules.judging import Judge
 from services.rules.metrics import Metrics
 from services.rules.reload import Reloader
+from services.rules.rulefiles import load_rules
 from services.rules.scheduler import PeriodScheduler
 from services.rules.settings import RulesSettings
 

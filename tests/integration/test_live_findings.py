@@ -20,9 +20,9 @@ from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.infra.clock import ManualClock
 from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import load_rules
 from services.rules.engine.periods import VIETNAM
 from services.rules.engine.store import InMemoryFacts
+from services.rules.rulefiles import load_rules
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
 from tests.integration.conftest import settled
 from tests.waiting import eventually

@@ -10,11 +10,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
 from services.infra.clock import ManualClock
 from services.infra.embedded import Infrastructure
 from services.rules.app import create_app as create_rules_app
-from services.rules.engine.periods import VIETNAM
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings

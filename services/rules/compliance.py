@@ -7,7 +7,7 @@ again with `passes=True`; the engine is the same one that keeps the findings.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import msgspec
@@ -55,7 +55,7 @@ def parse_period(text: str) -> tuple[date, date]:
 
 async def judgments(
     conn: Connection, judge: Judge, cell_ids: Sequence[str], start: date, end: date
-) -> Iterator[Finding]:
+) -> list[Finding]:
     """Every judgment (passed ones as `resolved`) lying within [start, end), up to today."""
     pack, horizon = judge.pack, min(judge.horizon(), end)
     found: list[Finding] = []
@@ -66,7 +66,7 @@ async def judgments(
                 for f in judge_cell(pack.rules, facts, horizon, since=start, passes=True)
                 if f.period_start >= start and f.period_end < end
             )
-    return iter(found)
+    return found
 
 
 async def org_summary(

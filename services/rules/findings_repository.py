@@ -51,8 +51,11 @@ async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Sto
     return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5]) for r in rows}
 
 
-def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
-    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all."""
+def _rows(findings: Iterable[tuple[Finding, int | None]]) -> str:
+    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all.
+
+    Each comes with the revision its status change gets, or None when its status stays.
+    """
     return _encoder.encode(
         [
             {
@@ -108,7 +111,9 @@ async def write(conn: Connection, changes: Changes, pack_version: str, now: date
     if changes.opened:
         await conn.execute(_OPEN, _rows(changes.opened), pack_version, now)
     if changes.updated:
-        await conn.execute(_UPDATE, _rows((f, 0) for f in changes.updated), pack_version, now)
+        # Same status, new evidence: the revision (counting status changes) stays as stored.
+        unchanged = _rows((f, None) for f in changes.updated)
+        await conn.execute(_UPDATE, unchanged, pack_version, now)
     resolved: list[tuple[Finding, int]] = []
     if changes.resolved:
         keys = [

@@ -96,6 +96,17 @@ update rules.findings f set observed = r.observed, expected = r.expected,
 from {_RECORD}
 where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
 """
+
+
+class _Resolved(msgspec.Struct, frozen=True):
+    """A finding to resolve, and the revision its resolution gets: one row of `_RESOLVE`."""
+
+    rule_id: str
+    cell_id: str
+    scope: str
+    revision: int
+
+
 # Returns the resolved findings whole: their messages carry what was found, now resolved.
 _RESOLVE = f"""
 update rules.findings f set status = 'resolved', resolved_at = $3, changed_at = $3,
@@ -116,10 +127,7 @@ async def write(conn: Connection, changes: Changes, pack_version: str, now: date
         await conn.execute(_UPDATE, unchanged, pack_version, now)
     resolved: list[tuple[Finding, int]] = []
     if changes.resolved:
-        keys = [
-            {"rule_id": r, "cell_id": c, "scope": s, "revision": revision}
-            for (r, c, s), revision in changes.resolved
-        ]
+        keys = [_Resolved(r, c, s, revision) for (r, c, s), revision in changes.resolved]
         rows = await conn.fetch(_RESOLVE, _encoder.encode(keys).decode(), pack_version, now)
         resolved = [(finding_of(row), row["revision"]) for row in rows]
     messages = [_message(f, rev) for f, rev in (*changes.opened, *resolved)]

@@ -108,7 +108,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                     subject=subject,
                     durable=durable,
                     handler=handler,
-                    ack_wait=30.0,
+                    ack_wait=settings.consumer_ack_wait_seconds,
                 )
                 for stream, subject, durable, handler in (
                     (

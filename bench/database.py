@@ -20,7 +20,7 @@ import asyncpg
 from services.contracts.codec import decode_event
 from services.contracts.events import Event
 from services.infra import database
-from services.infra.embedded import EmbeddedPostgres
+from services.infra.embedded_postgres import EmbeddedPostgres
 from services.rules.ingest import store
 
 FOLDER = Path(".chibo/bench/postgres")

@@ -13,8 +13,9 @@ from services.contracts.codec import decode_event
 from services.contracts.events import Event
 from services.contracts.findings import Finding, FindingStatus
 from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import RulePack, load_rules
+from services.rules.engine.loader import RulePack
 from services.rules.engine.store import InMemoryFacts
+from services.rules.rulefiles import load_rules
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 T0 = "2020-01-01T00:00:00Z"

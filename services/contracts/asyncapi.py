@@ -42,6 +42,13 @@ def _channel(address: str, payload: type, description: str, **headers: str) -> d
     return {"address": address, "description": description, "messages": {"message": message}}
 
 
+def _dead_letter(address: str, description: str) -> dict[str, Any]:
+    headers = ("Chibo-Reason", "Chibo-Field", "Chibo-Original-Subject")
+    properties = {name: {"type": "string"} for name in headers}
+    message = {"headers": {"type": "object", "properties": properties}}
+    return {"address": address, "description": description, "messages": {"message": message}}
+
+
 def document() -> dict[str, Any]:
     """The AsyncAPI 3.0 document."""
     _, components = msgspec.json.schema_components(_TYPES, ref_template=_REF)
@@ -55,22 +62,14 @@ def document() -> dict[str, Any]:
         for event in _TYPES[:4]
     }
     channels |= {
-        "DeadLetter": {
-            "address": subjects.DLQ_EVENTS,
-            "description": "Invalid events, byte for byte as received, with the reason.",
-            "messages": {
-                "message": {
-                    "headers": {
-                        "type": "object",
-                        "properties": {
-                            "Chibo-Reason": {"type": "string"},
-                            "Chibo-Field": {"type": "string"},
-                            "Chibo-Original-Subject": {"type": "string"},
-                        },
-                    }
-                }
-            },
-        },
+        "DeadLetter": _dead_letter(
+            subjects.DLQ_EVENTS, "Invalid events, byte for byte as received, with the reason."
+        ),
+        "WorkflowDeadLetter": _dead_letter(
+            subjects.DLQ_WORKFLOW,
+            "Findings and registrations the workflow service can never take, byte for byte as "
+            "received, with the reason.",
+        ),
         "FindingOpened": _channel(
             "chibo.findings.opened",
             Finding,

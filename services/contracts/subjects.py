@@ -6,6 +6,7 @@ EVENTS_PREFIX = "chibo.events."
 DLQ_STREAM = "CHIBO_DLQ"
 DLQ_SUBJECTS = "chibo.dlq.>"
 DLQ_EVENTS = "chibo.dlq.events"
+DLQ_WORKFLOW = "chibo.dlq.workflow"
 
 
 def event_subject(event_type: str) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import msgspec
+
 
 class ChiboError(Exception):
     """Base of every error Chibo raises on purpose."""
@@ -74,3 +76,23 @@ class ForbiddenError(ChiboError):
 
     status = 403
     title = "Forbidden"
+
+
+class Problem(msgspec.Struct, frozen=True, order=True):
+    """One fault in a file, where an editor can jump to it."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+
+
+class FileProblemsError(ChiboError):
+    """Files that do not load; `problems` says where and why, every fault at once."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems

@@ -45,10 +45,6 @@ async def enqueue(conn: Connection, schema: str, messages: Sequence[Message]) ->
         )
 
 
-def _json(headers: dict[str, str]) -> str:
-    return msgspec.json.encode(headers).decode()
-
-
 class OutboxRelay:
     """Publishes a schema's outbox to JetStream, promptly when woken, and by polling anyway."""
 

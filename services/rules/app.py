@@ -23,11 +23,11 @@ from services.infra.problems import EXCEPTION_HANDLERS
 from services.rules.api import cells, events, findings, operations
 from services.rules.api.deps import DEPENDENCIES
 from services.rules.consumer import EventConsumer
-from services.rules.engine.loader import load_rules
 from services.rules.errors import RuleFileError
 from services.rules.judging import Judge
 from services.rules.metrics import Metrics
 from services.rules.reload import Reloader
+from services.rules.rulefiles import load_rules
 from services.rules.scheduler import PeriodScheduler
 from services.rules.settings import RulesSettings
 
@@ -66,7 +66,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 f"the rule pack in {settings.rules_dir} is invalid:\n{exc}"
             ) from None
         async with contextlib.AsyncExitStack() as stack:
-            pool = await database.create_pool(settings.database_url)
+            pool = await database.create_pool(settings.database_url, max_size=settings.pool_size)
             stack.push_async_callback(pool.close)
             await database.migrate(pool, SCHEMA, "services.rules.migrations")
             nc = await messaging.connect(settings.nats_url, "chibo-rules", settings.nats)
@@ -80,7 +80,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 await messaging.ensure_stream(
                     js, name, [subject], max_age_days=days, replicas=settings.stream_replicas
                 )
-            relay = OutboxRelay(pool, js, SCHEMA)
+            relay = OutboxRelay(pool, js, SCHEMA, poll_seconds=settings.outbox_poll_seconds)
             judge = Judge(pack, time, relay.wake, metrics)
             scheduler = PeriodScheduler(pool, judge)
             reloader = Reloader(Path(settings.rules_dir), judge, scheduler)

@@ -14,11 +14,10 @@ from pathlib import Path
 import msgspec
 
 from services.rules import history
-from services.rules.engine.casecheck import case_files, problems_of, run_case_file
 from services.rules.engine.cases import CaseFile
-from services.rules.engine.loader import load_rules
 from services.rules.engine.model import Pack, Rule
 from services.rules.errors import RuleFileError
+from services.rules.rulefiles import case_files, load_rules, problems_of, run_case_file
 
 DEFAULT_RULES = Path("rules")
 _SCHEMAS: dict[str, type] = {"rule": Rule, "pack": Pack, "tests": CaseFile}

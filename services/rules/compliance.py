@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 
 import msgspec
@@ -58,7 +58,7 @@ def parse_period(text: str) -> tuple[date, date]:
 
 async def judgments(
     conn: Connection, judge: Judge, cell_ids: Sequence[str], start: date, end: date
-) -> Iterator[Finding]:
+) -> list[Finding]:
     """Every judgment (passed ones as `resolved`) lying within [start, end), up to today."""
     pack, horizon = judge.pack, min(judge.horizon(), end)
     found: list[Finding] = []
@@ -66,7 +66,7 @@ async def judgments(
         cells = await repository.load_cells(conn, cell_ids[offset : offset + CHUNK_CELLS])
         # Judging a large org takes a while: off the event loop, which goes on serving.
         found.extend(await asyncio.to_thread(_within, pack, cells, horizon, start, end))
-    return iter(found)
+    return found
 
 
 def _within(

@@ -7,27 +7,22 @@ valid is parked on `chibo.dlq.events` with the reason and terminated; the rest g
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 
 import asyncpg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
+from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
 from services.infra.database import TRANSIENT_ERRORS
-from services.infra.messaging import fetch_unless_stopped
 from services.rules.ingest import ingest
 from services.rules.judging import Judge
 
 log = logging.getLogger(__name__)
-
-RETRY_DELAY_SECONDS = 2.0
 
 
 class EventConsumer:
@@ -43,56 +38,33 @@ class EventConsumer:
         batch: int,
         ack_wait: float,
     ) -> None:
-        self._js = js
         self._pool = pool
         self._judge = judge
-        self._durable = durable
-        self._batch = batch
-        self._ack_wait = ack_wait
-        self._stopping = asyncio.Event()
-        self._subscription: JetStreamContext.PullSubscription | None = None
+        self._dead = DeadLetters(
+            js, DLQ_EVENTS, id_prefix="dlq", counted=judge.metrics.events_dead_lettered.inc
+        )
+        self._loop = PullLoop(
+            js,
+            self.handle,
+            stream=EVENTS_STREAM,
+            subject=EVENTS_SUBJECTS,
+            durable=durable,
+            batch=batch,
+            ack_wait=ack_wait,
+            max_ack_pending=20_000,
+        )
 
     async def subscribe(self) -> None:
         """Create (or bind to) the durable consumer; fails loudly at start if NATS refuses."""
-        self._subscription = await self._js.pull_subscribe(
-            EVENTS_SUBJECTS,
-            durable=self._durable,
-            stream=EVENTS_STREAM,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self._ack_wait,
-                max_ack_pending=20_000,
-            ),
-        )
+        await self._loop.subscribe()
 
     async def run(self) -> None:
         """Consume until `stop` is called; faults are logged and retried, never fatal."""
-        assert self._subscription is not None, "subscribe() first"
-        try:
-            await self._consume(self._subscription)
-        finally:
-            # Late status replies to expired pulls would otherwise hold up the connection's drain.
-            await self._subscription.unsubscribe()
-
-    async def _consume(self, subscription: JetStreamContext.PullSubscription) -> None:
-        while not self._stopping.is_set():
-            try:
-                messages = await fetch_unless_stopped(subscription, self._batch, self._stopping)
-            except Exception:
-                log.exception("fetch failed")
-                await self._pause()
-                continue
-            try:
-                await self.handle(messages)
-            except Exception:
-                # Unacked messages come back after ack_wait; nothing is lost by carrying on.
-                log.exception("handling a batch failed")
-                await self._pause()
+        await self._loop.run()
 
     def stop(self) -> None:
         """Ask the loop to finish its current batch and return."""
-        self._stopping.set()
+        self._loop.stop()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Dead-letter the invalid messages, store the valid ones, then ack them."""
@@ -101,7 +73,7 @@ class EventConsumer:
             try:
                 valid.append((msg, _decode(msg)))
             except InvalidEventError as exc:
-                await self._dead_letter(msg, exc.field, exc.message)
+                await self._dead.park(msg, exc.field, exc.message)
         if not valid:
             return
         try:
@@ -126,28 +98,9 @@ class EventConsumer:
                 await msg.nak(delay=RETRY_DELAY_SECONDS)
             except Exception as exc:
                 log.exception("event refused by the store", extra={"subject": msg.subject})
-                await self._dead_letter(msg, "$", f"refused by the database: {exc}")
+                await self._dead.park(msg, "$", f"refused by the database: {exc}")
             else:
                 await msg.ack()
-
-    async def _dead_letter(self, msg: Msg, field: str, reason: str) -> None:
-        log.warning(
-            "event dead-lettered", extra={"subject": msg.subject, "field": field, "reason": reason}
-        )
-        headers = {
-            # Header values are single lines; the full reason stays readable anyway.
-            "Chibo-Reason": " ".join(reason.split())[:1000],
-            "Chibo-Field": field,
-            "Chibo-Original-Subject": msg.subject,
-            "Nats-Msg-Id": f"dlq-{msg.metadata.stream}-{msg.metadata.sequence.stream}",
-        }
-        await self._js.publish(DLQ_EVENTS, msg.data, headers=headers)
-        await msg.term()
-        self._judge.metrics.events_dead_lettered.inc()
-
-    async def _pause(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), RETRY_DELAY_SECONDS)
 
 
 def _decode(msg: Msg) -> Event:

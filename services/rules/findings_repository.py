@@ -52,8 +52,11 @@ async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Sto
     return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5]) for r in rows}
 
 
-def _rows(findings: Iterable[tuple[Finding, int]]) -> str:
-    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all."""
+def _rows(findings: Iterable[tuple[Finding, int | None]]) -> str:
+    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all.
+
+    Each comes with the revision its status change gets, or None when its status stays.
+    """
     return _encoder.encode(
         [
             {
@@ -94,6 +97,17 @@ update rules.findings f set observed = r.observed, expected = r.expected,
 from {_RECORD}
 where f.rule_id = r.rule_id and f.cell_id = r.cell_id and f.scope = r.scope
 """
+
+
+class _Resolved(msgspec.Struct, frozen=True):
+    """A finding to resolve, and the revision its resolution gets: one row of `_RESOLVE`."""
+
+    rule_id: str
+    cell_id: str
+    scope: str
+    revision: int
+
+
 # Returns the resolved findings whole: their messages carry what was found, now resolved.
 _RESOLVE = f"""
 update rules.findings f set status = 'resolved', resolved_at = $3, changed_at = $3,
@@ -109,13 +123,12 @@ async def write(conn: Connection, changes: Changes, pack_version: str, now: date
     if changes.opened:
         await conn.execute(_OPEN, _rows(changes.opened), pack_version, now)
     if changes.updated:
-        await conn.execute(_UPDATE, _rows((f, 0) for f in changes.updated), pack_version, now)
+        # Same status, new evidence: the revision (counting status changes) stays as stored.
+        unchanged = _rows((f, None) for f in changes.updated)
+        await conn.execute(_UPDATE, unchanged, pack_version, now)
     resolved: list[tuple[Finding, int]] = []
     if changes.resolved:
-        keys = [
-            {"rule_id": r, "cell_id": c, "scope": s, "revision": revision}
-            for (r, c, s), revision in changes.resolved
-        ]
+        keys = [_Resolved(r, c, s, revision) for (r, c, s), revision in changes.resolved]
         rows = await conn.fetch(_RESOLVE, _encoder.encode(keys).decode(), pack_version, now)
         resolved = [(finding_of(row), row["revision"]) for row in rows]
     messages = [_message(f, rev) for f, rev in (*changes.opened, *resolved)]

@@ -12,12 +12,12 @@ from datetime import date, datetime
 
 import msgspec
 
+from services.contracts.calendar import VIETNAM
 from services.rules import report
 from services.rules.engine.evaluate import compare, evaluate
-from services.rules.engine.loader import load_rules
-from services.rules.engine.periods import VIETNAM
 from services.rules.engine.score import score_year
 from services.rules.errors import RuleFileError
+from services.rules.rulefiles import load_rules
 from services.rules.sources import OneCell, facts_from
 
 

@@ -17,7 +17,7 @@ from services.contracts.events import Event
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import Connection
-from services.rules import repository
+from services.rules import facts_repository, repository
 from services.rules.findings_repository import SCHEMA
 from services.rules.judging import Judge
 
@@ -82,7 +82,7 @@ async def _store(
     cells = repository.touched_cells(events) | await repository.cells_of_meetings(conn, events)
     # Cells first, in one order: batches touching the same cells take turns, never deadlock.
     await repository.lock_cells(conn, cells)
-    new_ids = await repository.insert_new_events(conn, events)
+    new_ids = await facts_repository.insert_new_events(conn, events)
     fresh: list[Event] = []
     duplicates: list[str] = []
     for event in events:
@@ -92,5 +92,5 @@ async def _store(
         else:
             duplicates.append(event.id)
     touched = repository.touched_cells(fresh) | await repository.cells_of_meetings(conn, fresh)
-    await repository.apply_facts(conn, fresh)
+    await facts_repository.apply_facts(conn, fresh)
     return fresh, duplicates, touched

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import date, datetime
 
+from services.contracts.calendar import vietnam_date
 from services.infra.clock import Clock
 from services.infra.database import TRANSIENT_ERRORS, Connection
 from services.rules import findings_repository, repository
 from services.rules.engine.evaluate import judge_cell
 from services.rules.engine.loader import RulePack
-from services.rules.engine.periods import vietnam_date
 from services.rules.engine.reconcile import reconcile
 from services.rules.metrics import Metrics
 

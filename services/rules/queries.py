@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 import msgspec
@@ -66,8 +66,8 @@ class CellRecord(msgspec.Struct, kw_only=True):
     org_id: str
     cell_type: str
     has_committee: bool
-    established_on: str
-    dissolved_on: str | None
+    established_on: date
+    dissolved_on: date | None
     open_findings: int
 
 
@@ -130,7 +130,7 @@ async def list_cells(
     rows = await conn.fetch(
         with_reach("$4")
         + f"""select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
-               c.established_on::text, c.dissolved_on::text,
+               c.established_on, c.dissolved_on,
                (select count(*) from rules.findings f
                  where f.cell_id = c.cell_id and f.status = 'open') as open_findings
         from rules.cells c

@@ -14,9 +14,10 @@ from pathlib import Path
 import msgspec
 
 from services.infra.errors import InvalidInputError
-from services.rules.engine.loader import RulePack, load_rules
+from services.rules.engine.loader import RulePack
 from services.rules.errors import RuleFileError
 from services.rules.judging import Judge
+from services.rules.rulefiles import load_rules
 from services.rules.scheduler import PeriodScheduler
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 import asyncpg
 import msgspec
 
-from services.rules.engine.periods import VIETNAM
+from services.contracts.calendar import VIETNAM
 from services.rules.judging import Judge
 
 log = logging.getLogger(__name__)

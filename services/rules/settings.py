@@ -28,6 +28,10 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     # POST /events accepts at most this many events per request, and this many bytes.
     max_batch_events: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024
+    # PostgreSQL connections per process: requests, the consumer's batches and the scheduler.
+    pool_size: int = 10
+    # Unsent outbox rows are looked for this often when nothing wakes the relay.
+    outbox_poll_seconds: float = 1.0
     # The NATS consumer fetches and commits this many events per transaction.
     consumer_batch: int = 500
     consumer_name: str = "rules-ingest"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import msgspec
+
 from services.infra.errors import StartupError
+from services.infra.settings import from_env
 from services.rules.engine.facts import CellFacts, FactSource
 from services.rules.eventfile import read_events
 from services.rules.factstore import DatabaseFacts
@@ -21,7 +23,7 @@ def facts_from(args: argparse.Namespace) -> Iterator[FactSource]:
     """The facts the command line names: `--events FILE.jsonl` (bad lines reported on stderr),
     or `--db` (the stored facts at `--database-url`, by default `DATABASE_URL`)."""
     if args.db:
-        url = args.database_url or os.environ.get("DATABASE_URL", "")
+        url = args.database_url or from_env(_Database, "").database_url
         if not url:
             raise StartupError("--db needs --database-url or the DATABASE_URL variable")
         with DatabaseFacts(url) as stored:
@@ -33,6 +35,12 @@ def facts_from(args: argparse.Namespace) -> Iterator[FactSource]:
     bar.finish()
     gc.freeze()  # the facts live until exit; later collections need not scan them
     yield _Watched(facts)
+
+
+class _Database(msgspec.Struct, frozen=True):
+    """The one setting `--db` falls back to: DATABASE_URL, as the services read it."""
+
+    database_url: str = ""
 
 
 class _Watched:

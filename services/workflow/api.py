@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import msgspec
 from litestar import Controller, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
@@ -126,7 +125,7 @@ def workflow_definition(name: PathId, state: State) -> WorkflowView:
     return WorkflowView(
         name=name,
         version=workflow.version,
-        definition=msgspec.to_builtins(workflow.definition),
+        definition=workflow.definition,
         mermaid=workflow.mermaid(),
     )
 

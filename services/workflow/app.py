@@ -20,13 +20,14 @@ from services.contracts.findings import Finding
 from services.infra import database, messaging
 from services.infra.auth.http import jwt_auth
 from services.infra.clock import Clock, SystemClock
+from services.infra.consumer import DeadLetters
 from services.infra.database import Connection
 from services.infra.health import HEALTH_HANDLERS
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.workflow import intake
 from services.workflow.api import ROUTES
-from services.workflow.consumer import PullConsumer
+from services.workflow.consumer import MessageConsumer
 from services.workflow.deadlines import DeadlinePoller
 from services.workflow.handlers import SCHEMA, Service
 from services.workflow.policy import load_policies
@@ -69,6 +70,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 # Owned by the rules service; created here only so this service can start first.
                 (subjects.FINDINGS_STREAM, subjects.FINDINGS_SUBJECTS, False),
                 (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, False),
+                (subjects.DLQ_STREAM, subjects.DLQ_SUBJECTS, False),
             ):
                 await messaging.ensure_stream(
                     js,
@@ -96,31 +98,38 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 elif isinstance(event, OrgRegisteredEvent):
                     await intake.take_org(conn, event)
 
+            dead_letters = DeadLetters(js, subjects.DLQ_WORKFLOW, id_prefix="dlq-workflow")
             consumers = [
-                PullConsumer(
+                MessageConsumer(
                     js,
                     pool,
-                    stream=subjects.FINDINGS_STREAM,
-                    subject=subjects.FINDINGS_SUBJECTS,
-                    durable=settings.findings_consumer_name,
-                    handler=on_finding,
-                ),
-                PullConsumer(
-                    js,
-                    pool,
-                    stream=subjects.EVENTS_STREAM,
-                    subject=subjects.CELL_REGISTERED,
-                    durable=settings.cells_consumer_name,
-                    handler=on_registered,
-                ),
-                PullConsumer(
-                    js,
-                    pool,
-                    stream=subjects.EVENTS_STREAM,
-                    subject=subjects.ORG_REGISTERED,
-                    durable=settings.orgs_consumer_name,
-                    handler=on_registered,
-                ),
+                    dead_letters,
+                    stream=stream,
+                    subject=subject,
+                    durable=durable,
+                    handler=handler,
+                    ack_wait=settings.consumer_ack_wait_seconds,
+                )
+                for stream, subject, durable, handler in (
+                    (
+                        subjects.FINDINGS_STREAM,
+                        subjects.FINDINGS_SUBJECTS,
+                        settings.findings_consumer_name,
+                        on_finding,
+                    ),
+                    (
+                        subjects.EVENTS_STREAM,
+                        subjects.CELL_REGISTERED,
+                        settings.cells_consumer_name,
+                        on_registered,
+                    ),
+                    (
+                        subjects.EVENTS_STREAM,
+                        subjects.ORG_REGISTERED,
+                        settings.orgs_consumer_name,
+                        on_registered,
+                    ),
+                )
             ]
             for consumer in consumers:
                 await consumer.subscribe()

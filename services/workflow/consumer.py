@@ -1,94 +1,98 @@
-"""A JetStream pull consumer that runs one handler per message inside a PostgreSQL transaction.
+"""The workflow's JetStream consumers: one handler per message inside a PostgreSQL transaction.
 
-A message is acked only after its transaction commits, so a crash means redelivery, which the
-idempotent handlers absorb. A message that can never be read is logged and terminated; a
-transient fault (database away) naks it for a later retry.
+They follow the shared policy of `services.infra.consumer`: a message is acked only after its
+transaction commits, so a crash means redelivery, which the idempotent handlers absorb; a
+transient fault naks it for a later retry; any other fault parks it on `chibo.dlq.workflow` with
+the reason and terminates it. Messages are taken one at a time, so one poison message never holds
+back the others.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 import msgspec
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from services.infra.database import Connection
-from services.infra.messaging import fetch_unless_stopped
+from services.contracts.codec import InvalidEventError
+from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
+from services.infra.database import TRANSIENT_ERRORS, Connection
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Connection, bytes], Awaitable[object]]
-RETRY_DELAY_SECONDS = 2.0
+_AT = re.compile(r" - at `([^`]*)`$")
 
 
-class PullConsumer:
+class MessageConsumer:
     """One durable consumer on `subject` of `stream`, feeding `handler` message by message."""
 
     def __init__(
         self,
         js: JetStreamContext,
         pool: asyncpg.Pool,
+        dead_letters: DeadLetters,
         *,
         stream: str,
         subject: str,
         durable: str,
         handler: Handler,
+        ack_wait: float,
         batch: int = 100,
     ) -> None:
-        self._js, self._pool, self._handler = js, pool, handler
-        self._stream, self._subject, self._durable, self._batch = stream, subject, durable, batch
-        self._stopping = asyncio.Event()
-        self._subscription: JetStreamContext.PullSubscription | None = None
+        self._pool, self._handler, self._dead = pool, handler, dead_letters
+        self._loop = PullLoop(
+            js,
+            self.handle,
+            stream=stream,
+            subject=subject,
+            durable=durable,
+            batch=batch,
+            ack_wait=ack_wait,
+        )
 
     async def subscribe(self) -> None:
         """Create (or bind to) the durable consumer."""
-        self._subscription = await self._js.pull_subscribe(
-            self._subject,
-            durable=self._durable,
-            stream=self._stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=30
-            ),
-        )
+        await self._loop.subscribe()
 
     def stop(self) -> None:
-        """Finish the current message and return from `run`."""
-        self._stopping.set()
+        """Finish the current batch and return from `run`."""
+        self._loop.stop()
 
     async def run(self) -> None:
         """Consume until stopped; faults are logged and retried, never fatal."""
-        assert self._subscription is not None, "subscribe() first"
-        try:
-            while not self._stopping.is_set():
-                for msg in await self._fetch(self._subscription):
-                    await self._handle(msg)
-        finally:
-            await self._subscription.unsubscribe()
+        await self._loop.run()
 
-    async def _fetch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
-        try:
-            return await fetch_unless_stopped(subscription, self._batch, self._stopping)
-        except Exception:
-            log.exception("fetch failed on %s", self._subject)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), RETRY_DELAY_SECONDS)
-            return []
+    async def handle(self, messages: Sequence[Msg]) -> None:
+        """Take each message in its own transaction, whatever happened to the one before."""
+        for msg in messages:
+            try:
+                await self._take(msg)
+            except Exception:
+                # Typically NATS refusing an ack or a dead letter; unacked, it comes back later.
+                log.exception("message left for redelivery", extra={"subject": msg.subject})
 
-    async def _handle(self, msg: Msg) -> None:
+    async def _take(self, msg: Msg) -> None:
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 await self._handler(conn, msg.data)
-        except (msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
-            log.warning("message refused for good", extra={"subject": msg.subject, "why": str(exc)})
-            await msg.term()
-            return
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except TRANSIENT_ERRORS as exc:
             log.warning("message failed, will retry: %s", exc)
             await msg.nak(delay=RETRY_DELAY_SECONDS)
             return
+        except Exception as exc:
+            await self._dead.park(msg, *_why(exc))
+            return
         await msg.ack()
+
+
+def _why(exc: Exception) -> tuple[str, str]:
+    """The field at fault and the reason, as the dead-letter headers carry them."""
+    if isinstance(exc, InvalidEventError):
+        return exc.field, exc.message
+    # msgspec names the offending field at the end of its message; anything else is the whole.
+    found = _AT.search(str(exc)) if isinstance(exc, msgspec.ValidationError) else None
+    return (found[1] if found else "$"), str(exc) or type(exc).__name__

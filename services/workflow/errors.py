@@ -8,23 +8,19 @@ from services.infra.errors import (
     BadRequestError,
     ChiboError,
     ConflictError,
+    FileProblemsError,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
 )
-from services.rules.errors import Problem
 
 
 class WorkflowError(ChiboError):
     """Base of every error the workflow service raises on purpose."""
 
 
-class DefinitionError(WorkflowError):
+class DefinitionError(WorkflowError, FileProblemsError):
     """Definition or policy files that do not load; `problems` says where and why."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 class CaseNotFoundError(WorkflowError, NotFoundError):

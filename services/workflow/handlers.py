@@ -15,12 +15,11 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-from services.contracts.subjects import case_subject
-from services.contracts.workflow import CaseTransitioned
 from services.infra import outbox
 from services.infra.clock import Clock
 from services.infra.database import Connection
 from services.workflow import access, model, repository
+from services.workflow.announcements import transition_message
 from services.workflow.caller import Caller
 from services.workflow.definition import Role
 from services.workflow.errors import CaseNotFoundError, RoleError, StaleVersionError
@@ -123,7 +122,7 @@ async def fire(
             comment=command.comment,
             payload=msgspec.to_builtins(payload),
         )
-        message = _message(case, entry)
+        message = transition_message(case, entry)
         if not await repository.commit_transition(
             conn, case, command.expected_version, entry, message
         ):
@@ -144,28 +143,5 @@ def _stale(current: int | None) -> StaleVersionError:
 
 async def _record(conn: Connection, case: Case, entry: AuditEntry) -> None:
     await repository.append_audit(conn, case.id, entry)
-    subject, msg_id, body = _message(case, entry)
+    subject, msg_id, body = transition_message(case, entry)
     await outbox.enqueue(conn, SCHEMA, [outbox.Message(subject, msg_id, body)])
-
-
-def _message(case: Case, entry: AuditEntry) -> tuple[str, str, bytes]:
-    """The outbox message of a transition: subject, deterministic message id, body."""
-    body = CaseTransitioned(
-        case_id=case.id,
-        cell_id=case.cell_id,
-        org_id=case.org_id,
-        kind=case.kind,
-        year=case.year,
-        definition=case.definition,
-        definition_version=case.definition_version,
-        trigger=entry.trigger,
-        from_state=entry.from_state,
-        to_state=entry.to_state,
-        version=entry.version,
-        actor=entry.actor,
-        role=entry.role,
-        at=entry.at,
-        comment=entry.comment,
-        payload=entry.payload,
-    )
-    return case_subject(entry.trigger), f"case-{case.id}-v{case.version}", msgspec.json.encode(body)

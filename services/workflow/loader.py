@@ -13,8 +13,8 @@ from typing import TypeVar
 import msgspec
 import yaml
 
-from services.rules.engine.yamlfile import at, node_at, validation_problem
-from services.rules.errors import Problem
+from services.infra.errors import Problem
+from services.infra.yamlfile import at, node_at, validation_problem
 from services.workflow.definition import Definition
 from services.workflow.errors import DefinitionError
 from services.workflow.fields import PAYLOAD_FIELDS

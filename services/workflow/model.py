@@ -7,14 +7,13 @@ with it and works out which deadline now runs.
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 import msgspec
 
+from services.contracts.calendar import VIETNAM
 from services.workflow.definition import Definition
 from services.workflow.fields import FindingRef, Payload, Shortcoming, TeamMember
-
-VIETNAM = timezone(timedelta(hours=7))
 
 
 class Kind(enum.StrEnum):

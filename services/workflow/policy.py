@@ -8,7 +8,7 @@ from typing import Annotated
 import msgspec
 
 from services.contracts.findings import Severity
-from services.rules.engine.yamlfile import at, node_at
+from services.infra.yamlfile import at, node_at
 from services.workflow.definition import Name
 from services.workflow.errors import CaseNotFoundError, DefinitionError
 from services.workflow.loader import decode

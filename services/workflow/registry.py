@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.infra.database import Connection
-from services.workflow import repository
+from services.workflow import definitions_repository
 from services.workflow.errors import CaseNotFoundError, DefinitionError
 from services.workflow.loader import load_file, load_text
 from services.workflow.machine import Workflow
@@ -49,7 +49,9 @@ class Registry:
         """Keep the current versions' texts, so cases started on them outlive file changes."""
         for workflow in self._latest.values():
             name, version = workflow.definition.name, workflow.version
-            await repository.save_definition(conn, name, version, workflow.source, workflow.file)
+            await definitions_repository.save_definition(
+                conn, name, version, workflow.source, workflow.file
+            )
 
     def latest(self, name: str) -> Workflow:
         """The current version of workflow `name`."""
@@ -62,7 +64,7 @@ class Registry:
         """Workflow `name` at `version`, compiled from the stored text if not in memory yet."""
         found = self._versions.get((name, version))
         if found is None:
-            stored = await repository.definition_text(conn, name, version)
+            stored = await definitions_repository.definition_text(conn, name, version)
             if stored is None:
                 raise CaseNotFoundError(f"no stored definition {name} version {version}")
             found = Workflow(load_text(stored[0], f"{name}@{version}"))

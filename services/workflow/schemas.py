@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from services.workflow.definition import Definition
 from services.workflow.fields import FindingRef
 from services.workflow.model import Case, Kind
 from services.workflow.repository import AuditEntry
@@ -82,5 +83,5 @@ class WorkflowView(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     version: str
-    definition: dict[str, Any]
+    definition: Definition
     mermaid: str

@@ -30,6 +30,8 @@ class WorkflowSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True,
     # How often passed deadlines are looked for, and unsent outbox rows when nothing wakes it.
     deadline_poll_seconds: float = 60.0
     outbox_poll_seconds: float = 0.5
+    # Unacknowledged findings and registrations are redelivered after this long.
+    consumer_ack_wait_seconds: float = 30.0
     findings_consumer_name: str = "workflow-findings"
     cells_consumer_name: str = "workflow-cells"
     orgs_consumer_name: str = "workflow-orgs"

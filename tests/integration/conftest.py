@@ -10,11 +10,11 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
 from services.infra.clock import ManualClock
 from services.infra.embedded import Infrastructure
 from services.rules.app import create_app as create_rules_app
-from services.rules.engine.periods import VIETNAM
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
@@ -93,12 +93,15 @@ async def settled(nc: Client, db: asyncpg.Connection) -> None:
     await eventually(lambda: db.fetchval("select count(*) from rules.outbox"), lambda n: n == 0)
 
 
-async def consumer_idle(nc: Client, durable: str = "rules-ingest") -> None:
-    """Wait until the rules consumer has taken and acknowledged everything in the stream."""
+async def consumer_idle(
+    nc: Client, durable: str = "rules-ingest", stream: str = EVENTS_STREAM
+) -> None:
+    """Wait until a consumer (the rules one unless named) has taken and acknowledged, or
+    terminated, everything in its stream."""
     js = nc.jetstream()
 
     async def info() -> tuple[int, int]:
-        state = await js.consumer_info(EVENTS_STREAM, durable)
+        state = await js.consumer_info(stream, durable)
         return state.num_pending or 0, state.num_ack_pending or 0
 
     await eventually(info, lambda counts: counts == (0, 0))

@@ -15,14 +15,14 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from bench.generate import events as synthetic_events
+from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.infra.clock import ManualClock
 from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import load_rules
-from services.rules.engine.periods import VIETNAM
 from services.rules.engine.store import InMemoryFacts
+from services.rules.rulefiles import load_rules
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
 from tests.integration.conftest import settled
 from tests.waiting import eventually

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from services.contracts.calendar import vietnam_date
 from services.rules.engine.periods import (
     PeriodKind,
     first_day,
@@ -11,7 +12,6 @@ from services.rules.engine.periods import (
     label,
     last_day,
     period_of,
-    vietnam_date,
 )
 
 MONTH, QUARTER, YEAR = PeriodKind.month, PeriodKind.quarter, PeriodKind.year

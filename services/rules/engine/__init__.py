@@ -1,1 +1,1 @@
-"""The rule engine: rule files, facts, evaluation and scores — pure, with no I/O beyond files."""
+"""The rule engine: rule files' text, facts, evaluation and scores — pure, with no I/O."""

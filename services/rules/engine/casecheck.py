@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import msgspec
 import yaml
 
 from services.contracts.findings import Finding, FindingStatus
-from services.rules.engine import yamlfile
+from services.infra import yamlfile
+from services.infra.errors import Problem
 from services.rules.engine.cases import Case, CaseFile, Expected, case_events
 from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import RulePack
+from services.rules.engine.loader import RulePack, SourceFile, decode
 from services.rules.engine.store import InMemoryFacts
-from services.rules.errors import Problem, RuleFileError
-
-TESTS_FOLDER = "tests"
+from services.rules.errors import RuleFileError
 
 
 class CaseResult(msgspec.Struct, frozen=True):
@@ -32,48 +29,45 @@ class CaseResult(msgspec.Struct, frozen=True):
         return not self.diff
 
 
-def case_files(directory: Path) -> list[Path]:
-    """The case files of a rules folder (`tests/*.yaml`)."""
-    return sorted((directory / TESTS_FOLDER).glob("*.yaml"))
-
-
-def load_case_file(path: Path, pack: RulePack) -> tuple[CaseFile, yaml.Node]:
+def load_cases(source: SourceFile, pack: RulePack) -> tuple[CaseFile, yaml.Node]:
     """Decode a case file and check it names a rule of the pack and is named after it."""
-    cases, node = yamlfile.load(path, CaseFile)
+    cases, node = decode(source.text, source.name, CaseFile)
     where = yamlfile.node_at(node, "$.rule")
     if cases.rule not in pack.by_id:
-        raise RuleFileError([yamlfile.at(str(path), where, f"no rule `{cases.rule}` in the pack")])
-    if path.stem != cases.rule:
+        raise RuleFileError(
+            [yamlfile.at(source.name, where, f"no rule `{cases.rule}` in the pack")]
+        )
+    if source.stem != cases.rule:
         message = f"a case file must be named after its rule: `{cases.rule}.yaml`"
-        raise RuleFileError([yamlfile.at(str(path), where, message)])
+        raise RuleFileError([yamlfile.at(source.name, where, message)])
     for index, case in enumerate(cases.cases):
         try:
             case_events(case)
         except (ValueError, TypeError) as exc:
             case_node = yamlfile.node_at(node, f"$.cases[{index}].meetings")
             raise RuleFileError(
-                [yamlfile.at(str(path), case_node, f"invalid meeting: {exc}")]
+                [yamlfile.at(source.name, case_node, f"invalid meeting: {exc}")]
             ) from None
     return cases, node
 
 
-def run_case_file(path: Path, pack: RulePack) -> list[CaseResult]:
-    """Run every case of the file at `path` against the whole pack."""
-    cases, node = load_case_file(path, pack)
+def run_cases(source: SourceFile, pack: RulePack) -> list[CaseResult]:
+    """Run every case of a case file against the whole pack."""
+    cases, node = load_cases(source, pack)
     results = []
     for index, case in enumerate(cases.cases):
         line = yamlfile.node_at(node, f"$.cases[{index}]").start_mark.line + 1
         diff = _diff(case, cases.rule, pack)
-        results.append(CaseResult(str(path), line, case.name, diff))
+        results.append(CaseResult(source.name, line, case.name, diff))
     return results
 
 
-def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
-    """Every fault in the case files of `directory`, without running the cases."""
+def case_problems(sources: list[SourceFile], pack: RulePack) -> list[Problem]:
+    """Every fault in the case files, without running the cases."""
     problems: list[Problem] = []
-    for path in case_files(directory):
+    for source in sources:
         try:
-            load_case_file(path, pack)
+            load_cases(source, pack)
         except RuleFileError as exc:
             problems.extend(exc.problems)
     return problems

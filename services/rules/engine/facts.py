@@ -13,9 +13,9 @@ from typing import Protocol
 
 import msgspec
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.events import CellRegistered, CellType, MeetingHeld, MeetingKind
 from services.rules.engine.expressions import Name
-from services.rules.engine.periods import VIETNAM
 
 
 class MeetingFact(msgspec.Struct, frozen=True, gc=False, array_like=True):

@@ -1,22 +1,26 @@
-"""Loading a rules folder: every `<rule_id>.yaml` beside an optional `pack.yaml`.
+"""Compiling a rule pack from its files' text: every `<rule_id>.yaml` and an optional `pack.yaml`.
 
 Problems are collected across all files, so one lint run lists every fault at file:line:col.
+Reading the files is `services.rules.rulefiles`'s job; the engine only ever sees their text.
 """
 
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import TypeVar
 
 import msgspec
 import yaml
 
-from services.rules.engine import yamlfile
+from services.infra import yamlfile
+from services.infra.errors import FileProblemsError, Problem
 from services.rules.engine.compiled import CompiledRule, CompileError
 from services.rules.engine.model import Band, Pack, Rule
-from services.rules.errors import Problem, RuleFileError
+from services.rules.errors import RuleFileError
 
-PACK_FILE = "pack.yaml"
+T = TypeVar("T")
+
 DEFAULT_PACK = Pack(
     name="unnamed",
     basis="Quy định 366-QĐ/TW",
@@ -27,6 +31,18 @@ DEFAULT_PACK = Pack(
         Band("not_complete", 0),
     ],
 )
+
+
+class SourceFile(msgspec.Struct, frozen=True):
+    """A file's text and the name (its path) its faults are reported under."""
+
+    name: str
+    text: str
+
+    @property
+    def stem(self) -> str:
+        """The file name without folder or extension, which must equal what the file defines."""
+        return PurePath(self.name).stem
 
 
 class RulePack:
@@ -41,15 +57,16 @@ class RulePack:
         self.version = hashlib.sha256(content).hexdigest()[:12]
 
 
-def load_rules(directory: Path) -> RulePack:
-    """Load and compile every rule in `directory`, or raise RuleFileError listing all faults."""
+def compile_pack(directory: Path, rules: list[SourceFile], pack: SourceFile | None) -> RulePack:
+    """Compile the rule files (and pack file) of `directory`, or raise RuleFileError listing all
+    faults; `directory` only names where the pack came from."""
     problems: list[Problem] = []
-    rules: list[CompiledRule] = []
-    seen: dict[str, Path] = {}
-    for path in rule_files(directory):
+    compiled_rules: list[CompiledRule] = []
+    seen: dict[str, str] = {}
+    for source in rules:
         try:
-            rule, node = yamlfile.load(path, Rule)
-            compiled = _compile(path, rule, node)
+            rule, node = decode(source.text, source.name, Rule)
+            compiled = _compile(source, rule, node)
         except RuleFileError as exc:
             problems.extend(exc.problems)
             continue
@@ -57,48 +74,48 @@ def load_rules(directory: Path) -> RulePack:
         if rule.id in seen:
             problems.append(
                 yamlfile.at(
-                    str(path), id_node, f"duplicate rule id `{rule.id}`, also in {seen[rule.id]}"
+                    source.name, id_node, f"duplicate rule id `{rule.id}`, also in {seen[rule.id]}"
                 )
             )
-        elif path.stem != rule.id:
+        elif source.stem != rule.id:
             problems.append(
                 yamlfile.at(
-                    str(path),
+                    source.name,
                     id_node,
-                    f"rule id `{rule.id}` must equal the file name `{path.stem}`",
+                    f"rule id `{rule.id}` must equal the file name `{source.stem}`",
                 )
             )
-        seen.setdefault(rule.id, path)
-        rules.append(compiled)
-    pack = _load_pack(directory, problems)
+        seen.setdefault(rule.id, source.name)
+        compiled_rules.append(compiled)
+    frame = _load_pack(pack, problems) if pack else DEFAULT_PACK
     if problems:
         raise RuleFileError(sorted(problems))
-    return RulePack(directory, pack, rules)
+    return RulePack(directory, frame, compiled_rules)
 
 
-def rule_files(directory: Path) -> list[Path]:
-    """The rule files of a folder: its `*.yaml` files except `pack.yaml` (not sub-folders)."""
-    if not directory.is_dir():
-        raise RuleFileError([Problem(str(directory), 1, 1, "not a folder of rules")])
-    return sorted(p for p in directory.glob("*.yaml") if p.name != PACK_FILE)
+def decode(text: str, name: str, kind: type[T]) -> tuple[T, yaml.Node]:
+    """Decode a rule, pack or case file's text into `kind`; faults raise RuleFileError."""
+    try:
+        return yamlfile.load(text, name, kind)
+    except FileProblemsError as exc:
+        raise RuleFileError(exc.problems) from None
 
 
-def _compile(path: Path, rule: Rule, node: object) -> CompiledRule:
-    version = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+def _compile(source: SourceFile, rule: Rule, node: object) -> CompiledRule:
+    # The text is the file's bytes decoded without newline translation, so this hash is the
+    # file's own and stays what it was when the engine read files itself.
+    version = hashlib.sha256(source.text.encode()).hexdigest()[:12]
     try:
         return CompiledRule(rule, version)
     except CompileError as exc:
         assert isinstance(node, yaml.Node)
         target = yamlfile.node_at(node, exc.path)
-        raise RuleFileError([yamlfile.at(str(path), target, exc.message, exc.offset)]) from None
+        raise RuleFileError([yamlfile.at(source.name, target, exc.message, exc.offset)]) from None
 
 
-def _load_pack(directory: Path, problems: list[Problem]) -> Pack:
-    path = directory / PACK_FILE
-    if not path.exists():
-        return DEFAULT_PACK
+def _load_pack(source: SourceFile, problems: list[Problem]) -> Pack:
     try:
-        pack, node = yamlfile.load(path, Pack)
+        pack, node = decode(source.text, source.name, Pack)
     except RuleFileError as exc:
         problems.extend(exc.problems)
         return DEFAULT_PACK
@@ -106,7 +123,7 @@ def _load_pack(directory: Path, problems: list[Problem]) -> Pack:
     if floors != sorted(floors, reverse=True) or floors[-1] != 0:
         problems.append(
             yamlfile.at(
-                str(path),
+                source.name,
                 yamlfile.node_at(node, "$.bands"),
                 "bands must go from the highest `at_least` down to a last band at 0",
             )

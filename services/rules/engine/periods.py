@@ -7,9 +7,7 @@ meetings by period is integer arithmetic on a month index computed once per meet
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta, timezone
-
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+from datetime import date, timedelta
 
 
 class PeriodKind(enum.StrEnum):
@@ -21,11 +19,6 @@ class PeriodKind(enum.StrEnum):
 
 
 _MONTHS_PER = {PeriodKind.month: 1, PeriodKind.quarter: 3, PeriodKind.year: 12}
-
-
-def vietnam_date(moment: datetime) -> date:
-    """The calendar date of `moment` in Vietnam."""
-    return moment.astimezone(VIETNAM).date()
 
 
 def month_index(day: date) -> int:

@@ -4,18 +4,18 @@ PyYAML composes the node tree (with line and column marks) and constructs plain 
 msgspec converts that data into Structs. msgspec names a bad value by a JSON path such as
 `$.check.meetings`; the path is walked down the node tree to point at file:line:col.
 Timestamps are left as strings so that msgspec, not PyYAML, parses and reports bad dates.
+Both services' file formats (rules, workflow definitions) report faults this way.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import TypeVar
 
 import msgspec
 import yaml
 
-from services.rules.errors import Problem, RuleFileError
+from services.infra.errors import FileProblemsError, Problem
 
 T = TypeVar("T")
 
@@ -35,26 +35,27 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def load(path: Path, kind: type[T], shown: str | None = None) -> tuple[T, yaml.Node]:
-    """Decode the YAML file at `path` into `kind`, raising RuleFileError with file:line:col."""
-    name = shown or str(path)
-    loader = _Loader(path.read_text(encoding="utf-8"))
+def load(text: str, name: str, kind: type[T]) -> tuple[T, yaml.Node]:
+    """Decode YAML `text` into `kind`; faults raise FileProblemsError at `name`:line:col."""
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise RuleFileError([Problem(name, 1, 1, "the file is empty")])
+            raise FileProblemsError([Problem(name, 1, 1, "the file is empty")])
         _refuse_duplicate_keys(name, node)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise RuleFileError([Problem(name, line, column, f"invalid YAML: {exc.problem}")]) from None
+        raise FileProblemsError(
+            [Problem(name, line, column, f"invalid YAML: {exc.problem}")]
+        ) from None
     finally:
         loader.dispose()
     try:
         return msgspec.convert(data, kind), node
     except msgspec.ValidationError as exc:
-        raise RuleFileError([validation_problem(name, node, str(exc))]) from None
+        raise FileProblemsError([validation_problem(name, node, str(exc))]) from None
 
 
 def validation_problem(name: str, root: yaml.Node, text: str) -> Problem:
@@ -109,7 +110,7 @@ def _refuse_duplicate_keys(name: str, node: yaml.Node) -> None:
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode):
                 if key.value in seen:
-                    raise RuleFileError([at(name, key, f"duplicate key `{key.value}`")])
+                    raise FileProblemsError([at(name, key, f"duplicate key `{key.value}`")])
                 seen.add(key.value)
             _refuse_duplicate_keys(name, value)
     elif isinstance(node, yaml.SequenceNode):

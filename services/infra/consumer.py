@@ -1,0 +1,133 @@
+"""What both services' JetStream pull consumers share: the fetch loop and the dead letters.
+
+The policy is the same everywhere: a message is acked only after its transaction commits; a
+transient fault (`services.infra.database.TRANSIENT_ERRORS`) naks it with a delay, to be retried;
+anything else means it can never take effect, so it is parked byte for byte on a dead-letter
+subject (stream `CHIBO_DLQ`) with the reason, and terminated. No fault ends the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from services.infra.messaging import fetch_unless_stopped
+
+log = logging.getLogger(__name__)
+
+RETRY_DELAY_SECONDS = 2.0
+BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
+
+
+class DeadLetters:
+    """Parks poison messages on `subject` with why, then terminates them."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        subject: str,
+        *,
+        id_prefix: str,
+        counted: Callable[[], object] | None = None,
+    ) -> None:
+        # The prefix keeps two services parking the same stream message from being deduplicated
+        # into one record by CHIBO_DLQ's duplicate window.
+        self._js, self._subject, self._id_prefix, self._counted = js, subject, id_prefix, counted
+
+    async def park(self, msg: Msg, field: str, reason: str) -> None:
+        """Publish `msg` as received with the reason and the field at fault; terminate it."""
+        log.warning(
+            "message dead-lettered",
+            extra={"subject": msg.subject, "field": field, "reason": reason},
+        )
+        origin = f"{msg.metadata.stream}-{msg.metadata.sequence.stream}"
+        headers = {
+            # Header values are single lines; the full reason stays readable anyway.
+            "Chibo-Reason": " ".join(reason.split())[:1000],
+            "Chibo-Field": field,
+            "Chibo-Original-Subject": msg.subject,
+            "Nats-Msg-Id": f"{self._id_prefix}-{origin}",
+        }
+        await self._js.publish(self._subject, msg.data, headers=headers)
+        await msg.term()
+        if self._counted is not None:
+            self._counted()
+
+
+class PullLoop:
+    """A durable pull consumer on `subject` of `stream`, handing each fetched batch to `handle`.
+
+    A fault in fetching or handling is logged and followed by a pause; messages left unacked
+    come back after `ack_wait`, so nothing is lost by carrying on.
+    """
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        handle: BatchHandler,
+        *,
+        stream: str,
+        subject: str,
+        durable: str,
+        batch: int,
+        ack_wait: float,
+        max_ack_pending: int | None = None,
+    ) -> None:
+        self._js, self._handle = js, handle
+        self._stream, self._subject, self._durable = stream, subject, durable
+        self._batch, self._ack_wait, self._max_ack_pending = batch, ack_wait, max_ack_pending
+        self._stopping = asyncio.Event()
+        self._subscription: JetStreamContext.PullSubscription | None = None
+
+    async def subscribe(self) -> None:
+        """Create (or bind to) the durable consumer; fails loudly at start if NATS refuses."""
+        self._subscription = await self._js.pull_subscribe(
+            self._subject,
+            durable=self._durable,
+            stream=self._stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=self._ack_wait,
+                max_ack_pending=self._max_ack_pending,
+            ),
+        )
+
+    def stop(self) -> None:
+        """Ask `run` to finish the batch in hand and return."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Consume until `stop` is called; faults are logged and retried, never fatal."""
+        assert self._subscription is not None, "subscribe() first"
+        try:
+            while not self._stopping.is_set():
+                await self._take(self._subscription)
+        finally:
+            # Late status replies to expired pulls would otherwise hold up the connection's drain.
+            await self._subscription.unsubscribe()
+
+    async def _take(self, subscription: JetStreamContext.PullSubscription) -> None:
+        try:
+            messages = await fetch_unless_stopped(subscription, self._batch, self._stopping)
+        except Exception:
+            log.exception("fetch failed on %s", self._subject)
+            await self._pause()
+            return
+        if not messages:
+            return
+        try:
+            await self._handle(messages)
+        except Exception:
+            log.exception("handling a batch failed on %s", self._subject)
+            await self._pause()
+
+    async def _pause(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), RETRY_DELAY_SECONDS)

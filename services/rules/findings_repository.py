@@ -45,11 +45,11 @@ def finding_of(row: asyncpg.Record) -> Finding:
 async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Stored]:
     """What is kept of every finding of `cell_ids`, open or resolved."""
     rows = await conn.fetch(
-        "select rule_id, cell_id, scope, status, revision, digest from rules.findings"
-        " where cell_id = any($1::text[])",
+        "select rule_id, cell_id, scope, status, revision, digest, period_start, period_end"
+        " from rules.findings where cell_id = any($1::text[])",
         list(cell_ids),
     )
-    return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5]) for r in rows}
+    return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5], r[6], r[7]) for r in rows}
 
 
 def _rows(findings: Iterable[tuple[Finding, int | None]]) -> str:
@@ -91,6 +91,7 @@ on conflict (rule_id, cell_id, scope) do update set
 """
 _UPDATE = f"""
 update rules.findings f set observed = r.observed, expected = r.expected,
+    period_start = r.period_start, period_end = r.period_end,
     meeting_ids = r.meeting_ids, rule_version = r.rule_version, message_vi = r.message_vi,
     message_en = r.message_en, severity = r.severity, mode = r.mode, pack_version = $2,
     changed_at = $3, digest = r.digest

@@ -7,19 +7,22 @@ change and the messages announcing those changes commit together, or not at all.
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 import msgspec
 
+from services.contracts.calendar import vietnam_date
 from services.contracts.codec import encode
-from services.contracts.events import Event
+from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEvent
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import Connection
 from services.rules import facts_repository, repository
 from services.rules.findings_repository import SCHEMA
-from services.rules.judging import Judge
+from services.rules.judging import Judge, Touched
 
 
 class IngestReport(msgspec.Struct):
@@ -74,14 +77,16 @@ async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
 
 async def _store(
     conn: Connection, events: Sequence[Event]
-) -> tuple[list[Event], list[str], set[str]]:
-    """Store the events not seen before; return them, the redelivered ids, and the cells touched.
+) -> tuple[list[Event], list[str], Touched]:
+    """Store the events not seen before; return them, the redelivered ids, and what they touch.
 
-    A correction may move a meeting to another cell: the cell it leaves is touched too.
+    What they touch is, per cell, the Vietnam years whose judgments may change, or None for
+    the whole cell (a registration changes everything). A correction may move a meeting to
+    another cell or year: the cell and year it leaves are touched too.
     """
-    cells = repository.touched_cells(events) | await repository.cells_of_meetings(conn, events)
+    before = await repository.stored_meetings(conn, events)
     # Cells first, in one order: batches touching the same cells take turns, never deadlock.
-    await repository.lock_cells(conn, cells)
+    await repository.lock_cells(conn, repository.touched_cells(events) | {c for c, _ in before})
     new_ids = await facts_repository.insert_new_events(conn, events)
     fresh: list[Event] = []
     duplicates: list[str] = []
@@ -91,6 +96,23 @@ async def _store(
             fresh.append(event)
         else:
             duplicates.append(event.id)
-    touched = repository.touched_cells(fresh) | await repository.cells_of_meetings(conn, fresh)
+    touched = _touched(fresh, await repository.stored_meetings(conn, fresh))
     await facts_repository.apply_facts(conn, fresh)
     return fresh, duplicates, touched
+
+
+def _touched(fresh: Sequence[Event], before: list[tuple[str, datetime | None]]) -> Touched:
+    years: dict[str, set[int]] = defaultdict(set)
+    whole: set[str] = set()
+    for cell_id, held_at in before:
+        if held_at is not None:
+            years[cell_id].add(vietnam_date(held_at).year)
+    for event in fresh:
+        match event:
+            case CellRegisteredEvent(data=data):
+                whole.add(data.cell_id)
+            case MeetingHeldEvent(data=data):
+                years[data.cell_id].add(vietnam_date(data.held_at).year)
+    touched: Touched = {cell: frozenset(found) for cell, found in years.items()}
+    touched.update(dict.fromkeys(whole))
+    return touched

@@ -8,19 +8,25 @@ violations that `chibo rules backtest --until <today>` finds on the same facts.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections import defaultdict
+from collections.abc import Callable, Collection, Mapping
 from datetime import date, datetime
 
 from services.contracts.calendar import vietnam_date
+from services.contracts.findings import Finding
 from services.infra.clock import Clock
 from services.infra.database import TRANSIENT_ERRORS, Connection
 from services.rules import findings_repository, repository
 from services.rules.engine.evaluate import judge_cell
 from services.rules.engine.loader import RulePack
-from services.rules.engine.reconcile import reconcile
+from services.rules.engine.reconcile import Key, Stored, reconcile
+from services.rules.engine.window import Years, cut
 from services.rules.metrics import Metrics
 
 log = logging.getLogger(__name__)
+
+Touched = dict[str, Years | None]
+"""What a batch of events touches: per cell, the Vietnam years to judge, or None for all."""
 
 
 class Judge:
@@ -55,9 +61,11 @@ class Judge:
         rule_ids: Collection[str] | None = None,
         horizon: date | None = None,
         pack: RulePack | None = None,
+        years: Mapping[str, Years] | None = None,
     ) -> int:
         """Re-judge `cell_ids` (by `rule_ids`, or the whole `pack`) in the caller's transaction.
 
+        A cell named in `years` is judged over those Vietnam years only (see `engine.window`).
         Returns how many finding messages were enqueued; call `announce` after the commit.
         """
         if not cell_ids:
@@ -68,7 +76,21 @@ class Judge:
         stored = await findings_repository.stored_for(conn, list(cell_ids))
         rules = [r for r in pack.rules if rule_ids is None or r.id in rule_ids]
         at = horizon or self.horizon()
-        violations = [f for facts in cells for f in judge_cell(rules, facts, at)]
+        violations: list[Finding] = []
+        if years:  # windowed cells answer only for the findings their years touch
+            by_cell: dict[str, dict[Key, Stored]] = defaultdict(dict)
+            for key, kept in stored.items():
+                by_cell[key[1]][key] = kept
+        for facts in cells:
+            window = years.get(facts.cell.cell_id) if years else None
+            if window is None:
+                violations.extend(judge_cell(rules, facts, at))
+                continue
+            own = by_cell.pop(facts.cell.cell_id, {})
+            found, questioned = cut(rules, facts, at, window, own)
+            violations.extend(found)
+            for key in own.keys() - questioned.keys():
+                del stored[key]
         changes = reconcile(stored, violations, rule_ids)
         if not changes:
             return 0
@@ -76,7 +98,7 @@ class Judge:
         self.metrics.findings_changed.labels("resolved").inc(len(changes.resolved))
         return await findings_repository.write(conn, changes, pack.version, self.now())
 
-    async def judge_cells_or_defer(self, conn: Connection, cell_ids: Collection[str]) -> int:
+    async def judge_cells_or_defer(self, conn: Connection, touched: Touched) -> int:
         """Judge `cell_ids` as `judge_cells` does; if judging itself fails, keep the facts.
 
         Judging runs in a savepoint: a fault in it (a rule that breaks on some meeting, say)
@@ -85,8 +107,9 @@ class Judge:
         propagate, for the whole batch to be retried.
         """
         try:
+            years = {cell: found for cell, found in touched.items() if found is not None}
             async with conn.transaction():
-                return await self.judge_cells(conn, cell_ids)
+                return await self.judge_cells(conn, touched.keys(), years=years)
         except TRANSIENT_ERRORS:
             raise
         except Exception:

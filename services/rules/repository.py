@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 import msgspec
 
@@ -68,18 +69,20 @@ async def load_cells(conn: Connection, cell_ids: Sequence[str]) -> list[CellFact
     ]
 
 
-async def cells_of_meetings(conn: Connection, events: Sequence[Event]) -> set[str]:
-    """The cells that the stored records of the events' meetings belong to now."""
+async def stored_meetings(
+    conn: Connection, events: Sequence[Event]
+) -> list[tuple[str, datetime | None]]:
+    """Cell and date of the stored record of each event's meeting (no date once retracted)."""
     meeting_ids = [
         e.data.meeting_id for e in events if isinstance(e, MeetingHeldEvent | MeetingRetractedEvent)
     ]
     if not meeting_ids:
-        return set()
+        return []
     rows = await conn.fetch(
-        "select distinct cell_id from rules.meetings where meeting_id = any($1::text[])",
+        "select cell_id, held_at from rules.meetings where meeting_id = any($1::text[])",
         meeting_ids,
     )
-    return {r["cell_id"] for r in rows}
+    return [(r["cell_id"], r["held_at"]) for r in rows]
 
 
 def touched_cells(events: Sequence[Event]) -> set[str]:

@@ -190,3 +190,32 @@ async def test_a_meeting_moved_to_another_cell_is_judged_again_on_both(
     november = {"rule_id": "regular-meeting-monthly", "scope": "2025-11", "status": "open"}
     left = (await rules.get("/findings", params=november)).json()["items"]
     assert [i["finding"]["cell_id"] for i in left] == ["c-a"]
+
+
+async def test_after_every_single_event_live_findings_equal_a_backtest_of_those_so_far(
+    rules: AsyncTestClient, clock: ManualClock
+) -> None:
+    # Each event is judged over the years it touches only; after each one the open findings
+    # must still be what judging everything again gives. The history is built to cross years.
+    at = iter(f"2025-12-0{d}T08:00:00+07:00" for d in range(1, 10))
+    first = "2025-11-01T08:00:00+07:00"
+
+    def held(meeting_id: str, day: str, **kw: Any) -> dict[str, Any]:
+        return meeting_held(meeting_id, "c-y", held_at=f"{day}T19:00:00+07:00", time=first, **kw)
+
+    history = [
+        cell_registered("c-y", established_on="2023-01-01", id="reg", time=first),
+        held("m-a", "2023-11-20", id="a"),
+        held("m-b", "2024-03-10", id="b"),  # a gap from 2023-11-21 across the new year
+        held("m-c", "2024-01-01", id="c"),  # cuts it on New Year's day
+        meeting_held("m-c", "c-y", held_at="2024-06-01T19:00:00+07:00", time=next(at), id="c2"),
+        meeting_held("m-b", "c-y", held_at="2024-03-10T19:00:00+07:00", kind="thematic",
+                     topic_groups=[3, 4, 5], time=next(at), id="b2"),  # no longer regular
+        meeting_retracted("m-a", "c-y", time=next(at), id="a-x"),
+        held("m-d", "2025-02-03T00:30:00+07:00"[:10], id="d"),
+        meeting_held("m-d", "c-y", held_at="2024-12-31T17:30:00-05:00", time=next(at), id="d2"),
+    ]  # fmt: skip
+    for count, event in enumerate(history, start=1):
+        assert (await rules.post("/events", json=event)).status_code == 202
+        expected = backtest(history[:count], clock.now())
+        assert await open_findings(rules) == expected, f"after event {event['id']}"

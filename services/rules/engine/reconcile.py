@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Mapping
+from datetime import date
 
 import msgspec
 
@@ -20,11 +21,13 @@ _encoder = msgspec.json.Encoder()
 
 
 class Stored(msgspec.Struct, frozen=True, array_like=True):
-    """What a judgment needs of a kept finding: its status, revision and evidence digest."""
+    """What a judgment needs of a kept finding: status, revision, evidence digest, period."""
 
     status: FindingStatus
     revision: int
     digest: str
+    period_start: date
+    period_end: date
 
 
 class Changes(msgspec.Struct, frozen=True):

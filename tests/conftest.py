@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -21,9 +23,25 @@ SCHEMAS = ("rules", "workflow")
 STREAM_PREFIX = "CHIBO_"
 
 
+def _reap_abandoned_servers() -> None:
+    """Stop the embedded servers of test sessions that were killed before they could."""
+    for folder in (ROOT / ".chibo").glob("test-*"):
+        pid = folder.name.removeprefix("test-")
+        if not pid.isdigit() or Path(f"/proc/{pid}").exists():
+            continue  # not ours, or its session still runs
+        pidfile = folder / "postgres" / "postmaster.pid"
+        servers = [pidfile.read_text().split()[0]] if pidfile.exists() else []
+        servers += [p.stem.rsplit("_", 1)[1] for p in (folder / "nats" / "ports").glob("*.ports")]
+        for server in servers:
+            with contextlib.suppress(ProcessLookupError, ValueError, PermissionError):
+                os.kill(int(server), signal.SIGTERM)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def servers() -> Iterator[Infrastructure]:
     """The session's PostgreSQL and NATS (embedded, throw-away, unless URLs are set)."""
+    _reap_abandoned_servers()
     folder = ROOT / ".chibo" / f"test-{os.getpid()}"
     with Infrastructure(folder, database="chibo_test", throwaway=True) as infra:
         yield infra

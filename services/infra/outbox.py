@@ -45,6 +45,12 @@ async def enqueue(conn: Connection, schema: str, messages: Sequence[Message]) ->
         )
 
 
+def _headers(stored: str, msg_id: str) -> dict[str, str]:
+    # Most messages carry no header but their id: skip decoding an empty object for them.
+    extra: dict[str, str] = msgspec.json.decode(stored) if stored != "{}" else {}
+    return {**extra, "Nats-Msg-Id": msg_id}
+
+
 class OutboxRelay:
     """Publishes a schema's outbox to JetStream, promptly when woken, and by polling anyway."""
 
@@ -102,7 +108,7 @@ class OutboxRelay:
                 await self._js.publish_async(
                     r["subject"],
                     r["payload"],
-                    headers={**msgspec.json.decode(r["headers"]), "Nats-Msg-Id": r["msg_id"]},
+                    headers=_headers(r["headers"], r["msg_id"]),
                 )
                 for r in rows
             ]

@@ -144,5 +144,4 @@ def _message(finding: Finding, revision: int) -> outbox.Message:
         # The identity plus the revision names this change forever: redelivery-safe.
         msg_id=f"finding:{rule_id}:{cell_id}:{scope}:r{revision}",
         payload=_encoder.encode(msgspec.structs.replace(finding, revision=revision)),
-        headers={"Chibo-Finding-Revision": str(revision)},
     )

@@ -83,6 +83,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             relay = OutboxRelay(pool, js, SCHEMA, poll_seconds=settings.outbox_poll_seconds)
             judge = Judge(pack, time, relay.wake, metrics)
             scheduler = PeriodScheduler(pool, judge)
+            judge.on_deferred = scheduler.wake
             reloader = Reloader(Path(settings.rules_dir), judge, scheduler)
             consumer = EventConsumer(
                 js,

@@ -47,12 +47,15 @@ async def ingest(
     started = time.perf_counter()
     async with pool.acquire() as conn, conn.transaction():
         fresh, duplicates, touched = await _store(conn, events)
-        announced = await judge.judge_cells_or_defer(conn, touched)
+        judged = await judge.judge_cells_or_defer(conn, touched)
+        announced = judged or 0
         if path == "http" and fresh:
             await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
             announced += len(fresh)
     if announced:
         judge.announce()
+    if judged is None:  # only now, committed, is the cleared state visible to the scheduler
+        judge.judge_everything_soon()
     metrics = judge.metrics
     metrics.evaluation_seconds.observe(time.perf_counter() - started)
     metrics.events_ingested.labels(path).inc(len(fresh))

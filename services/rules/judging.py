@@ -40,6 +40,7 @@ class Judge:
         self.loaded_at = clock.now()
         self.clock = clock
         self._announce = announce
+        self.on_deferred: Callable[[], None] = lambda: None
 
     def swap(self, pack: RulePack) -> RulePack:
         """Put `pack` in force; return the one it replaces."""
@@ -98,13 +99,13 @@ class Judge:
         self.metrics.findings_changed.labels("resolved").inc(len(changes.resolved))
         return await findings_repository.write(conn, changes, pack.version, self.now())
 
-    async def judge_cells_or_defer(self, conn: Connection, touched: Touched) -> int:
-        """Judge `cell_ids` as `judge_cells` does; if judging itself fails, keep the facts.
+    async def judge_cells_or_defer(self, conn: Connection, touched: Touched) -> int | None:
+        """Judge what `touched` names, as `judge_cells` does; None if judging itself failed.
 
         Judging runs in a savepoint: a fault in it (a rule that breaks on some meeting, say)
-        rolls back only the judgment, the facts stay stored, and the recorded state is cleared
-        so that the scheduler's next pass judges every cell again. Passing faults still
-        propagate, for the whole batch to be retried.
+        rolls back only the judgment, the facts stay stored, and the recorded state is cleared;
+        after the commit, `judge_everything_soon` makes the scheduler judge every cell again.
+        Passing faults still propagate, for the whole batch to be retried.
         """
         try:
             years = {cell: found for cell, found in touched.items() if found is not None}
@@ -115,7 +116,11 @@ class Judge:
         except Exception:
             log.exception("judging failed; the facts are kept and judged at the next full pass")
             await conn.execute("delete from rules.evaluation_state")
-            return 0
+            return None
+
+    def judge_everything_soon(self) -> None:
+        """Ask for a full pass now (wired to the scheduler by the composition root)."""
+        self.on_deferred()
 
     def announce(self) -> None:
         """Tell the outbox relay that committed messages are waiting."""

@@ -219,3 +219,22 @@ async def test_after_every_single_event_live_findings_equal_a_backtest_of_those_
         assert (await rules.post("/events", json=event)).status_code == 202
         expected = backtest(history[:count], clock.now())
         assert await open_findings(rules) == expected, f"after event {event['id']}"
+
+
+async def test_a_meeting_on_31_december_opens_and_closes_the_gap_of_the_next_year(
+    rules: AsyncTestClient, clock: ManualClock
+) -> None:
+    # The meeting of 31 December bounds the gap `since/<next year>-01-01`: adding it opens that
+    # gap, retracting it must resolve the gap again, though both lie in another year.
+    first, later = "2026-01-05T08:00:00+07:00", "2026-01-06T08:00:00+07:00"
+    history = [
+        cell_registered("c-31", established_on="2023-12-31", id="r31", time=first),
+        meeting_held("m-31", "c-31", held_at="2024-12-31T05:00:00+07:00", id="h31", time=first),
+        meeting_held("m-30", "c-31", held_at="2024-12-30T23:30:00-05:00", id="h30", time=first),
+        meeting_retracted("m-31", "c-31", id="x31", time=later),
+        meeting_retracted("m-30", "c-31", id="x30", time=later),
+    ]
+    for count, event in enumerate(history, start=1):
+        assert (await rules.post("/events", json=event)).status_code == 202
+        expected = backtest(history[:count], clock.now())
+        assert await open_findings(rules) == expected, f"after event {event['id']}"

@@ -5,14 +5,14 @@ month, quarter and year lies within one calendar year, and so does each member's
 measure), the meeting itself, and the gaps around it. So a cell touched by such events is judged
 again over those years only: period and meeting rules see that year's meetings alone, and gap
 rules, which need the neighbouring meetings however far away they are, see them all; findings
-whose span does not touch the years, stored or judged now, are left out of the comparison. The
-outcome is exactly what judging the whole cell gives, and nothing outside the years changed.
+whose span (with the meeting days that bound a gap) does not touch the years, stored or judged
+now, are left out of the comparison: judging the whole cell would not change them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from services.contracts.findings import Finding
 from services.rules.engine.compiled import CompiledRule
@@ -62,7 +62,10 @@ def _judge(
 
 def _holds(rule_id: str, start: date, end: date, years: Years, gap_rules: Collection[str]) -> bool:
     if rule_id in gap_rules:
-        return any(start.year <= y <= end.year for y in years)
+        # A gap is bounded by the meeting days just outside it: the meeting of 31 December
+        # opens `since/<next year>-01-01`, so that gap belongs to both years.
+        before, after = start - timedelta(days=1), end + timedelta(days=1)
+        return any(before.year <= y <= after.year for y in years)
     return start.year in years
 
 

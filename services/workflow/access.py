@@ -12,7 +12,9 @@ from typing import Any
 from services.infra.auth.scope import org_visible, reach, subtree
 from services.infra.database import Connection
 from services.infra.errors import ForbiddenError
+from services.workflow import repository
 from services.workflow.caller import Caller
+from services.workflow.errors import CaseNotFoundError
 from services.workflow.model import Case
 from services.workflow.schemas import CaseCreate
 
@@ -30,6 +32,27 @@ async def require_writable(conn: Connection, caller: Caller, case: Case) -> None
     """403 unless the caller reaches the case."""
     if not await case_visible(conn, caller, case):
         raise ForbiddenError("this case is outside your organisation or cell")
+
+
+async def writable_case(conn: Connection, caller: Caller, case_id: str) -> Case:
+    """The case the caller is about to move: 404 if there is none, 403 out of reach.
+
+    For an org-scoped caller, the case and its place in the tree come in one round trip: this
+    is on the path of every transition.
+    """
+    if caller.sees_all or caller.org is None:
+        case = await repository.get_case(conn, case_id)
+        if case is None:
+            raise CaseNotFoundError(f"no case {case_id}")
+        await require_writable(conn, caller, case)
+        return case
+    found = await repository.get_case_within(conn, case_id, caller.org)
+    if found is None:
+        raise CaseNotFoundError(f"no case {case_id}")
+    case, within = found
+    if not within:
+        raise ForbiddenError("this case is outside your organisation or cell")
+    return case
 
 
 async def require_can_open(conn: Connection, caller: Caller, command: CaseCreate) -> None:

@@ -22,7 +22,7 @@ from services.workflow import access, model, repository
 from services.workflow.announcements import transition_message
 from services.workflow.caller import Caller
 from services.workflow.definition import Role
-from services.workflow.errors import CaseNotFoundError, RoleError, StaleVersionError
+from services.workflow.errors import RoleError, StaleVersionError
 from services.workflow.model import Case
 from services.workflow.payloads import decode_payload
 from services.workflow.registry import Registry
@@ -93,10 +93,7 @@ async def fire(
 ) -> Transitioned:
     """Fire a trigger on a case, checking role, version, payload and guards in that order."""
     async with svc.pool.acquire() as conn:
-        case = await repository.get_case(conn, case_id)
-        if case is None:
-            raise CaseNotFoundError(f"no case {case_id}")
-        await access.require_writable(conn, caller, case)
+        case = await access.writable_case(conn, caller, case_id)
         workflow = await svc.registry.get(conn, case.definition, case.definition_version)
         trigger = workflow.trigger(command.trigger)
         role = caller.acting_as(trigger.roles)

@@ -124,6 +124,23 @@ async def get_case(conn: Connection, case_id: str) -> Case | None:
     return to_case(row) if row else None
 
 
+async def get_case_within(conn: Connection, case_id: str, org_id: str) -> tuple[Case, bool] | None:
+    """The case, and whether its org is `org_id` or below it: one round trip for both."""
+    row = await conn.fetchrow(
+        f"""with recursive c as (select {_COLUMNS} from workflow.cases where id = $1),
+        up(org_id) as (
+            select org_id from c where org_id is not null
+            union
+            select o.parent_id from workflow.orgs o join up on o.org_id = up.org_id
+            where o.parent_id is not null
+        )
+        select c.*, exists (select 1 from up where org_id = $2) as within from c""",
+        case_id,
+        org_id,
+    )
+    return (to_case(row), bool(row["within"])) if row else None
+
+
 async def append_audit(conn: Connection, case_id: str, entry: AuditEntry) -> None:
     """Append one audit row; the table itself refuses changes to rows already there."""
     await conn.execute(

@@ -41,6 +41,16 @@ def subtree(schema: Schema, param: str = "$1", name: str = "subtree") -> str:
 )"""
 
 
+def ancestors(schema: Schema, param: str) -> str:
+    """A recursive CTE `ancestors(org_id)`: every org above the org `param` (cycles end it)."""
+    return f"""ancestors(org_id) as (
+    select parent_id from {schema}.orgs where org_id = {param}::text and parent_id is not null
+    union
+    select o.parent_id from {schema}.orgs o join ancestors a on o.org_id = a.org_id
+    where o.parent_id is not null
+)"""
+
+
 class Reach(msgspec.Struct, frozen=True):
     """What a list may show: everything, or cells under `org`, or the one `cell`."""
 
@@ -63,10 +73,11 @@ async def org_visible(conn: Connection, schema: Schema, claims: Scoped, org_id: 
         return True
     if claims.org is None:
         return False
+    # Walk up from the org asked about: its ancestors are few, the caller's subtree may be many.
     return bool(
         await conn.fetchval(
-            f"with recursive {subtree(schema)} select exists"
-            " (select 1 from subtree where org_id = $2)",
+            f"with recursive {ancestors(schema, '$2')}"
+            " select $1::text = $2::text or exists (select 1 from ancestors where org_id = $1)",
             claims.org,
             org_id,
         )

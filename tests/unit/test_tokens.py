@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import inspect
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,8 @@ import pytest
 
 from services.cli import main
 from services.infra.auth import AuthSettings, Role
+from services.infra.auth import claims as claims_module
+from services.infra.auth.http import allow, jwt_auth
 from services.infra.auth.tokens import TokenRequestError, mint, parse_ttl, verify
 from services.infra.errors import StartupError, UnauthorizedError
 from services.infra.settings import from_env
@@ -48,6 +51,7 @@ def test_a_tampered_token_is_refused() -> None:
 
 def test_a_token_of_another_key_issuer_or_audience_is_refused() -> None:
     token = mint(SETTINGS, Role.admin, sub="a")
+    assert verify(SETTINGS, token).sub == "a"  # remembered as verified, under SETTINGS only
     for other in (
         msgspec.structs.replace(SETTINGS, key="another-key-0123456789abcdef012345678"),
         msgspec.structs.replace(SETTINGS, issuer="elsewhere"),
@@ -104,3 +108,31 @@ def test_chibo_token_mints_a_token_the_services_accept(
     assert claims.exp - claims.iat == timedelta(minutes=90)
     assert main(["token", "--role", "inspector"]) == 2
     assert "must name an org" in capsys.readouterr().err
+
+
+def test_a_remembered_token_is_still_refused_once_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = mint(SETTINGS, Role.admin, sub="a", ttl=timedelta(minutes=5))
+    assert verify(SETTINGS, token).sub == "a"  # verified once, and remembered
+    assert verify(SETTINGS, token).sub == "a"
+    later = (datetime.now(UTC) + timedelta(minutes=5, seconds=1)).timestamp()
+    monkeypatch.setattr(claims_module, "now", lambda: later)
+    with pytest.raises(UnauthorizedError):
+        verify(SETTINGS, token)
+
+
+def test_the_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(claims_module, "VERIFIED_TOKENS_KEPT", 3)
+    monkeypatch.setattr(claims_module, "_VERIFIED", {})
+    tokens = [mint(SETTINGS, Role.secretary, sub=f"bt-{n}", cell=f"cb-{n}") for n in range(5)]
+    for token in tokens:
+        verify(SETTINGS, token)
+    assert len(claims_module._VERIFIED) == 3
+    assert [key[1] for key in claims_module._VERIFIED] == tokens[2:]  # the newest kept
+
+
+def test_guards_and_the_token_check_run_on_the_event_loop() -> None:
+    # Litestar runs plain functions in a worker thread: a hop per request on the hot path.
+    assert inspect.iscoroutinefunction(allow(Role.admin))
+    assert inspect.iscoroutinefunction(jwt_auth(SETTINGS).retrieve_user_handler)

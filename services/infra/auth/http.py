@@ -30,7 +30,8 @@ DOCS_PATTERN = r"^/schema(/|$)"
 def jwt_auth(settings: AuthSettings) -> JWTAuth[Claims, ChiboToken]:
     """Litestar's JWT middleware configured with Chibo's key, issuer, audience and claims."""
 
-    def retrieve(token: ChiboToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
+    # A coroutine: Litestar would run a plain function in a worker thread, once per request.
+    async def retrieve(token: ChiboToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
         return claims_of(token)
 
     return JWTAuth[Claims, ChiboToken](
@@ -51,7 +52,8 @@ def allow(*roles: Role) -> Guard:
     """A guard that lets only callers holding one of `roles` through (403 for the others)."""
     names = ", ".join(roles)
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine, for the same reason as `retrieve` above.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         claims: Claims = connection.user
         if not claims.has(*roles):
             raise ForbiddenError(f"this needs one of the roles: {names}")

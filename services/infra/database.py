@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 from importlib import resources
 from typing import TypeAlias
 
@@ -34,12 +36,45 @@ async def create_pool(url: str, *, min_size: int = 2, max_size: int = 10) -> asy
         url,
         min_size=min_size,
         max_size=max_size,
-        # Filters written `($n is null or column = $n)` must be planned with their values, or
-        # a cached generic plan ignores the index the given filter would use.
-        server_settings={"plan_cache_mode": "force_custom_plan"},
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    """What a connection needs on its way back to the pool: nothing more than asyncpg's own
+    clean-up, which rolls back a transaction left open.
+
+    asyncpg's default also sends `RESET ALL; UNLISTEN *; CLOSE ALL; pg_advisory_unlock_all()`,
+    a round trip on every release, before the request that borrowed the connection can answer.
+    Chibo leaves no session state behind: no SET, no LISTEN, no cursor outside a transaction,
+    and its one kind of session lock, `session_lock`, releases itself or closes the connection.
+    """
+
+
+@contextlib.asynccontextmanager
+async def session_lock(conn: Connection, key: int, *, wait: bool = True) -> AsyncIterator[bool]:
+    """Hold the session advisory lock `key` for the block; yields False if `wait` is False
+    and another session holds it.
+
+    The lock must not outlive the block on a pooled connection (see `_keep_session`): if it
+    cannot be released, the connection is closed, which releases it.
+    """
+    if wait:
+        await conn.execute("select pg_advisory_lock($1)", key)
+    elif not await conn.fetchval("select pg_try_advisory_lock($1)", key):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        try:
+            await conn.execute("select pg_advisory_unlock($1)", key)
+        except BaseException:
+            with contextlib.suppress(asyncpg.InterfaceError):  # closed and returned already
+                conn.terminate()
+            raise
 
 
 async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
@@ -56,29 +91,23 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
         hashlib.sha256(f"chibo:{schema}".encode()).digest()[:8], "big", signed=True
     )
     applied_now: list[str] = []
-    async with pool.acquire() as conn:
-        await conn.execute("select pg_advisory_lock($1)", lock_key)
-        try:
-            await conn.execute(f"create schema if not exists {schema}")
-            await conn.execute(
-                f"create table if not exists {schema}.schema_migrations ("
-                " name text primary key, applied_at timestamptz not null default now())"
-            )
-            done = {
-                r["name"] for r in await conn.fetch(f"select name from {schema}.schema_migrations")
-            }
-            for file in files:
-                if file.name in done:
-                    continue
-                async with conn.transaction():
-                    await conn.execute(file.read_text(encoding="utf-8"))
-                    await conn.execute(
-                        f"insert into {schema}.schema_migrations (name) values ($1)", file.name
-                    )
-                applied_now.append(file.name)
-                log.info("migration applied", extra={"schema": schema, "migration": file.name})
-        finally:
-            await conn.execute("select pg_advisory_unlock($1)", lock_key)
+    async with pool.acquire() as conn, session_lock(conn, lock_key):
+        await conn.execute(f"create schema if not exists {schema}")
+        await conn.execute(
+            f"create table if not exists {schema}.schema_migrations ("
+            " name text primary key, applied_at timestamptz not null default now())"
+        )
+        done = {r["name"] for r in await conn.fetch(f"select name from {schema}.schema_migrations")}
+        for file in files:
+            if file.name in done:
+                continue
+            async with conn.transaction():
+                await conn.execute(file.read_text(encoding="utf-8"))
+                await conn.execute(
+                    f"insert into {schema}.schema_migrations (name) values ($1)", file.name
+                )
+            applied_now.append(file.name)
+            log.info("migration applied", extra={"schema": schema, "migration": file.name})
     return applied_now
 
 

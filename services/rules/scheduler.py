@@ -15,6 +15,7 @@ import asyncpg
 import msgspec
 
 from services.contracts.calendar import VIETNAM
+from services.infra.database import session_lock
 from services.rules.judging import Judge
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,16 @@ class PeriodScheduler:
 
     async def catch_up(self) -> bool:
         """Judge what the recorded state says is behind; True once every cell is up to date."""
-        async with self._pool.acquire() as conn:
-            if not await conn.fetchval("select pg_try_advisory_lock($1)", _SCHEDULER_LOCK):
+        async with (
+            self._pool.acquire() as conn,
+            session_lock(conn, _SCHEDULER_LOCK, wait=False) as locked,
+        ):
+            if not locked:
                 return False  # another replica is judging right now
-            try:
-                # A pass that ends after midnight must start again: its horizon is already old.
-                while not self._stopping and not await self._catch_up(conn):
-                    pass
-                return not self._stopping
-            finally:
-                await conn.execute("select pg_advisory_unlock($1)", _SCHEDULER_LOCK)
+            # A pass that ends after midnight must start again: its horizon is already old.
+            while not self._stopping and not await self._catch_up(conn):
+                pass
+            return not self._stopping
 
     async def _catch_up(self, conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> bool:
         """One pass; True when the state it leaves is current (nothing to judge, or judged)."""

@@ -16,18 +16,48 @@ from services.rules.findings_repository import COLUMNS, finding_of
 SUBTREE = f"with recursive {subtree('rules')}\n"
 
 
-def with_reach(org_param: str) -> str:
-    """`SUBTREE` and `reach(org_id)`: every org below the caller's org `org_param`, if any."""
-    return f"with recursive {subtree('rules')}, {subtree('rules', org_param, 'reach')}\n"
+class Where:
+    """A `with recursive ... where ...` built from the filters given, and its arguments.
 
+    Only the conditions asked for are written, so each combination of filters is its own
+    statement, planned once for its shape: no `($n is null or ...)` that a generic plan would
+    read as "maybe no filter at all" and answer with a scan.
+    """
 
-def in_reach(cell: str, org_param: str, cell_param: str) -> str:
-    """A condition: `cell` is below the caller's org (`with_reach`) or is the caller's cell."""
-    return (
-        f"({org_param}::text is null or {cell} in (select c.cell_id from rules.cells c"
-        f" join reach r on c.org_id = r.org_id))"
-        f" and ({cell_param}::text is null or {cell} = {cell_param})"
-    )
+    def __init__(self) -> None:
+        self.args: list[object] = []
+        self.ctes: list[str] = []
+        self.conditions: list[str] = []
+
+    def arg(self, value: object) -> str:
+        """The placeholder of a new argument `value`."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def equal(self, column: str, value: object) -> None:
+        """`column = value`, unless value is None."""
+        if value is not None:
+            self.conditions.append(f"{column} = {self.arg(value)}")
+
+    def under_org(self, cell: str, org_id: str | None, name: str = "subtree") -> None:
+        """`cell` is registered under `org_id` (any depth), unless org_id is None."""
+        if org_id is not None:
+            self.ctes.append(subtree("rules", self.arg(org_id), name))
+            self.conditions.append(
+                f"{cell} in (select c.cell_id from rules.cells c join {name} s"
+                " on c.org_id = s.org_id)"
+            )
+
+    def within(self, cell: str, reach: Reach) -> None:
+        """`cell` is within the caller's reach: below their org, or their own cell."""
+        self.under_org(cell, reach.org, "reach")
+        self.equal(cell, reach.cell)
+
+    def sql(self, select: str, rest: str) -> str:
+        """`select` with the CTEs before it and the conditions after it, then `rest`."""
+        ctes = f"with recursive {', '.join(self.ctes)}\n" if self.ctes else ""
+        where = f" where {' and '.join(self.conditions)}" if self.conditions else ""
+        return f"{ctes}{select}{where} {rest}"
 
 
 class FindingRecord(msgspec.Struct, kw_only=True):
@@ -73,31 +103,21 @@ class CellRecord(msgspec.Struct, kw_only=True):
 
 async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecord]:
     """Findings matching `f`, by id, after the cursor `f.after`."""
-    rows = await conn.fetch(
-        with_reach("$9")
-        + f"""select id, {COLUMNS}, revision, pack_version, opened_at, resolved_at, changed_at
-        from rules.findings fi
-        where id > $2
-          and ($3::text is null or cell_id = $3)
-          and ($4::text is null or rule_id = $4)
-          and ($5::text is null or status = $5)
-          and ($6::text is null or scope = $6)
-          and ($7::timestamptz is null or changed_at >= $7)
-          and ($1::text is null or cell_id in (
-              select c.cell_id from rules.cells c join subtree s on c.org_id = s.org_id))
-          and {in_reach("cell_id", "$9", "$10")}
-        order by id limit $8""",
-        f.org_id,
-        f.after,
-        f.cell_id,
-        f.rule_id,
-        f.status.value if f.status else None,
-        f.scope,
-        f.since,
-        f.limit,
-        f.reach_org,
-        f.reach_cell,
+    q = Where()
+    q.conditions.append(f"id > {q.arg(f.after)}")
+    q.equal("cell_id", f.cell_id)
+    q.equal("rule_id", f.rule_id)
+    q.equal("status", f.status.value if f.status else None)
+    q.equal("scope", f.scope)
+    if f.since is not None:
+        q.conditions.append(f"changed_at >= {q.arg(f.since)}")
+    q.under_org("cell_id", f.org_id)
+    q.within("cell_id", Reach(org=f.reach_org, cell=f.reach_cell))
+    select = (
+        f"select id, {COLUMNS}, revision, pack_version, opened_at, resolved_at, changed_at"
+        " from rules.findings"
     )
+    rows = await conn.fetch(q.sql(select, f"order by id limit {q.arg(f.limit)}"), *q.args)
     return [_record(r) for r in rows]
 
 
@@ -127,23 +147,18 @@ async def list_cells(
     conn: Connection, org_id: str | None, after: str, limit: int, reach: Reach
 ) -> list[CellRecord]:
     """Registered cells (under `org_id` when given) within `reach`, by id, after `after`."""
-    rows = await conn.fetch(
-        with_reach("$4")
-        + f"""select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
+    q = Where()
+    q.conditions.append(f"c.cell_id > {q.arg(after)}")
+    if org_id is not None:
+        q.ctes.append(subtree("rules", q.arg(org_id)))
+        q.conditions.append("c.org_id in (select org_id from subtree)")
+    q.within("c.cell_id", reach)
+    select = """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
                c.established_on, c.dissolved_on,
                (select count(*) from rules.findings f
                  where f.cell_id = c.cell_id and f.status = 'open') as open_findings
-        from rules.cells c
-        where c.cell_id > $2
-          and ($1::text is null or c.org_id in (select org_id from subtree))
-          and {in_reach("c.cell_id", "$4", "$5")}
-        order by c.cell_id limit $3""",
-        org_id,
-        after,
-        limit,
-        reach.org,
-        reach.cell,
-    )
+        from rules.cells c"""
+    rows = await conn.fetch(q.sql(select, f"order by c.cell_id limit {q.arg(limit)}"), *q.args)
     return [CellRecord(**dict(r)) for r in rows]
 
 

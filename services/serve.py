@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Literal
 
 import uvicorn
@@ -29,6 +30,7 @@ def build(name: ServiceName) -> tuple[Litestar, str, int, str]:
 def serve(name: ServiceName) -> None:
     """Serve until SIGINT or SIGTERM, then shut down gracefully (lifespan drains and closes)."""
     app, host, port, level = build(name)
+    app.on_startup.append(_freeze_heap)
     logs.configure(name, level)
     uvicorn.run(
         app,
@@ -39,3 +41,15 @@ def serve(name: ServiceName) -> None:
         timeout_graceful_shutdown=10,
         access_log=False,
     )
+
+
+def _freeze_heap() -> None:
+    """Keep what startup built (modules, the app, rule packs, definitions) out of the cyclic
+    garbage collector's way.
+
+    Untouched, each full collection walks all of it again: measured under load, 30 to 50 ms
+    with the event loop held, several times a minute, which is the whole p99 of a request.
+    Frozen objects are never collected, and none of these ever become garbage.
+    """
+    gc.collect()
+    gc.freeze()

@@ -25,6 +25,15 @@ from services.rules.engine.facts import CellFacts, MeetingFact, meeting_fact, me
 # Advisory-lock namespace of cells: one transaction at a time judges a given cell.
 _CELL_LOCKS = 7301
 _meeting_decoder = msgspec.json.Decoder(MeetingHeldEvent)
+# The winning envelope of every current meeting of the cells `$1`. `event_id` sorts with the C
+# collation and `events.id` with the default one: compared as they are, the join takes C, which
+# the primary key of `events` cannot serve, so every batch read the whole events table.
+# Equality means the same under both, so the comparison is made in the index's collation.
+MEETING_ENVELOPES = """
+select e.envelope::text as envelope from rules.meetings m
+join rules.events e on e.id = m.event_id collate "default"
+where m.cell_id = any($1::text[]) and not m.retracted
+"""
 
 
 async def lock_cells(conn: Connection, cell_ids: Iterable[str]) -> None:
@@ -50,12 +59,7 @@ async def load_cells(conn: Connection, cell_ids: Sequence[str]) -> list[CellFact
     )
     if not cells:
         return []
-    envelopes = await conn.fetch(
-        "select e.envelope::text as envelope from rules.meetings m"
-        " join rules.events e on e.id = m.event_id"
-        " where m.cell_id = any($1::text[]) and not m.retracted",
-        [c["cell_id"] for c in cells],
-    )
+    envelopes = await conn.fetch(MEETING_ENVELOPES, [c["cell_id"] for c in cells])
     by_cell: dict[str, list[MeetingFact]] = defaultdict(list)
     for row in envelopes:
         fact = meeting_fact(_meeting_decoder.decode(row["envelope"]).data)

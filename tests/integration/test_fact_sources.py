@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import msgspec
@@ -15,7 +16,7 @@ from services.infra import database
 from services.infra.embedded import Infrastructure
 from services.rules.factstore import DatabaseFacts
 from services.rules.ingest import store
-from services.rules.repository import load_cells
+from services.rules.repository import MEETING_ENVELOPES, load_cells
 from tests.builders import cell, meeting, retraction
 
 EARLY, LATE, LATER = "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z"
@@ -107,3 +108,21 @@ async def test_live_and_backtest_readers_give_identical_cell_facts(url: str) -> 
         "c2": ["m-moved", "m-kept", "m-early-fix"],
         "late": ["m-late"],
     }
+
+
+async def test_a_cells_meetings_are_read_through_the_events_index(url: str) -> None:
+    # A join the primary key of `events` cannot serve reads every event ever stored, per batch.
+    conn = await database.create_pool(url, min_size=1, max_size=1)
+    try:
+        async with conn.acquire() as c, c.transaction():
+            await c.execute("set local enable_seqscan = off")
+            plan = await c.fetchval(f"explain (format json) {MEETING_ENVELOPES}", ["c1"])
+    finally:
+        await conn.close()
+    scans = {node.get("Relation Name"): node for node in _nodes(json.loads(plan)[0]["Plan"])}
+    assert scans["events"]["Node Type"] == "Index Scan", scans["events"]
+    assert scans["events"]["Index Name"] == "events_pkey"
+
+
+def _nodes(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [node, *(n for child in node.get("Plans", []) for n in _nodes(child))]

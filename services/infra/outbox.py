@@ -15,9 +15,9 @@ from collections.abc import Sequence
 
 import asyncpg
 import msgspec
-from nats.js import JetStreamContext
 
 from services.infra.database import Connection
+from services.infra.publisher import Outgoing, Publisher
 
 log = logging.getLogger(__name__)
 ACK_TIMEOUT_SECONDS = 10.0
@@ -68,13 +68,13 @@ class OutboxRelay:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        publisher: Publisher,
         schema: str,
         *,
         batch: int = 500,
         poll_seconds: float = 1.0,
     ) -> None:
-        self._pool, self._js, self._schema = pool, js, schema
+        self._pool, self._publisher, self._schema = pool, publisher, schema
         self._batch, self._poll = batch, poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
@@ -119,15 +119,13 @@ class OutboxRelay:
             if not rows:
                 return 0
             # Pipelined: every message is sent, in order, before any acknowledgement is awaited.
-            acks = [
-                await self._js.publish_async(
-                    r["subject"],
-                    r["payload"],
-                    headers=_headers(r["headers"], r["msg_id"]),
-                )
-                for r in rows
-            ]
-            await asyncio.wait_for(asyncio.gather(*acks), ACK_TIMEOUT_SECONDS)
+            await self._publisher.publish(
+                [
+                    Outgoing(r["subject"], r["payload"], _headers(r["headers"], r["msg_id"]))
+                    for r in rows
+                ],
+                ACK_TIMEOUT_SECONDS,
+            )
             await conn.execute(
                 f"delete from {self._schema}.outbox where id = any($1::bigint[])",
                 [r["id"] for r in rows],

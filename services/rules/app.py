@@ -20,6 +20,7 @@ from services.infra.errors import StartupError
 from services.infra.health import HEALTH_HANDLERS
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
+from services.infra.publisher import Publisher
 from services.rules.api import cells, events, findings, operations
 from services.rules.api.deps import DEPENDENCIES
 from services.rules.consumer import EventConsumer
@@ -80,7 +81,9 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 await messaging.ensure_stream(
                     js, name, [subject], max_age_days=days, replicas=settings.stream_replicas
                 )
-            relay = OutboxRelay(pool, js, SCHEMA, poll_seconds=settings.outbox_poll_seconds)
+            relay = OutboxRelay(
+                pool, Publisher(nc), SCHEMA, poll_seconds=settings.outbox_poll_seconds
+            )
             judge = Judge(pack, time, relay.wake, metrics)
             scheduler = PeriodScheduler(pool, judge)
             judge.on_deferred = scheduler.wake
@@ -92,6 +95,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 durable=settings.consumer_name,
                 batch=settings.consumer_batch,
                 ack_wait=settings.consumer_ack_wait_seconds,
+                lanes=settings.consumer_lanes,
             )
             await consumer.subscribe()
             tasks = []

@@ -25,6 +25,7 @@ from services.infra.database import Connection
 from services.infra.health import HEALTH_HANDLERS
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
+from services.infra.publisher import Publisher
 from services.workflow import intake
 from services.workflow.api import ROUTES
 from services.workflow.consumer import MessageConsumer
@@ -82,7 +83,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 )
             # Small batches: publishing a batch holds the event loop, which shows in the p99.
             relay = OutboxRelay(
-                pool, js, SCHEMA, batch=50, poll_seconds=settings.outbox_poll_seconds
+                pool, Publisher(nc), SCHEMA, batch=50, poll_seconds=settings.outbox_poll_seconds
             )
             service = Service(pool=pool, registry=registry, clock=now, wake=relay.wake)
 

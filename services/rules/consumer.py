@@ -3,10 +3,17 @@
 A batch is acked only after its PostgreSQL commit, so a crash at any point means redelivery, and
 redelivery has no second effect (the event id is the dedupe key). A message that can never be
 valid is parked on `chibo.dlq.events` with the reason and terminated; the rest go on.
+
+Each fetched batch is split into lanes by the cell its events are about (the CloudEvents
+subject), and the lanes are stored concurrently, each in its own transaction: while one waits
+for PostgreSQL, another judges in Python. Lanes share no cell, so they do not wait on each
+other's cell locks (`repository.lock_cells`), except when a correction moves a meeting between
+cells of two lanes, which those locks make safe.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -37,9 +44,11 @@ class EventConsumer:
         durable: str,
         batch: int,
         ack_wait: float,
+        lanes: int = 1,
     ) -> None:
         self._pool = pool
         self._judge = judge
+        self._lanes = lanes
         self._dead = DeadLetters(
             js, DLQ_EVENTS, id_prefix="dlq", counted=judge.metrics.events_dead_lettered.inc
         )
@@ -67,15 +76,19 @@ class EventConsumer:
         self._loop.stop()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
-        """Dead-letter the invalid messages, store the valid ones, then ack them."""
-        valid: list[tuple[Msg, Event]] = []
+        """Dead-letter the invalid messages, store the valid ones lane by lane, then ack them."""
+        lanes: list[list[tuple[Msg, Event]]] = [[] for _ in range(self._lanes)]
         for msg in messages:
             try:
-                valid.append((msg, _decode(msg)))
+                event = _decode(msg)
             except InvalidEventError as exc:
                 await self._dead.park(msg, exc.field, exc.message)
-        if not valid:
-            return
+                continue
+            lanes[hash(event.subject) % self._lanes].append((msg, event))
+        await asyncio.gather(*(self._store(lane) for lane in lanes if lane))
+
+    async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
+        """Store one lane's events in one transaction; ack them once it commits."""
         try:
             await ingest(self._pool, self._judge, [event for _, event in valid], "nats")
         except TRANSIENT_ERRORS as exc:

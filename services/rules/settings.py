@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from services.infra.auth import AuthSettings
@@ -32,8 +34,10 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     pool_size: int = 10
     # Unsent outbox rows are looked for this often when nothing wakes the relay.
     outbox_poll_seconds: float = 1.0
-    # The NATS consumer fetches and commits this many events per transaction.
-    consumer_batch: int = 500
+    # The NATS consumer fetches this many events at a time, and stores them in this many
+    # concurrent transactions, split by cell.
+    consumer_batch: int = 1000
+    consumer_lanes: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
     consumer_name: str = "rules-ingest"
     # Unacknowledged events (a crashed instance's batch) are redelivered after this long.
     consumer_ack_wait_seconds: float = 30.0

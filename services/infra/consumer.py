@@ -13,11 +13,14 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
+from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
-from services.infra.messaging import fetch_unless_stopped
+from services.infra.messaging import FETCH_SECONDS
+from services.infra.puller import Puller
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ class PullLoop:
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: Client,
         handle: BatchHandler,
         *,
         stream: str,
@@ -79,25 +82,31 @@ class PullLoop:
         ack_wait: float,
         max_ack_pending: int | None = None,
     ) -> None:
-        self._js, self._handle = js, handle
+        self._js: JetStreamContext = nc.jetstream()
+        self._handle = handle
         self._stream, self._subject, self._durable = stream, subject, durable
         self._batch, self._ack_wait, self._max_ack_pending = batch, ack_wait, max_ack_pending
         self._stopping = asyncio.Event()
-        self._subscription: JetStreamContext.PullSubscription | None = None
+        self._puller = Puller(nc, stream, durable)
+        self._subscribed = False
 
     async def subscribe(self) -> None:
         """Create (or bind to) the durable consumer; fails loudly at start if NATS refuses."""
-        self._subscription = await self._js.pull_subscribe(
-            self._subject,
-            durable=self._durable,
-            stream=self._stream,
-            config=ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self._ack_wait,
-                max_ack_pending=self._max_ack_pending,
-            ),
-        )
+        try:
+            await self._js.consumer_info(self._stream, self._durable)
+        except NotFoundError:
+            await self._js.add_consumer(
+                self._stream,
+                ConsumerConfig(
+                    durable_name=self._durable,
+                    filter_subject=self._subject,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=self._ack_wait,
+                    max_ack_pending=self._max_ack_pending,
+                ),
+            )
+        self._subscribed = True
 
     def stop(self) -> None:
         """Ask `run` to finish the batch in hand and return."""
@@ -105,17 +114,16 @@ class PullLoop:
 
     async def run(self) -> None:
         """Consume until `stop` is called; faults are logged and retried, never fatal."""
-        assert self._subscription is not None, "subscribe() first"
+        assert self._subscribed, "subscribe() first"
         try:
             while not self._stopping.is_set():
-                await self._take(self._subscription)
+                await self._take()
         finally:
-            # Late status replies to expired pulls would otherwise hold up the connection's drain.
-            await self._subscription.unsubscribe()
+            await self._puller.close()
 
-    async def _take(self, subscription: JetStreamContext.PullSubscription) -> None:
+    async def _take(self) -> None:
         try:
-            messages = await fetch_unless_stopped(subscription, self._batch, self._stopping)
+            messages = await self._fetch_unless_stopped()
         except Exception:
             log.exception("fetch failed on %s", self._subject)
             await self._pause()
@@ -127,6 +135,20 @@ class PullLoop:
         except Exception:
             log.exception("handling a batch failed on %s", self._subject)
             await self._pause()
+
+    async def _fetch_unless_stopped(self) -> list[Msg]:
+        """Up to a batch of messages; none when the wait ends empty or `stop` comes first.
+
+        Racing the fetch against `stop` makes a consumer's shutdown immediate.
+        """
+        fetching = asyncio.ensure_future(self._puller.fetch(self._batch, FETCH_SECONDS))
+        waiting = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({fetching, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if not fetching.done():
+            fetching.cancel()
+            return []
+        return fetching.result()
 
     async def _pause(self) -> None:
         with contextlib.suppress(TimeoutError):

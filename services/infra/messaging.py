@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
 import msgspec
 import nats
 from nats.aio.client import Client
-from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError, NotFoundError
@@ -120,27 +117,6 @@ async def close(nc: Client) -> None:
         await nc.close()
 
 
-# nats-py's fetch, once a first message arrives, waits for the batch to fill until the request
-# expires; the expiry therefore bounds how long a trickle of messages waits to be handled.
+# How long a pull request waits when no message is waiting. Once one arrives, the batch fills
+# with what comes until then: this also bounds how long a trickle of messages waits.
 FETCH_SECONDS = 0.2
-
-
-async def fetch_unless_stopped(
-    subscription: JetStreamContext.PullSubscription, batch: int, stopping: asyncio.Event
-) -> list[Msg]:
-    """Up to `batch` messages; none when the request expires or `stopping` is set first.
-
-    Racing the fetch against `stopping` makes a consumer's shutdown immediate; other faults
-    are raised for the caller to log and retry.
-    """
-    fetching = asyncio.ensure_future(subscription.fetch(batch, timeout=FETCH_SECONDS))
-    waiting = asyncio.ensure_future(stopping.wait())
-    await asyncio.wait({fetching, waiting}, return_when=asyncio.FIRST_COMPLETED)
-    waiting.cancel()
-    if not fetching.done():
-        fetching.cancel()
-        return []
-    try:
-        return fetching.result()
-    except (TimeoutError, NatsTimeoutError):
-        return []

@@ -89,7 +89,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             judge.on_deferred = scheduler.wake
             reloader = Reloader(Path(settings.rules_dir), judge, scheduler)
             consumer = EventConsumer(
-                js,
+                nc,
                 pool,
                 judge,
                 durable=settings.consumer_name,

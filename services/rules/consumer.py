@@ -18,8 +18,8 @@ import logging
 from collections.abc import Sequence
 
 import asyncpg
+from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
@@ -37,7 +37,7 @@ class EventConsumer:
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: Client,
         pool: asyncpg.Pool,
         judge: Judge,
         *,
@@ -50,10 +50,13 @@ class EventConsumer:
         self._judge = judge
         self._lanes = lanes
         self._dead = DeadLetters(
-            js, DLQ_EVENTS, id_prefix="dlq", counted=judge.metrics.events_dead_lettered.inc
+            nc.jetstream(),
+            DLQ_EVENTS,
+            id_prefix="dlq",
+            counted=judge.metrics.events_dead_lettered.inc,
         )
         self._loop = PullLoop(
-            js,
+            nc,
             self.handle,
             stream=EVENTS_STREAM,
             subject=EVENTS_SUBJECTS,

@@ -102,7 +102,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
             dead_letters = DeadLetters(js, subjects.DLQ_WORKFLOW, id_prefix="dlq-workflow")
             consumers = [
                 MessageConsumer(
-                    js,
+                    nc,
                     pool,
                     dead_letters,
                     stream=stream,

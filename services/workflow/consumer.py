@@ -15,8 +15,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 import msgspec
+from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
 from services.contracts.codec import InvalidEventError
 from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
@@ -32,7 +32,7 @@ class MessageConsumer:
 
     def __init__(
         self,
-        js: JetStreamContext,
+        nc: Client,
         pool: asyncpg.Pool,
         dead_letters: DeadLetters,
         *,
@@ -45,7 +45,7 @@ class MessageConsumer:
     ) -> None:
         self._pool, self._handler, self._dead = pool, handler, dead_letters
         self._loop = PullLoop(
-            js,
+            nc,
             self.handle,
             stream=stream,
             subject=subject,

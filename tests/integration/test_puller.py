@@ -1,0 +1,59 @@
+"""Fetching from a durable pull consumer with Chibo's puller, on a real JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+
+from nats.aio.client import Client
+from nats.js.api import ConsumerConfig
+
+from services.infra.puller import Puller
+
+STREAM = "CHIBO_TEST_PULLER"
+
+
+async def _consumer(nc: Client) -> Puller:
+    js = nc.jetstream()
+    await js.add_stream(name=STREAM, subjects=["chibo.test.puller"])
+    await js.add_consumer(STREAM, ConsumerConfig(durable_name="p", ack_wait=30))
+    return Puller(nc, STREAM, "p")
+
+
+async def _publish(nc: Client, numbers: range) -> None:
+    for n in numbers:
+        await nc.jetstream().publish("chibo.test.puller", str(n).encode())
+
+
+async def test_waiting_messages_come_at_once_in_order_and_in_batches(nc: Client) -> None:
+    puller = await _consumer(nc)
+    await _publish(nc, range(25))
+    first = await puller.fetch(10, expires=5)
+    rest = await puller.fetch(100, expires=5)  # fewer waiting than asked: no waiting for more
+    assert [m.data for m in first + rest] == [str(n).encode() for n in range(25)]
+    assert (len(first), len(rest)) == (10, 15)
+    for msg in first + rest:
+        await msg.ack()
+    assert await puller.fetch(10, expires=0.1) == []  # acked: nothing comes back
+    await puller.close()
+
+
+async def test_a_fetch_waits_for_the_next_message(nc: Client) -> None:
+    puller = await _consumer(nc)
+    fetching = asyncio.ensure_future(puller.fetch(1, expires=5))
+    await asyncio.sleep(0.05)
+    await _publish(nc, range(1))
+    assert [m.data for m in await fetching] == [b"0"]
+    await puller.close()
+
+
+async def test_messages_fetched_but_not_acked_come_again(nc: Client) -> None:
+    js = nc.jetstream()
+    await js.add_stream(name=STREAM, subjects=["chibo.test.puller"])
+    await js.add_consumer(STREAM, ConsumerConfig(durable_name="q", ack_wait=0.5))
+    puller = Puller(nc, STREAM, "q")
+    await _publish(nc, range(3))
+    taken = await puller.fetch(3, expires=1)
+    await taken[0].ack()
+    again = await puller.fetch(2, expires=3)  # after the ack wait, the two others
+    assert sorted(m.data for m in again) == [b"1", b"2"]
+    await puller.close()

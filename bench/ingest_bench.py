@@ -3,7 +3,9 @@
     python -m bench.ingest_bench --meetings 50000
 
 On one embedded PostgreSQL and NATS (started here, thrown away after), in the same run:
-1. the baseline: the same messages fetched in batches and acked by a bare pull consumer;
+1. the baseline: the same messages fetched in batches and acked by a bare pull consumer, once
+   with nats-py's fetch and once with the puller the service itself uses (services.infra.puller,
+   three times faster here); the service's rate is reported against the faster of the two;
 2. the rules service as a real process consuming them (already waiting in the stream, as for
    the baseline), storing the facts, re-judging the cells they touch and publishing the finding
    changes, timed from its first stored batch until the stream and outbox are empty;

@@ -25,13 +25,22 @@ _ENDS_REQUEST = ("404", "408", "409")
 _GRACE_SECONDS = 1.0
 
 
+# Once a waiting request brings its first message, how long the others may take to join it.
+LINGER_SECONDS = 0.02
+
+
 class _Request:
     """One pull request in flight: how many messages it may still bring, and what came."""
 
     def __init__(self, wanted: int) -> None:
         self.wanted = wanted
         self.messages: list[Msg] = []
+        self.arrived = asyncio.Event()  # a first message, or the end
         self.ended = asyncio.Event()
+
+    def end(self) -> None:
+        self.arrived.set()
+        self.ended.set()
 
 
 class _Ask(msgspec.Struct, omit_defaults=True):
@@ -57,7 +66,7 @@ class Puller:
 
     async def fetch(self, batch: int, expires: float) -> list[Msg]:
         """Up to `batch` messages: those waiting now, or else the first to come within
-        `expires` seconds (and as many more as arrive until then)."""
+        `expires` seconds, with those that follow it within `LINGER_SECONDS`."""
         if self._subscription is None:
             self._inbox = self._nc.new_inbox()
             self._subscription = await self._nc.subscribe(self._inbox, cb=self._on_message)
@@ -73,9 +82,13 @@ class Puller:
         try:
             await self._nc.publish(self._next, _encode(ask), reply=self._inbox)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(request.ended.wait(), expires + _GRACE_SECONDS)
+                if ask.no_wait:  # the server answers at once: what is waiting, then 404
+                    await asyncio.wait_for(request.ended.wait(), _GRACE_SECONDS)
+                else:  # do not hold the first messages until the request expires
+                    await asyncio.wait_for(request.arrived.wait(), expires + _GRACE_SECONDS)
+                    await asyncio.wait_for(request.ended.wait(), LINGER_SECONDS)
         finally:
-            self._request = None
+            self._request = None  # what the request still brings is left for the next fetch
         return request.messages
 
     async def _on_message(self, msg: Msg) -> None:
@@ -86,14 +99,15 @@ class Puller:
             if status in _ENDS_REQUEST and request is not None:
                 if status == "409":
                     log.warning("pull request ended: %s", headers.get("Description"))
-                request.ended.set()
+                request.end()
             return  # a heartbeat, or the end of a request given up on already
         if request is None or request.ended.is_set():
             self._leftover.append(msg)
             return
         request.messages.append(msg)
+        request.arrived.set()
         if len(request.messages) == request.wanted:
-            request.ended.set()
+            request.end()
 
     async def close(self) -> None:
         """Stop receiving; messages not yet handed out are redelivered after their ack wait."""

@@ -46,6 +46,19 @@ async def test_a_fetch_waits_for_the_next_message(nc: Client) -> None:
     await puller.close()
 
 
+async def test_a_waiting_fetch_hands_over_what_came_without_waiting_out_its_request(
+    nc: Client,
+) -> None:
+    puller = await _consumer(nc)
+    fetching = asyncio.ensure_future(puller.fetch(100, expires=60))
+    await asyncio.sleep(0.05)
+    await _publish(nc, range(3))
+    taken = await asyncio.wait_for(fetching, 10)  # long before the request's 60 s
+    later = await puller.fetch(100, expires=1)  # what the request brought after, if anything
+    assert sorted(m.data for m in taken + later) == [b"0", b"1", b"2"]
+    await puller.close()
+
+
 async def test_messages_fetched_but_not_acked_come_again(nc: Client) -> None:
     js = nc.jetstream()
     await js.add_stream(name=STREAM, subjects=["chibo.test.puller"])

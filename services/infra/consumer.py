@@ -127,6 +127,8 @@ class PullLoop:
         except Exception:
             log.exception("fetch failed on %s", self._subject)
             await self._pause()
+            with contextlib.suppress(Exception):  # a deleted consumer is created again
+                await self.subscribe()
             return
         if not messages:
             return

@@ -61,20 +61,36 @@ async def session_lock(conn: Connection, key: int, *, wait: bool = True) -> Asyn
     The lock must not outlive the block on a pooled connection (see `_keep_session`): if it
     cannot be released, the connection is closed, which releases it.
     """
-    if wait:
-        await conn.execute("select pg_advisory_lock($1)", key)
-    elif not await conn.fetchval("select pg_try_advisory_lock($1)", key):
+    try:
+        if wait:
+            await conn.execute("select pg_advisory_lock($1)", key)
+            held = True
+        else:
+            held = bool(await conn.fetchval("select pg_try_advisory_lock($1)", key))
+    except BaseException:
+        _close(conn)  # interrupted: the server may have granted the lock all the same
+        raise
+    if not held:
         yield False
         return
+    failed = False
     try:
         yield True
+    except BaseException:
+        failed = True
+        raise
     finally:
         try:
             await conn.execute("select pg_advisory_unlock($1)", key)
         except BaseException:
-            with contextlib.suppress(asyncpg.InterfaceError):  # closed and returned already
-                conn.terminate()
-            raise
+            _close(conn)
+            if not failed:  # else the block's own exception is the one to see
+                raise
+
+
+def _close(conn: Connection) -> None:
+    with contextlib.suppress(asyncpg.InterfaceError):  # closed and returned already
+        conn.terminate()
 
 
 async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:

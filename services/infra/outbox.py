@@ -108,8 +108,9 @@ class OutboxRelay:
         """Publish one batch of unpublished messages, oldest first; return how many."""
         async with self._pool.acquire() as conn, conn.transaction():
             # Losing this commit to a crash only sends the batch again, which JetStream drops
-            # as a duplicate of its message ids: no need to wait for the WAL to reach disk,
-            # in the queue of the commits that must (the changes these messages announce).
+            # as duplicates of their message ids (if resent within the streams' 2-minute
+            # duplicate window; consumers dedupe on the same ids after that): no need to wait
+            # for the WAL to reach disk, in the queue of the commits that must.
             await conn.execute("set local synchronous_commit = off")
             rows = await conn.fetch(
                 f"select id, subject, msg_id, payload, headers from {self._schema}.outbox"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 
 import msgspec
@@ -18,11 +19,17 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 
 log = logging.getLogger(__name__)
-# Status codes that end a pull request: no messages (404), expired (408), and the 409s
-# (consumer deleted, leadership change, too many waiting requests...).
-_ENDS_REQUEST = ("404", "408", "409")
+# Status codes that end a pull request normally: no messages waiting (404), expired (408).
+# Any other (409: consumer deleted, leadership change, batch over the consumer's limit...;
+# 503: no consumer answers) ends it with a PullError, for the caller to log and back off.
+_EMPTY = ("404", "408")
+_HEARTBEAT = "100"
 # How much longer than the request's own expiry the client waits for its end.
 _GRACE_SECONDS = 1.0
+
+
+class PullError(Exception):
+    """JetStream ended a pull request with something other than "no messages" or "expired"."""
 
 
 # Once a waiting request brings its first message, how long the others may take to join it.
@@ -32,11 +39,12 @@ LINGER_SECONDS = 0.02
 class _Request:
     """One pull request in flight: how many messages it may still bring, and what came."""
 
-    def __init__(self, wanted: int) -> None:
-        self.wanted = wanted
+    def __init__(self, token: str, wanted: int) -> None:
+        self.token, self.wanted = token, wanted
         self.messages: list[Msg] = []
         self.arrived = asyncio.Event()  # a first message, or the end
         self.ended = asyncio.Event()
+        self.refusal: str | None = None
 
     def end(self) -> None:
         self.arrived.set()
@@ -58,7 +66,8 @@ class Puller:
     def __init__(self, nc: Client, stream: str, durable: str) -> None:
         self._nc = nc
         self._next = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
-        self._inbox = ""
+        self._inbox = ""  # each request answers on `<inbox>.<its number>`
+        self._numbers = itertools.count()
         self._subscription: Subscription | None = None
         self._request: _Request | None = None
         # Messages that arrived after the request that asked for them ended: the next fetch's.
@@ -68,27 +77,37 @@ class Puller:
         """Up to `batch` messages: those waiting now, or else the first to come within
         `expires` seconds, with those that follow it within `LINGER_SECONDS`."""
         if self._subscription is None:
-            self._inbox = self._nc.new_inbox()
-            self._subscription = await self._nc.subscribe(self._inbox, cb=self._on_message)
+            self._inbox = self._nc.new_inbox() + "."
+            self._subscription = await self._nc.subscribe(self._inbox + "*", cb=self._on_message)
         taken, self._leftover = self._leftover[:batch], self._leftover[batch:]
-        if len(taken) < batch:
-            taken += await self._ask(_Ask(batch=batch - len(taken), no_wait=True), 0)
-        if not taken:
-            taken = await self._ask(_Ask(batch=batch, expires=int(expires * 1e9)), expires)
+        try:
+            if len(taken) < batch:
+                taken += await self._ask(_Ask(batch=batch - len(taken), no_wait=True), 0)
+            if not taken:
+                taken = await self._ask(_Ask(batch=batch, expires=int(expires * 1e9)), expires)
+        except BaseException:
+            self._leftover[:0] = taken
+            raise
         return taken
 
     async def _ask(self, ask: _Ask, expires: float) -> list[Msg]:
-        request = self._request = _Request(ask.batch)
+        request = self._request = _Request(str(next(self._numbers)), ask.batch)
         try:
-            await self._nc.publish(self._next, _encode(ask), reply=self._inbox)
+            await self._nc.publish(self._next, _encode(ask), reply=self._inbox + request.token)
             with contextlib.suppress(TimeoutError):
                 if ask.no_wait:  # the server answers at once: what is waiting, then 404
                     await asyncio.wait_for(request.ended.wait(), _GRACE_SECONDS)
                 else:  # do not hold the first messages until the request expires
                     await asyncio.wait_for(request.arrived.wait(), expires + _GRACE_SECONDS)
                     await asyncio.wait_for(request.ended.wait(), LINGER_SECONDS)
+        except BaseException:  # cancelled: what came is handed back by `close` or fetched again
+            self._leftover[:0] = request.messages
+            raise
         finally:
             self._request = None  # what the request still brings is left for the next fetch
+        if request.refusal is not None:
+            self._leftover[:0] = request.messages
+            raise PullError(request.refusal)
         return request.messages
 
     async def _on_message(self, msg: Msg) -> None:
@@ -96,11 +115,18 @@ class Puller:
         headers = msg.headers or {}
         status = headers.get("Status")
         if status is not None:
-            if status in _ENDS_REQUEST and request is not None:
-                if status == "409":
-                    log.warning("pull request ended: %s", headers.get("Description"))
+            # Statuses come on the asking request's own subject: the end of an earlier request,
+            # given up on already, says nothing about this one. (Messages come on the subject
+            # they were published to: whichever request brought them, they are this consumer's.)
+            if request is not None and msg.subject == self._inbox + request.token:
+                if status == _HEARTBEAT:
+                    return
+                if status not in _EMPTY:
+                    request.refusal = (
+                        f"pull request refused: {status} {headers.get('Description', '')}"
+                    )
                 request.end()
-            return  # a heartbeat, or the end of a request given up on already
+            return
         if request is None or request.ended.is_set():
             self._leftover.append(msg)
             return
@@ -110,7 +136,10 @@ class Puller:
             request.end()
 
     async def close(self) -> None:
-        """Stop receiving; messages not yet handed out are redelivered after their ack wait."""
+        """Stop receiving, and hand back at once the messages received but not handed out."""
         if self._subscription is not None:
             await self._subscription.unsubscribe()
             self._subscription = None
+        leftover, self._leftover = self._leftover, []
+        for msg in leftover:
+            await msg.nak()

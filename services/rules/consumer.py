@@ -4,17 +4,18 @@ A batch is acked only after its PostgreSQL commit, so a crash at any point means
 redelivery has no second effect (the event id is the dedupe key). A message that can never be
 valid is parked on `chibo.dlq.events` with the reason and terminated; the rest go on.
 
-Each fetched batch is split into lanes by the cell its events are about (the CloudEvents
-subject), and the lanes are stored concurrently, each in its own transaction: while one waits
-for PostgreSQL, another judges in Python. Lanes share no cell, so they do not wait on each
-other's cell locks (`repository.lock_cells`), except when a correction moves a meeting between
-cells of two lanes, which those locks make safe.
+Each fetched batch is split into lanes stored concurrently, each in its own transaction: while
+one waits for PostgreSQL, another judges in Python. Events that share a cell (the CloudEvents
+subject) or a meeting always go to the same lane, so lanes never wait on each other's cell locks,
+and a correction moving a meeting to another cell is stored with the record it replaces: the
+cell it leaves is seen, and re-judged, as with one transaction per batch.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Sequence
 
 import asyncpg
@@ -22,7 +23,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from services.contracts.codec import InvalidEventError, decode_event
-from services.contracts.events import Event
+from services.contracts.events import Event, MeetingHeldEvent, MeetingRetractedEvent
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
 from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
 from services.infra.database import TRANSIENT_ERRORS
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 
 class EventConsumer:
-    """Fetches events in batches and stores each batch in one transaction."""
+    """Fetches events in batches and stores each batch in concurrent lanes."""
 
     def __init__(
         self,
@@ -80,15 +81,20 @@ class EventConsumer:
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         """Dead-letter the invalid messages, store the valid ones lane by lane, then ack them."""
-        lanes: list[list[tuple[Msg, Event]]] = [[] for _ in range(self._lanes)]
+        valid: list[tuple[Msg, Event]] = []
         for msg in messages:
             try:
-                event = _decode(msg)
+                valid.append((msg, _decode(msg)))
             except InvalidEventError as exc:
                 await self._dead.park(msg, exc.field, exc.message)
-                continue
-            lanes[hash(event.subject) % self._lanes].append((msg, event))
-        await asyncio.gather(*(self._store(lane) for lane in lanes if lane))
+        lanes = split_into_lanes(valid, self._lanes)
+        # Every lane finishes (acked, or naked for a retry) before the next fetch.
+        results = await asyncio.gather(
+            *(self._store(lane) for lane in lanes), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
     async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
         """Store one lane's events in one transaction; ack them once it commits."""
@@ -117,6 +123,34 @@ class EventConsumer:
                 await self._dead.park(msg, "$", f"refused by the database: {exc}")
             else:
                 await msg.ack()
+
+
+def split_into_lanes(
+    valid: Sequence[tuple[Msg, Event]], count: int
+) -> list[list[tuple[Msg, Event]]]:
+    """At most `count` non-empty lanes, in arrival order within each; events linked by a cell
+    or a meeting, however indirectly, share a lane; the largest groups are spread first."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            parent[key] = key = parent[parent[key]]
+        return key
+
+    keys = []
+    for _, event in valid:
+        key = root("subject:" + event.subject)
+        if isinstance(event, MeetingHeldEvent | MeetingRetractedEvent):
+            parent[root("meeting:" + event.data.meeting_id)] = key
+            parent[root("subject:" + event.data.cell_id)] = key
+        keys.append(key)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for position, key in enumerate(keys):
+        groups[root(key)].append(position)
+    lanes: list[list[int]] = [[] for _ in range(count)]
+    for group in sorted(groups.values(), key=len, reverse=True):
+        min(lanes, key=len).extend(group)
+    return [[valid[i] for i in sorted(lane)] for lane in lanes if lane]
 
 
 def _decode(msg: Msg) -> Event:

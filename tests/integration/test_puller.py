@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
+import pytest
 from nats.aio.client import Client
 from nats.js.api import ConsumerConfig
 
-from services.infra.puller import Puller
+from services.infra.puller import Puller, PullError
+from tests.waiting import eventually
 
 STREAM = "CHIBO_TEST_PULLER"
 
 
-async def _consumer(nc: Client) -> Puller:
+async def _consumer(nc: Client, config: ConsumerConfig | None = None) -> Puller:
+    """A stream, a durable consumer on it (`p`, unless `config` says), and a puller for it."""
+    config = config or ConsumerConfig(durable_name="p", ack_wait=30)
     js = nc.jetstream()
     await js.add_stream(name=STREAM, subjects=["chibo.test.puller"])
-    await js.add_consumer(STREAM, ConsumerConfig(durable_name="p", ack_wait=30))
-    return Puller(nc, STREAM, "p")
+    await js.add_consumer(STREAM, config)
+    assert config.durable_name is not None
+    return Puller(nc, STREAM, config.durable_name)
 
 
 async def _publish(nc: Client, numbers: range) -> None:
@@ -60,13 +66,38 @@ async def test_a_waiting_fetch_hands_over_what_came_without_waiting_out_its_requ
 
 
 async def test_messages_fetched_but_not_acked_come_again(nc: Client) -> None:
-    js = nc.jetstream()
-    await js.add_stream(name=STREAM, subjects=["chibo.test.puller"])
-    await js.add_consumer(STREAM, ConsumerConfig(durable_name="q", ack_wait=0.5))
-    puller = Puller(nc, STREAM, "q")
+    puller = await _consumer(nc, ConsumerConfig(durable_name="q", ack_wait=0.5))
     await _publish(nc, range(3))
     taken = await puller.fetch(3, expires=1)
     await taken[0].ack()
     again = await puller.fetch(2, expires=3)  # after the ack wait, the two others
     assert sorted(m.data for m in again) == [b"1", b"2"]
     await puller.close()
+
+
+async def test_a_refused_request_raises(nc: Client) -> None:
+    config = ConsumerConfig(durable_name="pushed", deliver_subject="chibo.test.elsewhere")
+    puller = await _consumer(nc, config)
+    with pytest.raises(PullError, match="409"):  # a push consumer answers no pull request
+        await puller.fetch(10, expires=1)
+    await puller.close()
+
+
+async def test_closing_hands_back_what_was_received_but_not_handed_out(nc: Client) -> None:
+    first = await _consumer(nc, ConsumerConfig(durable_name="r", ack_wait=60))
+    fetching = asyncio.ensure_future(first.fetch(100, expires=60))
+    await asyncio.sleep(0.05)
+    fetching.cancel()  # as a consumer that stops mid-fetch; its request stays on the server
+    with contextlib.suppress(asyncio.CancelledError):
+        await fetching
+    await _publish(nc, range(2))  # delivered to the abandoned request
+    await eventually(lambda: _leftover(first), lambda count: count == 2)
+    await first.close()
+    second = Puller(nc, STREAM, "r")  # long before the 60 s ack wait
+    got = await second.fetch(10, expires=5)
+    assert sorted(m.data for m in got) == [b"0", b"1"]
+    await second.close()
+
+
+async def _leftover(puller: Puller) -> int:
+    return len(puller._leftover)

@@ -46,7 +46,7 @@ async def test_waiting_messages_come_at_once_in_order_and_in_batches(nc: Client)
 async def test_a_fetch_waits_for_the_next_message(nc: Client) -> None:
     puller = await _consumer(nc)
     fetching = asyncio.ensure_future(puller.fetch(1, expires=5))
-    await asyncio.sleep(0.05)
+    await _waiting(nc, "p")
     await _publish(nc, range(1))
     assert [m.data for m in await fetching] == [b"0"]
     await puller.close()
@@ -57,7 +57,7 @@ async def test_a_waiting_fetch_hands_over_what_came_without_waiting_out_its_requ
 ) -> None:
     puller = await _consumer(nc)
     fetching = asyncio.ensure_future(puller.fetch(100, expires=60))
-    await asyncio.sleep(0.05)
+    await _waiting(nc, "p")
     await _publish(nc, range(3))
     taken = await asyncio.wait_for(fetching, 10)  # long before the request's 60 s
     later = await puller.fetch(100, expires=1)  # what the request brought after, if anything
@@ -86,7 +86,7 @@ async def test_a_refused_request_raises(nc: Client) -> None:
 async def test_closing_hands_back_what_was_received_but_not_handed_out(nc: Client) -> None:
     first = await _consumer(nc, ConsumerConfig(durable_name="r", ack_wait=2))
     fetching = asyncio.ensure_future(first.fetch(100, expires=60))
-    await asyncio.sleep(0.05)
+    await _waiting(nc, "r")
     fetching.cancel()  # as a consumer that stops mid-fetch; its request stays on the server
     with contextlib.suppress(asyncio.CancelledError):
         await fetching
@@ -106,3 +106,12 @@ async def test_closing_hands_back_what_was_received_but_not_handed_out(nc: Clien
 
 async def _leftover(puller: Puller) -> int:
     return len(puller._leftover)
+
+
+async def _waiting(nc: Client, durable: str) -> None:
+    """Until the consumer holds a waiting pull request: the fetch asks, nothing is there yet."""
+
+    async def requests() -> int:
+        return (await nc.jetstream().consumer_info(STREAM, durable)).num_waiting or 0
+
+    await eventually(requests, lambda count: count == 1)

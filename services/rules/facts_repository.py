@@ -6,6 +6,7 @@ What judging reads back, and the cell locks around it, are in `repository`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import msgspec
 
@@ -65,8 +66,10 @@ on conflict (meeting_id) do update set ({_MEETING_COLUMNS}) = (
     excluded.event_id, excluded.kind, excluded.held_at, excluded.duration_minutes,
     excluded.includes_thematic, excluded.members_total, excluded.members_exempt,
     excluded.members_present, excluded.absences, excluded.topic_groups,
-    excluded.criticism_held, excluded.hcm_study)
+    excluded.criticism_held, excluded.hcm_study),
+    (replaced_cell_id, replaced_held_at) = (meetings.cell_id, meetings.held_at)
 where {_NEWER.format(table="meetings")}
+returning replaced_cell_id, replaced_held_at
 """
 
 
@@ -84,8 +87,16 @@ async def insert_new_events(conn: Connection, events: Sequence[Event]) -> set[st
     return {r["id"] for r in rows}
 
 
-async def apply_facts(conn: Connection, events: Sequence[Event]) -> None:
-    """Upsert orgs, cells and meetings, each only where the event is newer than what is kept."""
+async def apply_facts(
+    conn: Connection, events: Sequence[Event]
+) -> list[tuple[str, datetime | None]]:
+    """Upsert orgs, cells and meetings, each only where the event is newer than what is kept.
+
+    Returns the cell and time of every meeting record replaced (no time if it was retracted).
+    They are read from the rows the upsert locks, which hold the latest committed records, not
+    the ones this transaction's snapshot saw: a record committed by another transaction while
+    this one waited is the one replaced, and its cell is the one to judge again.
+    """
     orgs: list[tuple[object, ...]] = []
     cells: list[tuple[object, ...]] = []
     meetings: list[dict[str, object]] = []
@@ -121,8 +132,10 @@ async def apply_facts(conn: Connection, events: Sequence[Event]) -> None:
         await conn.executemany(_UPSERT_ORG, orgs)
     if cells:
         await conn.executemany(_UPSERT_CELL, cells)
-    if meetings:
-        await conn.execute(_UPSERT_MEETINGS, encode(meetings).decode())
+    if not meetings:
+        return []
+    rows = await conn.fetch(_UPSERT_MEETINGS, encode(meetings).decode())
+    return [(r[0], r[1]) for r in rows if r[0] is not None]
 
 
 def fact_key(event: Event) -> tuple[str, str]:

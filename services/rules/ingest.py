@@ -87,9 +87,11 @@ async def _store(
     the whole cell (a registration changes everything). A correction may move a meeting to
     another cell or year: the cell and year it leaves are touched too.
     """
-    before = await repository.stored_meetings(conn, events)
-    # Cells first, in one order: batches touching the same cells take turns, never deadlock.
-    await repository.lock_cells(conn, repository.touched_cells(events) | {c for c, _ in before})
+    # Cells first, in one order: batches touching the same cells take turns. The cells their
+    # meetings are in now are locked too; one that another transaction moves meanwhile is
+    # known from `apply_facts` and locked when judged (a rare deadlock is retried).
+    now_in = await repository.meeting_cells(conn, events)
+    await repository.lock_cells(conn, repository.touched_cells(events) | now_in)
     new_ids = await facts_repository.insert_new_events(conn, events)
     fresh: list[Event] = []
     duplicates: list[str] = []
@@ -99,15 +101,14 @@ async def _store(
             fresh.append(event)
         else:
             duplicates.append(event.id)
-    touched = _touched(fresh, await repository.stored_meetings(conn, fresh))
-    await facts_repository.apply_facts(conn, fresh)
-    return fresh, duplicates, touched
+    replaced = await facts_repository.apply_facts(conn, fresh)
+    return fresh, duplicates, _touched(fresh, replaced)
 
 
-def _touched(fresh: Sequence[Event], before: list[tuple[str, datetime | None]]) -> Touched:
+def _touched(fresh: Sequence[Event], replaced: list[tuple[str, datetime | None]]) -> Touched:
     years: dict[str, set[int]] = defaultdict(set)
     whole: set[str] = set()
-    for cell_id, held_at in before:
+    for cell_id, held_at in replaced:
         if held_at is not None:
             years[cell_id].add(vietnam_date(held_at).year)
     for event in fresh:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
 import msgspec
 
@@ -73,20 +72,18 @@ async def load_cells(conn: Connection, cell_ids: Sequence[str]) -> list[CellFact
     ]
 
 
-async def stored_meetings(
-    conn: Connection, events: Sequence[Event]
-) -> list[tuple[str, datetime | None]]:
-    """Cell and date of the stored record of each event's meeting (no date once retracted)."""
+async def meeting_cells(conn: Connection, events: Sequence[Event]) -> set[str]:
+    """The cells the stored records of the events' meetings are in, as this moment sees them."""
     meeting_ids = [
         e.data.meeting_id for e in events if isinstance(e, MeetingHeldEvent | MeetingRetractedEvent)
     ]
     if not meeting_ids:
-        return []
+        return set()
     rows = await conn.fetch(
-        "select cell_id, held_at from rules.meetings where meeting_id = any($1::text[])",
+        "select distinct cell_id from rules.meetings where meeting_id = any($1::text[])",
         meeting_ids,
     )
-    return [(r["cell_id"], r["held_at"]) for r in rows]
+    return {r[0] for r in rows}
 
 
 def touched_cells(events: Sequence[Event]) -> set[str]:

@@ -19,9 +19,14 @@ from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
+from services.infra import database
 from services.infra.clock import ManualClock
+from services.infra.embedded import Infrastructure
 from services.rules.engine.evaluate import evaluate
 from services.rules.engine.store import InMemoryFacts
+from services.rules.ingest import ingest
+from services.rules.judging import Judge
+from services.rules.metrics import Metrics
 from services.rules.rulefiles import load_rules
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
 from tests.integration.conftest import settled
@@ -187,6 +192,38 @@ async def test_a_meeting_moved_to_another_cell_is_judged_again_on_both(
     await rules.post("/events", json=moved)
     after = (await rules.get("/findings", params=short)).json()["items"]
     assert [i["finding"]["cell_id"] for i in after] == ["c-b"]
+    november = {"rule_id": "regular-meeting-monthly", "scope": "2025-11", "status": "open"}
+    left = (await rules.get("/findings", params=november)).json()["items"]
+    assert [i["finding"]["cell_id"] for i in left] == ["c-a"]
+
+
+async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cell_left(
+    rules: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure, clock: ManualClock
+) -> None:
+    """Two replicas: one stores a meeting in c-a, the other its correction to c-b, whose upsert
+    waits on the first one's uncommitted row. The cell left must still be judged again."""
+    await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
+    await rules.post("/events", json=cell_registered("c-b", established_on="2025-01-01"))
+    held = {"held_at": "2025-11-05T19:00:00+07:00", "duration_minutes": 30}
+    wrong = meeting_held("m-x", "c-a", time="2025-11-05T21:00:00+07:00", **held)
+    moved = meeting_held("m-x", "c-b", time="2025-11-06T08:00:00+07:00", **held)
+    # The replicas: this test's own pool and judge beside the running service.
+    pool = await database.create_pool(servers.database_url, max_size=2)
+    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
+    waiting = "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+    async with db.transaction():
+        # Holds the first replica just before it commits: its findings wait on this lock.
+        await db.execute("lock table rules.findings in share mode")
+        first = asyncio.create_task(ingest(pool, judge, [decode_event(dumps(wrong))], "nats"))
+        await eventually(lambda: db.fetchval(waiting), lambda n: n == 1)
+        second = asyncio.create_task(ingest(pool, judge, [decode_event(dumps(moved))], "nats"))
+        await eventually(lambda: db.fetchval(waiting), lambda n: n == 2)
+    await asyncio.gather(first, second)
+    await pool.close()
+
+    short = {"rule_id": "meeting-duration", "scope": "meeting/m-x", "status": "open"}
+    items = (await rules.get("/findings", params=short)).json()["items"]
+    assert [i["finding"]["cell_id"] for i in items] == ["c-b"]
     november = {"rule_id": "regular-meeting-monthly", "scope": "2025-11", "status": "open"}
     left = (await rules.get("/findings", params=november)).json()["items"]
     assert [i["finding"]["cell_id"] for i in left] == ["c-a"]

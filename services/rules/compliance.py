@@ -63,7 +63,8 @@ async def judgments(
     pack, horizon = judge.pack, min(judge.horizon(), end)
     found: list[Finding] = []
     for offset in range(0, len(cell_ids), CHUNK_CELLS):
-        cells = await repository.load_cells(conn, cell_ids[offset : offset + CHUNK_CELLS])
+        chunk = cell_ids[offset : offset + CHUNK_CELLS]
+        cells = await repository.load_cells(conn, chunk, judge.meetings)
         # Judging a large org takes a while: off the event loop, which goes on serving.
         found.extend(await asyncio.to_thread(_within, pack, cells, horizon, start, end))
     return found

@@ -23,9 +23,9 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
-from services.contracts.events import CellRegistered, CellType
 from services.infra.errors import StartupError
 from services.rules.engine.facts import CellFacts, MeetingFact
+from services.rules.repository import registered_cell
 
 VIETNAM_SESSION = {"timezone": "<+07>-07"}  # POSIX notation for UTC+07:00, no daylight saving
 _CELLS = """
@@ -127,13 +127,4 @@ class DatabaseFacts:
 
 def _cell_facts(rows: Sequence[asyncpg.Record]) -> Iterator[CellFacts]:
     for row in rows:
-        cell = CellRegistered(
-            cell_id=row["cell_id"],
-            name=row["name"],
-            org_id=row["org_id"],
-            cell_type=CellType(row["cell_type"]),
-            has_committee=row["has_committee"],
-            established_on=row["established_on"],
-            dissolved_on=row["dissolved_on"],
-        )
-        yield CellFacts(cell, _meetings.decode(row["meetings"]))
+        yield CellFacts(registered_cell(row), _meetings.decode(row["meetings"]))

@@ -21,6 +21,7 @@ from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import Connection
 from services.rules import facts_repository, repository
+from services.rules.engine.facts import meeting_fact
 from services.rules.findings_repository import SCHEMA
 from services.rules.judging import Judge, Touched
 
@@ -45,13 +46,20 @@ async def ingest(
     if not events:
         return IngestReport(accepted=[], duplicates=[])
     started = time.perf_counter()
-    async with pool.acquire() as conn, conn.transaction():
-        fresh, duplicates, touched = await _store(conn, events)
-        judged = await judge.judge_cells_or_defer(conn, touched)
-        announced = judged or 0
-        if path == "http" and fresh:
-            await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
-            announced += len(fresh)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            fresh, duplicates, touched = await _store(conn, events)
+            for event in fresh:  # judged in a moment: no need to read them back
+                if isinstance(event, MeetingHeldEvent):
+                    judge.meetings.put(event.id, meeting_fact(event.data))
+            judged = await judge.judge_cells_or_defer(conn, touched)
+            announced = judged or 0
+            if path == "http" and fresh:
+                await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
+                announced += len(fresh)
+    except BaseException:
+        judge.meetings.clear()  # what it kept from this transaction was never stored
+        raise
     if announced:
         judge.announce()
     if judged is None:  # only now, committed, is the cleared state visible to the scheduler

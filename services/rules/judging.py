@@ -40,6 +40,7 @@ class Judge:
         self.loaded_at = clock.now()
         self.clock = clock
         self._announce = announce
+        self.meetings = repository.MeetingMemo()
         self.on_deferred: Callable[[], None] = lambda: None
 
     def swap(self, pack: RulePack) -> RulePack:
@@ -73,7 +74,7 @@ class Judge:
             return 0
         pack = pack or self.pack  # one pack for the whole judgment, even if a reload swaps it
         await repository.lock_cells(conn, cell_ids)
-        cells = await repository.load_cells(conn, sorted(cell_ids))
+        cells = await repository.load_cells(conn, sorted(cell_ids), self.meetings)
         stored = await findings_repository.stored_for(conn, list(cell_ids))
         rules = [r for r in pack.rules if rule_ids is None or r.id in rule_ids]
         at = horizon or self.horizon()

@@ -5,9 +5,10 @@ The writes that store events as facts are in `facts_repository`.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 
+import asyncpg
 import msgspec
 
 from services.contracts.events import (
@@ -24,15 +25,51 @@ from services.rules.engine.facts import CellFacts, MeetingFact, meeting_fact, me
 # Advisory-lock namespace of cells: one transaction at a time judges a given cell.
 _CELL_LOCKS = 7301
 _meeting_decoder = msgspec.json.Decoder(MeetingHeldEvent)
-# The winning envelope of every current meeting of the cells `$1`. `event_id` sorts with the C
-# collation and `events.id` with the default one: compared as they are, the join takes C, which
-# the primary key of `events` cannot serve, so every batch read the whole events table.
-# Equality means the same under both, so the comparison is made in the index's collation.
-MEETING_ENVELOPES = """
-select e.envelope::text as envelope from rules.meetings m
-join rules.events e on e.id = m.event_id collate "default"
-where m.cell_id = any($1::text[]) and not m.retracted
+# The registered cells among `$1`, each with the ids of the events that recorded its current
+# meetings (read through the partial index of current meetings per cell).
+_CELLS = """
+select cell_id, name, org_id, cell_type, has_committee, established_on, dissolved_on,
+    array(select m.event_id from rules.meetings m
+          where m.cell_id = c.cell_id and not m.retracted) as event_ids
+from rules.cells c where cell_id = any($1::text[]) order by cell_id
 """
+# The envelopes of the events `$1`, by primary key.
+ENVELOPES = "select id, envelope::text from rules.events where id = any($1::text[])"
+MEETINGS_KEPT = 200_000
+
+
+class MeetingMemo:
+    """Meetings as judged, by the id of the event that recorded each, the most recent kept.
+
+    A stored event never changes, so neither does the meeting read from it: judging a cell again
+    reads only which events hold its meetings, and decodes only the envelopes not seen lately.
+    """
+
+    def __init__(self, kept: int = MEETINGS_KEPT) -> None:
+        self._kept = kept
+        self._facts: OrderedDict[str, MeetingFact] = OrderedDict()
+
+    def get(self, event_id: str) -> MeetingFact | None:
+        """The meeting `event_id` recorded, if kept; it is then kept the longest."""
+        fact = self._facts.get(event_id)
+        if fact is not None:
+            self._facts.move_to_end(event_id)
+        return fact
+
+    def put(self, event_id: str, fact: MeetingFact) -> None:
+        """Keep the meeting `event_id` recorded, forgetting the least recently used beyond the
+        limit."""
+        self._facts[event_id] = fact
+        self._facts.move_to_end(event_id)
+        while len(self._facts) > self._kept:
+            self._facts.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget everything: after a rollback, what was read may never have been stored."""
+        self._facts.clear()
+
+    def __len__(self) -> int:
+        return len(self._facts)
 
 
 async def lock_cells(conn: Connection, cell_ids: Iterable[str]) -> None:
@@ -45,31 +82,48 @@ async def lock_cells(conn: Connection, cell_ids: Iterable[str]) -> None:
     )
 
 
-async def load_cells(conn: Connection, cell_ids: Sequence[str]) -> list[CellFacts]:
+async def load_cells(
+    conn: Connection, cell_ids: Sequence[str], memo: MeetingMemo | None = None
+) -> list[CellFacts]:
     """The registered cells among `cell_ids`, each with its current meetings, as judged.
 
     Meetings are rebuilt from the winning events' envelopes with the contract's own decoder,
-    so the live service and a backtest over the same events read identical facts.
+    so the live service and a backtest over the same events read identical facts; those `memo`
+    holds are not read again.
     """
-    cells = await conn.fetch(
-        "select cell_id, name, org_id, cell_type, has_committee, established_on, dissolved_on"
-        " from rules.cells where cell_id = any($1::text[]) order by cell_id",
-        list(cell_ids),
-    )
-    if not cells:
-        return []
-    envelopes = await conn.fetch(MEETING_ENVELOPES, [c["cell_id"] for c in cells])
-    by_cell: dict[str, list[MeetingFact]] = defaultdict(list)
-    for row in envelopes:
-        fact = meeting_fact(_meeting_decoder.decode(row["envelope"]).data)
-        by_cell[fact.cell_id].append(fact)
+    cells = await conn.fetch(_CELLS, list(cell_ids))
+    if memo is None:
+        memo = MeetingMemo()
+    known: dict[str, MeetingFact] = {}
+    missing: list[str] = []
+    for cell in cells:
+        for event_id in cell["event_ids"]:
+            fact = memo.get(event_id)
+            if fact is None:
+                missing.append(event_id)
+            else:
+                known[event_id] = fact
+    if missing:
+        for event_id, envelope in await conn.fetch(ENVELOPES, missing):
+            known[event_id] = fact = meeting_fact(_meeting_decoder.decode(envelope).data)
+            memo.put(event_id, fact)
     return [
-        CellFacts(
-            CellRegistered(**{**dict(c), "cell_type": CellType(c["cell_type"])}),
-            sorted(by_cell.get(c["cell_id"], []), key=meeting_order),
-        )
+        CellFacts(registered_cell(c), sorted((known[e] for e in c["event_ids"]), key=meeting_order))
         for c in cells
     ]
+
+
+def registered_cell(row: asyncpg.Record) -> CellRegistered:
+    """A cell as registered, from a row of `rules.cells`."""
+    return CellRegistered(
+        cell_id=row["cell_id"],
+        name=row["name"],
+        org_id=row["org_id"],
+        cell_type=CellType(row["cell_type"]),
+        has_committee=row["has_committee"],
+        established_on=row["established_on"],
+        dissolved_on=row["dissolved_on"],
+    )
 
 
 async def meeting_cells(conn: Connection, events: Sequence[Event]) -> set[str]:

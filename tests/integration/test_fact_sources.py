@@ -16,7 +16,7 @@ from services.infra import database
 from services.infra.embedded import Infrastructure
 from services.rules.factstore import DatabaseFacts
 from services.rules.ingest import store
-from services.rules.repository import MEETING_ENVELOPES, load_cells
+from services.rules.repository import ENVELOPES, MeetingMemo, load_cells
 from tests.builders import cell, meeting, retraction
 
 EARLY, LATE, LATER = "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z"
@@ -91,11 +91,20 @@ async def test_live_and_backtest_readers_give_identical_cell_facts(url: str) -> 
     try:
         async with conn.acquire() as c:
             ids = [r["cell_id"] for r in await c.fetch("select cell_id from rules.cells")]
-            live = [msgspec.to_builtins(f) for f in await load_cells(c, ids)]
+            memo = MeetingMemo()
+            live = [msgspec.to_builtins(f) for f in await load_cells(c, ids, memo)]
+            # Read again, the meetings come from the memo alone, and are the same.
+            without_envelopes = c.transaction()
+            await without_envelopes.start()
+            await c.execute("delete from rules.events")
+            again = [msgspec.to_builtins(f) for f in await load_cells(c, ids, memo)]
+            await without_envelopes.rollback()
     finally:
         await conn.close()
     every, one_by_one = await asyncio.to_thread(_read_stored, url)
 
+    assert again == live
+    assert len(memo) == sum(len(facts["meetings"]) for facts in live)
     by_id = {facts["cell"]["cell_id"]: facts for facts in live}
     assert sorted(by_id) == ["c1", "c2", "late"]  # the pending cell is in neither
     assert [facts["cell"]["cell_id"] for facts in every] == ["c1", "c2", "late"]
@@ -116,7 +125,7 @@ async def test_a_cells_meetings_are_read_through_the_events_index(url: str) -> N
     try:
         async with conn.acquire() as c, c.transaction():
             await c.execute("set local enable_seqscan = off")
-            plan = await c.fetchval(f"explain (format json) {MEETING_ENVELOPES}", ["c1"])
+            plan = await c.fetchval(f"explain (format json) {ENVELOPES}", ["e-1"])
     finally:
         await conn.close()
     scans = {node.get("Relation Name"): node for node in _nodes(json.loads(plan)[0]["Plan"])}

@@ -21,6 +21,7 @@ from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.infra import database
 from services.infra.clock import ManualClock
+from services.infra.database import TRANSIENT_ERRORS
 from services.infra.embedded import Infrastructure
 from services.rules.engine.evaluate import evaluate
 from services.rules.engine.store import InMemoryFacts
@@ -197,6 +198,18 @@ async def test_a_meeting_moved_to_another_cell_is_judged_again_on_both(
     assert [i["finding"]["cell_id"] for i in left] == ["c-a"]
 
 
+async def _one_connection(url: str) -> tuple[asyncpg.Pool, int]:
+    """A pool of one connection, as a replica of the service, and that connection's pid."""
+    pool = await database.create_pool(url, min_size=1, max_size=1)
+    async with pool.acquire() as conn:
+        return pool, conn.get_server_pid()
+
+
+async def _waiting_on_a_lock(db: asyncpg.Connection, pid: int) -> None:
+    waiting = "select wait_event_type = 'Lock' from pg_stat_activity where pid = $1"
+    await eventually(lambda: db.fetchval(waiting, pid), bool)
+
+
 async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cell_left(
     rules: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure, clock: ManualClock
 ) -> None:
@@ -207,19 +220,22 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
     held = {"held_at": "2025-11-05T19:00:00+07:00", "duration_minutes": 30}
     wrong = meeting_held("m-x", "c-a", time="2025-11-05T21:00:00+07:00", **held)
     moved = meeting_held("m-x", "c-b", time="2025-11-06T08:00:00+07:00", **held)
-    # The replicas: this test's own pool and judge beside the running service.
-    pool = await database.create_pool(servers.database_url, max_size=2)
+    # The replicas: this test's own pools and judge beside the running service.
+    (first_pool, first_pid), (second_pool, second_pid) = [
+        await _one_connection(servers.database_url) for _ in range(2)
+    ]
     judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
-    waiting = "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
     async with db.transaction():
         # Holds the first replica just before it commits: its findings wait on this lock.
         await db.execute("lock table rules.findings in share mode")
-        first = asyncio.create_task(ingest(pool, judge, [decode_event(dumps(wrong))], "nats"))
-        await eventually(lambda: db.fetchval(waiting), lambda n: n == 1)
-        second = asyncio.create_task(ingest(pool, judge, [decode_event(dumps(moved))], "nats"))
-        await eventually(lambda: db.fetchval(waiting), lambda n: n == 2)
+        first = asyncio.create_task(ingest(first_pool, judge, [decode_event(dumps(wrong))], "nats"))
+        await _waiting_on_a_lock(db, first_pid)
+        # The second one's upsert waits for the first one's row.
+        moved_event = decode_event(dumps(moved))
+        second = asyncio.create_task(ingest(second_pool, judge, [moved_event], "nats"))
+        await _waiting_on_a_lock(db, second_pid)
     await asyncio.gather(first, second)
-    await pool.close()
+    await asyncio.gather(first_pool.close(), second_pool.close())
 
     short = {"rule_id": "meeting-duration", "scope": "meeting/m-x", "status": "open"}
     items = (await rules.get("/findings", params=short)).json()["items"]
@@ -227,6 +243,28 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
     november = {"rule_id": "regular-meeting-monthly", "scope": "2025-11", "status": "open"}
     left = (await rules.get("/findings", params=november)).json()["items"]
     assert [i["finding"]["cell_id"] for i in left] == ["c-a"]
+
+
+async def test_a_batch_whose_transaction_fails_leaves_nothing_in_the_meeting_memo(
+    rules: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure, clock: ManualClock
+) -> None:
+    await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
+    pool, pid = await _one_connection(servers.database_url)
+    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
+    meeting = decode_event(dumps(meeting_held("m-x", "c-a", held_at="2025-11-05T19:00:00+07:00")))
+    async with db.transaction():
+        await db.execute("lock table rules.findings in share mode")
+        storing = asyncio.create_task(ingest(pool, judge, [meeting], "nats"))
+        await _waiting_on_a_lock(db, pid)
+        assert len(judge.meetings) == 1  # the meeting it stores, kept to be judged
+        # The database goes away in the middle of the batch: nothing of it was stored.
+        await db.execute("select pg_terminate_backend($1)", pid)
+        failed = await asyncio.gather(storing, return_exceptions=True)
+    await pool.close()
+
+    assert isinstance(failed[0], TRANSIENT_ERRORS), failed  # the batch is retried
+    assert len(judge.meetings) == 0
+    assert await db.fetchval("select count(*) from rules.meetings") == 0
 
 
 async def test_after_every_single_event_live_findings_equal_a_backtest_of_those_so_far(

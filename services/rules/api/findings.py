@@ -110,7 +110,7 @@ async def get_finding(
         # Out of reach reads as absent, so ids do not reveal other cells' findings.
         if record is None or not await cell_visible(conn, "rules", claims, record.finding.cell_id):
             raise NotFoundError(f"no finding {finding_id}")
-        cells = await repository.load_cells(conn, [record.finding.cell_id])
+        cells = await repository.load_cells(conn, [record.finding.cell_id], judge.meetings)
     rule = judge.pack.by_id.get(record.finding.rule_id)
     if rule is None or not cells:
         return FindingDetail(record, None, "The rule is no longer in the pack in force.")

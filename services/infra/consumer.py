@@ -68,6 +68,10 @@ class PullLoop:
 
     A fault in fetching or handling is logged and followed by a pause; messages left unacked
     come back after `ack_wait`, so nothing is lost by carrying on.
+
+    With `in_flight` above 1, the next batch is fetched and handed over while earlier ones are
+    still being handled, up to that many at once: for handlers whose effects do not depend on
+    the order batches finish in.
     """
 
     def __init__(
@@ -81,6 +85,7 @@ class PullLoop:
         batch: int,
         ack_wait: float,
         max_ack_pending: int | None = None,
+        in_flight: int = 1,
     ) -> None:
         self._js: JetStreamContext = nc.jetstream()
         self._handle = handle
@@ -89,6 +94,8 @@ class PullLoop:
         self._stopping = asyncio.Event()
         self._puller = Puller(nc, stream, durable)
         self._subscribed = False
+        self._in_flight = in_flight
+        self._handling: set[asyncio.Task[bool]] = set()
 
     async def subscribe(self) -> None:
         """Create (or bind to) the durable consumer; fails loudly at start if NATS refuses."""
@@ -119,9 +126,15 @@ class PullLoop:
             while not self._stopping.is_set():
                 await self._take()
         finally:
+            await asyncio.gather(*self._handling)
             await self._puller.close()
 
     async def _take(self) -> None:
+        while len(self._handling) >= self._in_flight:
+            done, _ = await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+            self._handling -= done
+            if not all(task.result() for task in done):
+                await self._pause()
         try:
             messages = await self._fetch_unless_stopped()
         except Exception:
@@ -130,13 +143,17 @@ class PullLoop:
             with contextlib.suppress(Exception):  # a deleted consumer is created again
                 await self.subscribe()
             return
-        if not messages:
-            return
+        if messages:
+            self._handling.add(asyncio.create_task(self._handled(messages)))
+
+    async def _handled(self, messages: Sequence[Msg]) -> bool:
+        """Hand a batch to the handler; False if it failed (logged)."""
         try:
             await self._handle(messages)
         except Exception:
             log.exception("handling a batch failed on %s", self._subject)
-            await self._pause()
+            return False
+        return True
 
     async def _fetch_unless_stopped(self) -> list[Msg]:
         """Up to a batch of messages; none when the wait ends empty or `stop` comes first.

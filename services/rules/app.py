@@ -95,7 +95,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 durable=settings.consumer_name,
                 batch=settings.consumer_batch,
                 ack_wait=settings.consumer_ack_wait_seconds,
-                lanes=settings.consumer_lanes,
+                in_flight=settings.consumer_in_flight,
             )
             await consumer.subscribe()
             tasks = []

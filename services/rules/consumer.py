@@ -4,18 +4,16 @@ A batch is acked only after its PostgreSQL commit, so a crash at any point means
 redelivery has no second effect (the event id is the dedupe key). A message that can never be
 valid is parked on `chibo.dlq.events` with the reason and terminated; the rest go on.
 
-Each fetched batch is split into lanes stored concurrently, each in its own transaction: while
-one waits for PostgreSQL, another judges in Python. Events that share a cell (the CloudEvents
-subject) or a meeting always go to the same lane, so lanes never wait on each other's cell locks,
-and a correction moving a meeting to another cell is stored with the record it replaces: the
-cell it leaves is seen, and re-judged, as with one transaction per batch.
+Several batches are in hand at once, each stored in its own transaction: while one waits for
+PostgreSQL, another is judged in Python, and the next is already fetched. Their order does not
+matter: a record replaces another only if it is newer, each cell is judged whole under its lock,
+and a correction moving a meeting learns, from the row it replaces, the cell it leaves, even
+when that row was committed by a concurrent batch or another replica.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 
 import asyncpg
@@ -23,7 +21,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 
 from services.contracts.codec import InvalidEventError, decode_event
-from services.contracts.events import Event, MeetingHeldEvent, MeetingRetractedEvent
+from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
 from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
 from services.infra.database import TRANSIENT_ERRORS
@@ -34,7 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class EventConsumer:
-    """Fetches events in batches and stores each batch in concurrent lanes."""
+    """Fetches events in batches and stores each in one transaction, several at a time."""
 
     def __init__(
         self,
@@ -45,11 +43,10 @@ class EventConsumer:
         durable: str,
         batch: int,
         ack_wait: float,
-        lanes: int = 1,
+        in_flight: int = 1,
     ) -> None:
         self._pool = pool
         self._judge = judge
-        self._lanes = lanes
         self._dead = DeadLetters(
             nc.jetstream(),
             DLQ_EVENTS,
@@ -65,6 +62,7 @@ class EventConsumer:
             batch=batch,
             ack_wait=ack_wait,
             max_ack_pending=20_000,
+            in_flight=in_flight,
         )
 
     async def subscribe(self) -> None:
@@ -80,24 +78,18 @@ class EventConsumer:
         self._loop.stop()
 
     async def handle(self, messages: Sequence[Msg]) -> None:
-        """Dead-letter the invalid messages, store the valid ones lane by lane, then ack them."""
+        """Dead-letter the invalid messages, store the valid ones, then ack them."""
         valid: list[tuple[Msg, Event]] = []
         for msg in messages:
             try:
                 valid.append((msg, _decode(msg)))
             except InvalidEventError as exc:
                 await self._dead.park(msg, exc.field, exc.message)
-        lanes = split_into_lanes(valid, self._lanes)
-        # Every lane finishes (acked, or naked for a retry) before the next fetch.
-        results = await asyncio.gather(
-            *(self._store(lane) for lane in lanes), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+        if valid:
+            await self._store(valid)
 
     async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
-        """Store one lane's events in one transaction; ack them once it commits."""
+        """Store the events in one transaction; ack them once it commits."""
         try:
             await ingest(self._pool, self._judge, [event for _, event in valid], "nats")
         except TRANSIENT_ERRORS as exc:
@@ -123,34 +115,6 @@ class EventConsumer:
                 await self._dead.park(msg, "$", f"refused by the database: {exc}")
             else:
                 await msg.ack()
-
-
-def split_into_lanes(
-    valid: Sequence[tuple[Msg, Event]], count: int
-) -> list[list[tuple[Msg, Event]]]:
-    """At most `count` non-empty lanes, in arrival order within each; events linked by a cell
-    or a meeting, however indirectly, share a lane; the largest groups are spread first."""
-    parent: dict[str, str] = {}
-
-    def root(key: str) -> str:
-        while parent.setdefault(key, key) != key:
-            parent[key] = key = parent[parent[key]]
-        return key
-
-    keys = []
-    for _, event in valid:
-        key = root("subject:" + event.subject)
-        if isinstance(event, MeetingHeldEvent | MeetingRetractedEvent):
-            parent[root("meeting:" + event.data.meeting_id)] = key
-            parent[root("subject:" + event.data.cell_id)] = key
-        keys.append(key)
-    groups: dict[str, list[int]] = defaultdict(list)
-    for position, key in enumerate(keys):
-        groups[root(key)].append(position)
-    lanes: list[list[int]] = [[] for _ in range(count)]
-    for group in sorted(groups.values(), key=len, reverse=True):
-        min(lanes, key=len).extend(group)
-    return [[valid[i] for i in sorted(lane)] for lane in lanes if lane]
 
 
 def _decode(msg: Msg) -> Event:

@@ -34,10 +34,10 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     pool_size: int = 10
     # Unsent outbox rows are looked for this often when nothing wakes the relay.
     outbox_poll_seconds: float = 1.0
-    # The NATS consumer fetches this many events at a time, and stores them in this many
-    # concurrent transactions, split by cell.
+    # The NATS consumer fetches this many events at a time, each batch stored in one
+    # transaction, and has this many batches in hand at once.
     consumer_batch: int = 1000
-    consumer_lanes: Annotated[int, msgspec.Meta(ge=1, le=16)] = 2
+    consumer_in_flight: Annotated[int, msgspec.Meta(ge=1, le=16)] = 3
     consumer_name: str = "rules-ingest"
     # Unacknowledged events (a crashed instance's batch) are redelivered after this long.
     consumer_ack_wait_seconds: float = 30.0

@@ -19,14 +19,22 @@ from services.infra.embedded_postgres import EmbeddedPostgres
 class Infrastructure:
     """PostgreSQL and NATS URLs: from the environment, or embedded servers started here."""
 
-    def __init__(self, data_dir: Path, database: str = "chibo", throwaway: bool = False) -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        database: str = "chibo",
+        throwaway: bool = False,
+        *,
+        environment: bool = True,
+    ) -> None:
+        """`environment=False` ignores DATABASE_URL and NATS_URL: both servers are embedded."""
         self.data_dir = data_dir
         self.throwaway = throwaway
         self._database = database
         self._postgres: EmbeddedPostgres | None = None
         self._nats: EmbeddedNats | None = None
-        self.database_url = os.environ.get("DATABASE_URL", "")
-        self.nats_url = os.environ.get("NATS_URL", "")
+        self.database_url = os.environ.get("DATABASE_URL", "") if environment else ""
+        self.nats_url = os.environ.get("NATS_URL", "") if environment else ""
 
     @property
     def embedded(self) -> list[str]:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from operator import itemgetter
 
 import asyncpg
 import msgspec
@@ -112,13 +113,17 @@ class OutboxRelay:
             # duplicate window; consumers dedupe on the same ids after that): no need to wait
             # for the WAL to reach disk, in the queue of the commits that must.
             await conn.execute("set local synchronous_commit = off")
-            rows = await conn.fetch(
-                f"select id, subject, msg_id, payload, headers from {self._schema}.outbox"
-                " order by id limit $1 for update skip locked",
+            # Taken and deleted in one statement: the rows stay for the next pass (and no other
+            # relay takes them meanwhile) unless the whole batch is published and this commits.
+            taken = await conn.fetch(
+                f"delete from {self._schema}.outbox where id in (select id from"
+                f" {self._schema}.outbox order by id limit $1 for update skip locked)"
+                " returning id, subject, msg_id, payload, headers",
                 self._batch,
             )
-            if not rows:
+            if not taken:
                 return 0
+            rows = sorted(taken, key=itemgetter(0))  # RETURNING keeps no order
             # Pipelined: every message is sent, in order, before any acknowledgement is awaited.
             await self._publisher.publish(
                 [
@@ -126,9 +131,5 @@ class OutboxRelay:
                     for r in rows
                 ],
                 ACK_TIMEOUT_SECONDS,
-            )
-            await conn.execute(
-                f"delete from {self._schema}.outbox where id = any($1::bigint[])",
-                [r["id"] for r in rows],
             )
         return len(rows)

@@ -9,7 +9,7 @@ in the same run:
    nats-py's fetch, the raw rate the target is set against (~25,000 msg/s on the 2-core
    machine the project is built on); and again with the puller the service itself uses
    (services.infra.puller), which costs the client much less per message, for comparison;
-   each the best of three rounds;
+   each the best of three rounds, measured again just before each run of the service;
 2. the rules service consuming them (already waiting in the stream, as for the baseline),
    storing the facts, re-judging the cells they touch and publishing the finding changes, timed
    from when it is ready and storing until the stream and outbox are empty: once as one process,
@@ -75,13 +75,22 @@ def measure(meetings: int) -> list[Row]:
 
 async def _measure(database_url: str, nats_url: str, meetings: int) -> list[Row]:
     payloads = [(event_subject(e["type"]), _encode(e)) for e in synthetic_events(meetings, 7)]
-    nats_py, lean = await _raw_rates(nats_url, payloads)
+    nc = await nats.connect(nats_url)
+    await nc.jetstream().add_stream(name="BENCH_RAW", subjects=["raw.>"])
+    await _publish_all(nc, payloads, prefix="raw.")
+    # Each figure is set beside the raw rates measured just before it: this machine's speed
+    # drifts by a fifth over a minute, which would otherwise move the ratios more than the
+    # service does.
+    raw_one, _ = await _raw_rates(nc, len(payloads), "one")
     one, (p50, p99) = await _through_service(database_url, nats_url, payloads, 1)
+    raw_two, lean = await _raw_rates(nc, len(payloads), "two")
     two, _ = await _through_service(database_url, nats_url, payloads, 2)
+    await nc.jetstream().delete_stream("BENCH_RAW")
+    await nc.close()
     raw_name, lean_name = "raw fetch+ack, nats-py (msg/s)", "raw fetch+ack, Chibo puller"
     return [
-        ("ingest→evaluate→publish, 1 process (ev/s)", one, raw_name, nats_py, one / nats_py),
-        ("ingest→evaluate→publish, 2 replicas", two, raw_name, nats_py, two / nats_py),
+        ("ingest→evaluate→publish, 1 process (ev/s)", one, raw_name, raw_one, one / raw_one),
+        ("ingest→evaluate→publish, 2 replicas", two, raw_name, raw_two, two / raw_two),
         ("ingest→evaluate→publish, 2 replicas", two, lean_name, lean, two / lean),
         ("finding published, p50 (ms)", p50, "target p99 (ms)", 1000.0, p50 / 1000),
         ("finding published, p99 (ms)", p99, "target p99 (ms)", 1000.0, p99 / 1000),
@@ -135,38 +144,33 @@ async def _publish_all(nc: nats.NATS, payloads: list[tuple[str, bytes]], prefix:
         await asyncio.gather(*(js.publish(prefix + s, p) for s, p in chunk))
 
 
-async def _raw_rates(nats_url: str, payloads: list[tuple[str, bytes]]) -> tuple[float, float]:
-    """Fetch+ack of the whole stream with nats-py's fetch and with the service's own puller,
-    each the best of `RAW_ROUNDS` fresh consumers: the baselines the service is held to are
-    the highest this server reached."""
-    nc = await nats.connect(nats_url)
+async def _raw_rates(nc: nats.NATS, total: int, name: str) -> tuple[float, float]:
+    """Fetch+ack of the whole `BENCH_RAW` stream with nats-py's fetch and with the service's
+    own puller, each the best of `RAW_ROUNDS` fresh consumers: the baselines the service is
+    held to are the highest this server reached."""
     js = nc.jetstream()
-    await js.add_stream(name="BENCH_RAW", subjects=["raw.>"])
-    await _publish_all(nc, payloads, prefix="raw.")
     nats_py = lean = 0.0
     for round_ in range(RAW_ROUNDS):
         config = ConsumerConfig(ack_wait=60)
-        sub = await js.pull_subscribe("raw.>", durable=f"raw-{round_}", config=config)
-        started, left = time.perf_counter(), len(payloads)
+        sub = await js.pull_subscribe("raw.>", durable=f"raw-{name}-{round_}", config=config)
+        started, left = time.perf_counter(), total
         while left:
             batch = await sub.fetch(500, timeout=5)
             for msg in batch:
                 await msg.ack()
             left -= len(batch)
-        nats_py = max(nats_py, len(payloads) / (time.perf_counter() - started))
+        nats_py = max(nats_py, total / (time.perf_counter() - started))
         await sub.unsubscribe()
-        name = f"lean-{round_}"
-        await js.add_consumer("BENCH_RAW", ConsumerConfig(durable_name=name, ack_wait=60))
-        puller = Puller(nc, "BENCH_RAW", name)
-        started, left = time.perf_counter(), len(payloads)
+        durable = f"lean-{name}-{round_}"
+        await js.add_consumer("BENCH_RAW", ConsumerConfig(durable_name=durable, ack_wait=60))
+        puller = Puller(nc, "BENCH_RAW", durable)
+        started, left = time.perf_counter(), total
         while left:
             for msg in (batch := await puller.fetch(CONSUMER_BATCH, 5)):
                 await msg.ack()
             left -= len(batch)
-        lean = max(lean, len(payloads) / (time.perf_counter() - started))
+        lean = max(lean, total / (time.perf_counter() - started))
         await puller.close()
-    await js.delete_stream("BENCH_RAW")
-    await nc.close()
     return nats_py, lean
 
 

@@ -52,33 +52,39 @@ async def stored_for(conn: Connection, cell_ids: Sequence[str]) -> dict[Key, Sto
     return {(r[0], r[1], r[2]): Stored(FindingStatus(r[3]), r[4], r[5], r[6], r[7]) for r in rows}
 
 
-def _rows(findings: Iterable[tuple[Finding, int | None]]) -> str:
-    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all.
-
-    Each comes with the revision its status change gets, or None when its status stays.
-    """
+def _rows(findings: Iterable[Finding]) -> str:
+    """Findings as one JSON array for `jsonb_to_recordset`: one statement writes them all."""
     return _encoder.encode(
         [
             {
                 "rule_id": f.rule_id, "cell_id": f.cell_id, "scope": f.scope,
-                "status": f.status, "severity": f.severity, "mode": f.mode,
+                "severity": f.severity, "mode": f.mode,
                 "period_start": f.period_start, "period_end": f.period_end,
                 "observed": f.observed, "expected": f.expected, "meeting_ids": f.meeting_ids,
                 "rule_version": f.rule_version, "message_vi": f.message.vi,
-                "message_en": f.message.en, "revision": revision, "digest": digest(f),
+                "message_en": f.message.en, "digest": digest(f),
             }
-            for f, revision in findings
+            for f in findings
         ]
     ).decode()  # fmt: skip
 
 
 _RECORD = """jsonb_to_recordset($1::jsonb) as r(rule_id text, cell_id text, scope text,
-    status text, severity text, mode text, period_start date, period_end date, observed jsonb,
+    severity text, mode text, period_start date, period_end date, observed jsonb,
     expected text, meeting_ids text[], rule_version text, message_vi text, message_en text,
-    revision integer, digest text)"""
+    digest text)"""
+# Opened findings arrive as the messages announcing them (one JSON array of findings as
+# published, `$1`) beside their digests (`$4`): each is encoded once, for both.
 _OPEN = f"""
 insert into rules.findings ({COLUMNS}, pack_version, opened_at, changed_at, revision, digest)
-select {COLUMNS}, $2, $3, $3, revision, digest from {_RECORD}
+select rule_id, cell_id, scope, status, severity, mode, period_start, period_end, observed,
+    expected, meeting_ids, rule_version, message->>'vi', message->>'en', $2, $3, $3, revision,
+    digest
+from rows from (jsonb_to_recordset($1::jsonb) as (rule_id text, cell_id text, scope text,
+    status text, severity text, mode text, period_start date, period_end date, observed jsonb,
+    expected text, meeting_ids text[], rule_version text, message jsonb, revision integer),
+    unnest($4::text[])) as r(rule_id, cell_id, scope, status, severity, mode, period_start,
+    period_end, observed, expected, meeting_ids, rule_version, message, revision, digest)
 on conflict (rule_id, cell_id, scope) do update set
     status = excluded.status, severity = excluded.severity, mode = excluded.mode,
     period_start = excluded.period_start, period_end = excluded.period_end,
@@ -121,18 +127,20 @@ returning {", ".join("f." + c.strip() for c in COLUMNS.split(","))}, f.revision
 
 async def write(conn: Connection, changes: Changes, pack_version: str, now: datetime) -> int:
     """Store `changes` and enqueue one message per status change; return how many."""
+    messages: list[outbox.Message] = []
     if changes.opened:
-        await conn.execute(_OPEN, _rows(changes.opened), pack_version, now)
+        messages = [_message(f, revision) for f, revision in changes.opened]
+        published = b"[" + b",".join(m.payload for m in messages) + b"]"
+        digests = [digest(f) for f, _ in changes.opened]
+        await conn.execute(_OPEN, published.decode(), pack_version, now, digests)
     if changes.updated:
         # Same status, new evidence: the revision (counting status changes) stays as stored.
-        unchanged = _rows((f, None) for f in changes.updated)
+        unchanged = _rows(changes.updated)
         await conn.execute(_UPDATE, unchanged, pack_version, now)
-    resolved: list[tuple[Finding, int]] = []
     if changes.resolved:
         keys = [_Resolved(r, c, s, revision) for (r, c, s), revision in changes.resolved]
         rows = await conn.fetch(_RESOLVE, _encoder.encode(keys).decode(), pack_version, now)
-        resolved = [(finding_of(row), row["revision"]) for row in rows]
-    messages = [_message(f, rev) for f, rev in (*changes.opened, *resolved)]
+        messages += [_message(finding_of(row), row["revision"]) for row in rows]
     await outbox.enqueue(conn, SCHEMA, messages)
     return len(messages)
 

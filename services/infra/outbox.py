@@ -115,9 +115,10 @@ class OutboxRelay:
             await conn.execute("set local synchronous_commit = off")
             # Taken and deleted in one statement: the rows stay for the next pass (and no other
             # relay takes them meanwhile) unless the whole batch is published and this commits.
+            # (`= any(array(...))`: a semi-join could run the limited subquery more than once.)
             taken = await conn.fetch(
-                f"delete from {self._schema}.outbox where id in (select id from"
-                f" {self._schema}.outbox order by id limit $1 for update skip locked)"
+                f"delete from {self._schema}.outbox where id = any(array(select id from"
+                f" {self._schema}.outbox order by id limit $1 for update skip locked))"
                 " returning id, subject, msg_id, payload, headers",
                 self._batch,
             )

@@ -126,15 +126,22 @@ class PullLoop:
             while not self._stopping.is_set():
                 await self._take()
         finally:
-            await asyncio.gather(*self._handling)
-            await self._puller.close()
+            try:
+                await asyncio.gather(*self._handling, return_exceptions=True)
+            finally:
+                await self._puller.close()
 
     async def _take(self) -> None:
-        while len(self._handling) >= self._in_flight:
-            done, _ = await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+        # Batches that finished are reaped first, and a failed one pauses the loop before the
+        # next fetch; with every slot taken, the loop waits for one to finish.
+        while True:
+            done = {task for task in self._handling if task.done()}
             self._handling -= done
-            if not all(task.result() for task in done):
+            if any(task.cancelled() or not task.result() for task in done):
                 await self._pause()
+            if len(self._handling) < self._in_flight:
+                break
+            await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
         try:
             messages = await self._fetch_unless_stopped()
         except Exception:

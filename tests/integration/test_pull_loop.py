@@ -8,18 +8,18 @@ from collections.abc import Sequence
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from services.infra.consumer import PullLoop
+from services.infra.consumer import BatchHandler, PullLoop
 from tests.waiting import eventually
 
 STREAM, SUBJECT = "CHIBO_TEST_LOOP", "chibo.test.loop"
 
 
-async def _loop(nc: Client, handle: object, in_flight: int) -> PullLoop:
+async def _loop(nc: Client, handle: BatchHandler, in_flight: int) -> PullLoop:
     await nc.jetstream().add_stream(name=STREAM, subjects=[SUBJECT])
     loop = PullLoop(
         nc, handle, stream=STREAM, subject=SUBJECT, durable="loop", batch=2, ack_wait=30,
         in_flight=in_flight,
-    )  # type: ignore[arg-type]  # fmt: skip
+    )  # fmt: skip
     await loop.subscribe()
     return loop
 
@@ -59,30 +59,3 @@ async def test_later_batches_are_handled_while_the_first_is_still_in_hand(nc: Cl
         lambda: js.consumer_info(STREAM, "loop"),
         lambda info: (info.num_pending, info.num_ack_pending) == (0, 0),
     )
-
-
-async def test_one_in_flight_hands_over_a_batch_only_after_the_last_is_done(nc: Client) -> None:
-    handling = 0
-    most = 0
-
-    async def handle(messages: Sequence[Msg]) -> None:
-        nonlocal handling, most
-        handling += 1
-        most = max(most, handling)
-        await asyncio.sleep(0)  # lets the loop run, as a handler waiting for the database does
-        for msg in messages:
-            await msg.ack()
-        handling -= 1
-
-    loop = await _loop(nc, handle, in_flight=1)
-    for n in range(6):
-        await nc.jetstream().publish(SUBJECT, str(n).encode())
-    running = asyncio.create_task(loop.run())
-    js = nc.jetstream()
-    await eventually(
-        lambda: js.consumer_info(STREAM, "loop"),
-        lambda info: (info.num_pending, info.num_ack_pending) == (0, 0),
-    )
-    loop.stop()
-    await running
-    assert most == 1

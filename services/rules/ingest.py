@@ -46,6 +46,7 @@ async def ingest(
     if not events:
         return IngestReport(accepted=[], duplicates=[])
     started = time.perf_counter()
+    fresh: list[Event] = []
     try:
         async with pool.acquire() as conn, conn.transaction():
             fresh, duplicates, touched = await _store(conn, events)
@@ -58,7 +59,9 @@ async def ingest(
                 await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
                 announced += len(fresh)
     except BaseException:
-        judge.meetings.clear()  # what it kept from this transaction was never stored
+        # Of what the memo holds, only this transaction's own events may not be stored: the
+        # rest was read from committed rows.
+        judge.meetings.forget(e.id for e in fresh)
         raise
     if announced:
         judge.announce()

@@ -27,7 +27,7 @@ _CELL_LOCKS = 7301
 _meeting_decoder = msgspec.json.Decoder(MeetingHeldEvent)
 # The registered cells among `$1`, each with the ids of the events that recorded its current
 # meetings (read through the partial index of current meetings per cell).
-_CELLS = """
+CELLS = """
 select cell_id, name, org_id, cell_type, has_committee, established_on, dissolved_on,
     array(select m.event_id from rules.meetings m
           where m.cell_id = c.cell_id and not m.retracted) as event_ids
@@ -64,9 +64,10 @@ class MeetingMemo:
         while len(self._facts) > self._kept:
             self._facts.popitem(last=False)
 
-    def clear(self) -> None:
-        """Forget everything: after a rollback, what was read may never have been stored."""
-        self._facts.clear()
+    def forget(self, event_ids: Iterable[str]) -> None:
+        """Forget the meetings of `event_ids` (events whose storing was rolled back)."""
+        for event_id in event_ids:
+            self._facts.pop(event_id, None)
 
     def __len__(self) -> int:
         return len(self._facts)
@@ -91,7 +92,7 @@ async def load_cells(
     so the live service and a backtest over the same events read identical facts; those `memo`
     holds are not read again.
     """
-    cells = await conn.fetch(_CELLS, list(cell_ids))
+    cells = await conn.fetch(CELLS, list(cell_ids))
     if memo is None:
         memo = MeetingMemo()
     known: dict[str, MeetingFact] = {}

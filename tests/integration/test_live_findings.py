@@ -205,8 +205,21 @@ async def _one_connection(url: str) -> tuple[asyncpg.Pool, int]:
         return pool, conn.get_server_pid()
 
 
-async def _waiting_on_a_lock(db: asyncpg.Connection, pid: int) -> None:
-    waiting = "select wait_event_type = 'Lock' from pg_stat_activity where pid = $1"
+async def _waiting_for_findings(db: asyncpg.Connection, pid: int) -> None:
+    """Wait until backend `pid` waits for a lock on the findings table."""
+    waiting = (
+        "select exists (select from pg_locks where pid = $1 and not granted"
+        " and relation = 'rules.findings'::regclass)"
+    )
+    await eventually(lambda: db.fetchval(waiting, pid), bool)
+
+
+async def _waiting_for_a_row(db: asyncpg.Connection, pid: int) -> None:
+    """Wait until backend `pid` waits for another transaction to end (a row it writes)."""
+    waiting = (
+        "select exists (select from pg_locks where pid = $1 and not granted"
+        " and locktype = 'transactionid')"
+    )
     await eventually(lambda: db.fetchval(waiting, pid), bool)
 
 
@@ -229,11 +242,11 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
         # Holds the first replica just before it commits: its findings wait on this lock.
         await db.execute("lock table rules.findings in share mode")
         first = asyncio.create_task(ingest(first_pool, judge, [decode_event(dumps(wrong))], "nats"))
-        await _waiting_on_a_lock(db, first_pid)
+        await _waiting_for_findings(db, first_pid)
         # The second one's upsert waits for the first one's row.
         moved_event = decode_event(dumps(moved))
         second = asyncio.create_task(ingest(second_pool, judge, [moved_event], "nats"))
-        await _waiting_on_a_lock(db, second_pid)
+        await _waiting_for_a_row(db, second_pid)
     await asyncio.gather(first, second)
     await asyncio.gather(first_pool.close(), second_pool.close())
 
@@ -255,7 +268,7 @@ async def test_a_batch_whose_transaction_fails_leaves_nothing_in_the_meeting_mem
     async with db.transaction():
         await db.execute("lock table rules.findings in share mode")
         storing = asyncio.create_task(ingest(pool, judge, [meeting], "nats"))
-        await _waiting_on_a_lock(db, pid)
+        await _waiting_for_findings(db, pid)
         assert len(judge.meetings) == 1  # the meeting it stores, kept to be judged
         # The database goes away in the middle of the batch: nothing of it was stored.
         await db.execute("select pg_terminate_backend($1)", pid)

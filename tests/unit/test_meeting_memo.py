@@ -29,8 +29,9 @@ def test_the_least_recently_used_meeting_goes_first() -> None:
     assert memo.get("e-3") == fact("m-3")
 
 
-def test_clearing_forgets_everything() -> None:
+def test_forgetting_drops_only_the_events_named() -> None:
     memo = MeetingMemo()
     memo.put("e-1", fact("m-1"))
-    memo.clear()
-    assert (memo.get("e-1"), len(memo)) == (None, 0)
+    memo.put("e-2", fact("m-2"))
+    memo.forget(["e-1", "e-unknown"])
+    assert (memo.get("e-1"), memo.get("e-2"), len(memo)) == (None, fact("m-2"), 1)

@@ -91,7 +91,8 @@ class EventConsumer:
     async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
         """Store the events in one transaction; ack them once it commits."""
         try:
-            await ingest(self._pool, self._judge, [event for _, event in valid], "nats")
+            events = [event for _, event in valid]
+            await ingest(self._pool, self._judge, events, "nats", [msg.data for msg, _ in valid])
         except TRANSIENT_ERRORS as exc:
             log.warning("storing a batch failed, will retry: %s", exc)
             for msg, _ in valid:
@@ -107,7 +108,7 @@ class EventConsumer:
     async def _isolate(self, valid: Sequence[tuple[Msg, Event]]) -> None:
         for msg, event in valid:
             try:
-                await ingest(self._pool, self._judge, [event], "nats")
+                await ingest(self._pool, self._judge, [event], "nats", [msg.data])
             except TRANSIENT_ERRORS:
                 await msg.nak(delay=RETRY_DELAY_SECONDS)
             except Exception as exc:

@@ -73,8 +73,15 @@ returning replaced_cell_id, replaced_held_at
 """
 
 
-async def insert_new_events(conn: Connection, events: Sequence[Event]) -> set[str]:
-    """Record events not seen before; return the ids that are new (the rest are redeliveries)."""
+async def insert_new_events(
+    conn: Connection, events: Sequence[Event], envelopes: Sequence[bytes] | None = None
+) -> set[str]:
+    """Record events not seen before; return the ids that are new (the rest are redeliveries).
+
+    `envelopes` are the events' JSON as received, one per event, where the caller has it;
+    otherwise each event is encoded.
+    """
+    received = envelopes if envelopes is not None else [encode(e) for e in events]
     rows = await conn.fetch(
         _INSERT_EVENTS,
         [e.id for e in events],
@@ -82,7 +89,7 @@ async def insert_new_events(conn: Connection, events: Sequence[Event]) -> set[st
         [e.source for e in events],
         [e.subject for e in events],
         [e.time for e in events],
-        [encode(e).decode() for e in events],
+        [envelope.decode() for envelope in received],
     )
     return {r["id"] for r in rows}
 

@@ -34,14 +34,19 @@ class IngestReport(msgspec.Struct):
 
 
 async def ingest(
-    pool: asyncpg.Pool, judge: Judge, events: Sequence[Event], path: str
+    pool: asyncpg.Pool,
+    judge: Judge,
+    events: Sequence[Event],
+    path: str,
+    envelopes: Sequence[bytes] | None = None,
 ) -> IngestReport:
     """Store `events` and re-judge the cells they touch; an event id seen before does nothing.
 
     `path` names how the events came (`http`, `nats`). Events that came over HTTP are also put
     on `chibo.events.<type>` through the outbox, so every other consumer (the workflow service
     learns cells' organisations there) sees all events whichever way they arrived; this service
-    receives them back as redeliveries, which have no effect.
+    receives them back as redeliveries, which have no effect. `envelopes`, where given, are the
+    events' JSON as received (a NATS message's body), stored as they are.
     """
     if not events:
         return IngestReport(accepted=[], duplicates=[])
@@ -49,7 +54,7 @@ async def ingest(
     fresh: list[Event] = []
     try:
         async with pool.acquire() as conn, conn.transaction():
-            fresh, duplicates, touched = await _store(conn, events)
+            fresh, duplicates, touched = await _store(conn, events, envelopes)
             for event in fresh:  # judged in a moment: no need to read them back
                 if isinstance(event, MeetingHeldEvent):
                     judge.meetings.put(event.id, meeting_fact(event.data))
@@ -90,7 +95,7 @@ async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
 
 
 async def _store(
-    conn: Connection, events: Sequence[Event]
+    conn: Connection, events: Sequence[Event], envelopes: Sequence[bytes] | None = None
 ) -> tuple[list[Event], list[str], Touched]:
     """Store the events not seen before; return them, the redelivered ids, and what they touch.
 
@@ -103,7 +108,7 @@ async def _store(
     # known from `apply_facts` and locked when judged (a rare deadlock is retried).
     now_in = await repository.meeting_cells(conn, events)
     await repository.lock_cells(conn, repository.touched_cells(events) | now_in)
-    new_ids = await facts_repository.insert_new_events(conn, events)
+    new_ids = await facts_repository.insert_new_events(conn, events, envelopes)
     fresh: list[Event] = []
     duplicates: list[str] = []
     for event in events:

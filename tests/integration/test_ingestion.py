@@ -223,6 +223,17 @@ async def test_the_stored_envelope_is_the_event_as_received(
     assert stored["type"] == "meeting.held"
 
 
+async def test_an_event_from_nats_is_stored_byte_for_byte_as_published(
+    rules: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    event = meeting_held(id="evt-as-sent", held_at="2024-03-31T20:00:00-05:00")
+    sent = json.dumps(event, indent=1, ensure_ascii=False)  # not how Chibo would encode it
+    await nc.jetstream().publish(event_subject("meeting.held"), sent.encode())
+    await consumer_idle(nc)
+    assert await db.fetchval("select envelope::text from rules.events") == sent
+    assert (await meeting(db))["held_at"].isoformat() == "2024-04-01T01:00:00+00:00"
+
+
 async def test_both_services_are_live_and_ready(
     rules: AsyncTestClient, workflow: AsyncTestClient
 ) -> None:

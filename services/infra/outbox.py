@@ -72,7 +72,7 @@ class OutboxRelay:
         publisher: Publisher,
         schema: str,
         *,
-        batch: int = 500,
+        batch: int = 1000,
         poll_seconds: float = 1.0,
     ) -> None:
         self._pool, self._publisher, self._schema = pool, publisher, schema

@@ -30,14 +30,15 @@ class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fr
     # POST /events accepts at most this many events per request, and this many bytes.
     max_batch_events: int = 1000
     max_body_bytes: int = 10 * 1024 * 1024
-    # PostgreSQL connections per process: requests, the consumer's batches and the scheduler.
-    pool_size: int = 10
+    # PostgreSQL connections per process: requests, the consumer's batches in flight, the
+    # outbox relay and the scheduler.
+    pool_size: int = 16
     # Unsent outbox rows are looked for this often when nothing wakes the relay.
     outbox_poll_seconds: float = 1.0
     # The NATS consumer fetches this many events at a time, each batch stored in one
     # transaction, and has this many batches in hand at once.
     consumer_batch: int = 1000
-    consumer_in_flight: Annotated[int, msgspec.Meta(ge=1, le=16)] = 3
+    consumer_in_flight: Annotated[int, msgspec.Meta(ge=1, le=16)] = 5
     consumer_name: str = "rules-ingest"
     # Unacknowledged events (a crashed instance's batch) are redelivered after this long.
     consumer_ack_wait_seconds: float = 30.0

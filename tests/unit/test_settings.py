@@ -22,7 +22,7 @@ def test_the_rules_pool_and_outbox_poll_are_settings() -> None:
         RULES,
         BASE | {"CHIBO_RULES_POOL_SIZE": "4", "CHIBO_RULES_OUTBOX_POLL_SECONDS": "0.25"},
     )
-    assert (default.pool_size, default.outbox_poll_seconds) == (10, 1.0)
+    assert (default.pool_size, default.outbox_poll_seconds) == (16, 1.0)
     assert (tuned.pool_size, tuned.outbox_poll_seconds) == (4, 0.25)
 
 

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", type=int, default=300_000, help="default: 300000")
     parser.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
     parser.add_argument(
-        "--live-events", type=int, default=30_000, help="events for the live ingest bench"
+        "--live-events", type=int, default=50_000, help="meetings for the live ingest bench"
     )
     args = parser.parse_args(argv)
     meetings = args.meetings

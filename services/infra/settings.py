@@ -29,15 +29,27 @@ def from_env(kind: type[T], prefix: str, environ: Mapping[str, str] | None = Non
     env = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     names: dict[str, str] = {}
+    nested_prefixes: list[str] = []
     for field in msgspec.structs.fields(kind):
         nested = _struct_type(field.type)
         if nested is not None:
             sub_prefix = _SHARED_PREFIXES.get(field.name, f"{prefix}{field.name.upper()}_")
+            nested_prefixes.append(sub_prefix)
             values[field.name] = from_env(nested, sub_prefix, env)
             continue
         names[field.name] = _variable(field.name, prefix)
         if names[field.name] in env:
             values[field.name] = env[names[field.name]]
+    # A misspelt or retired setting would otherwise be ignored without a word. (With no
+    # prefix, every variable of the environment would be suspect: nothing is checked.)
+    known = set(names.values())
+    for variable in sorted(env) if prefix else ():
+        ours = variable.startswith(prefix) and variable not in known
+        if ours and not any(variable.startswith(p) for p in nested_prefixes):
+            raise StartupError(
+                f"unknown setting {variable}; the {prefix}* settings are: "
+                + ", ".join(sorted(n for n in known if n.startswith(prefix)))
+            )
     try:
         return msgspec.convert(values, kind, strict=False)
     except msgspec.ValidationError as exc:

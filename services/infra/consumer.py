@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAY_SECONDS = 2.0
 BatchHandler = Callable[[Sequence[Msg]], Awaitable[None]]
+T = TypeVar("T")
 
 
 class DeadLetters:
@@ -71,7 +73,8 @@ class PullLoop:
 
     With `in_flight` above 1, the next batch is fetched and handed over while earlier ones are
     still being handled, up to that many at once: for handlers whose effects do not depend on
-    the order batches finish in.
+    the order batches finish in. `ready`, if given, is awaited before each fetch: whatever the
+    batches feed (an outbox, say) holds the loop back while it is behind.
     """
 
     def __init__(
@@ -86,6 +89,7 @@ class PullLoop:
         ack_wait: float,
         max_ack_pending: int | None = None,
         in_flight: int = 1,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._js: JetStreamContext = nc.jetstream()
         self._handle = handle
@@ -94,7 +98,7 @@ class PullLoop:
         self._stopping = asyncio.Event()
         self._puller = Puller(nc, stream, durable)
         self._subscribed = False
-        self._in_flight = in_flight
+        self._in_flight, self._ready = in_flight, ready
         self._handling: set[asyncio.Task[bool]] = set()
 
     async def subscribe(self) -> None:
@@ -142,6 +146,10 @@ class PullLoop:
             if len(self._handling) < self._in_flight:
                 break
             await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
+        if self._ready is not None:
+            await self._unless_stopped(self._ready())
+            if self._stopping.is_set():
+                return
         try:
             messages = await self._fetch_unless_stopped()
         except Exception:
@@ -163,18 +171,23 @@ class PullLoop:
         return True
 
     async def _fetch_unless_stopped(self) -> list[Msg]:
-        """Up to a batch of messages; none when the wait ends empty or `stop` comes first.
+        """Up to a batch of messages; none when the wait ends empty or `stop` comes first."""
+        fetched = await self._unless_stopped(self._puller.fetch(self._batch, FETCH_SECONDS))
+        return fetched or []
 
-        Racing the fetch against `stop` makes a consumer's shutdown immediate.
+    async def _unless_stopped(self, work: Awaitable[T]) -> T | None:
+        """`work`'s result, or None if `stop` comes first (then `work` is cancelled).
+
+        Racing waits against `stop` makes a consumer's shutdown immediate.
         """
-        fetching = asyncio.ensure_future(self._puller.fetch(self._batch, FETCH_SECONDS))
+        doing = asyncio.ensure_future(work)
         waiting = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({fetching, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({doing, waiting}, return_when=asyncio.FIRST_COMPLETED)
         waiting.cancel()
-        if not fetching.done():
-            fetching.cancel()
-            return []
-        return fetching.result()
+        if not doing.done():
+            doing.cancel()
+            return None
+        return doing.result()
 
     async def _pause(self) -> None:
         with contextlib.suppress(TimeoutError):

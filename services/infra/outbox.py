@@ -79,15 +79,38 @@ class OutboxRelay:
         self._batch, self._poll = batch, poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
+        # Messages this process committed that no pass has found published yet (an estimate:
+        # replicas' relays take each other's rows; a pass that empties the outbox resets it).
+        self._behind = 0
+        self._progress = asyncio.Event()
 
-    def wake(self) -> None:
-        """Tell the relay there is something to publish now."""
+    def wake(self, committed: int = 0) -> None:
+        """Tell the relay there is something to publish now: `committed` more messages."""
+        self._behind += committed
         self._wake.set()
+
+    async def within(self, backlog: int) -> None:
+        """Return once at most `backlog` committed messages wait to be published.
+
+        A producer awaits it before taking more work, so that a relay slower than the work
+        (or NATS refusing publishes) holds the producer back instead of letting the outbox,
+        and the delay before each message, grow without end.
+        """
+        while self._behind > backlog and not self._stopping:
+            self._progress.clear()
+            # The estimate may count messages another replica's relay published: the outbox
+            # itself says how many wait (for every replica, which is what matters).
+            async with self._pool.acquire() as conn:
+                waiting = await conn.fetchval(f"select count(*) from {self._schema}.outbox")
+            self._behind = min(self._behind, waiting)
+            if self._behind > backlog:
+                await self._progress.wait()
 
     def stop(self) -> None:
         """Finish the current pass and return from `run`."""
         self._stopping = True
         self._wake.set()
+        self._progress.set()
 
     async def run(self) -> None:
         """Relay until stopped; faults are logged and retried at the next pass."""
@@ -107,6 +130,13 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Publish one batch of unpublished messages, oldest first; return how many."""
+        published = await self._publish_batch()
+        # A short pass found every row there was (or being published by another relay).
+        self._behind = max(0, self._behind - published) if published == self._batch else 0
+        self._progress.set()
+        return published
+
+    async def _publish_batch(self) -> int:
         async with self._pool.acquire() as conn, conn.transaction():
             # Losing this commit to a crash only sends the batch again, which JetStream drops
             # as duplicates of their message ids (if resent within the streams' 2-minute

@@ -96,6 +96,8 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 batch=settings.consumer_batch,
                 ack_wait=settings.consumer_ack_wait_seconds,
                 in_flight=settings.consumer_in_flight,
+                # Findings waiting to be published hold the next batch back past this many.
+                ready=lambda: relay.within(settings.consumer_batch * settings.consumer_in_flight),
             )
             await consumer.subscribe()
             tasks = []

@@ -8,13 +8,15 @@ Several batches are in hand at once, each stored in its own transaction: while o
 PostgreSQL, another is judged in Python, and the next is already fetched. Their order does not
 matter: a record replaces another only if it is newer, each cell is judged whole under its lock,
 and a correction moving a meeting learns, from the row it replaces, the cell it leaves, even
-when that row was committed by a concurrent batch or another replica.
+when that row was committed by a concurrent batch or another replica. The next batch waits
+while more findings than the batches in hand could make are still to be published: a relay
+that falls behind (or NATS refusing them) slows the consumer instead of growing the outbox.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import asyncpg
 from nats.aio.client import Client
@@ -44,6 +46,7 @@ class EventConsumer:
         batch: int,
         ack_wait: float,
         in_flight: int = 1,
+        ready: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self._pool = pool
         self._judge = judge
@@ -63,6 +66,7 @@ class EventConsumer:
             ack_wait=ack_wait,
             max_ack_pending=20_000,
             in_flight=in_flight,
+            ready=ready,
         )
 
     async def subscribe(self) -> None:

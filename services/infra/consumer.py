@@ -147,7 +147,12 @@ class PullLoop:
                 break
             await asyncio.wait(self._handling, return_when=asyncio.FIRST_COMPLETED)
         if self._ready is not None:
-            await self._unless_stopped(self._ready())
+            try:
+                await self._unless_stopped(self._ready())
+            except Exception:
+                log.exception("waiting to fetch failed on %s", self._subject)
+                await self._pause()
+                return
             if self._stopping.is_set():
                 return
         try:

@@ -103,8 +103,9 @@ class OutboxRelay:
             async with self._pool.acquire() as conn:
                 waiting = await conn.fetchval(f"select count(*) from {self._schema}.outbox")
             self._behind = min(self._behind, waiting)
-            if self._behind > backlog:
-                await self._progress.wait()
+            if self._behind > backlog:  # until a pass publishes, or another relay may have
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), self._poll)
 
     def stop(self) -> None:
         """Finish the current pass and return from `run`."""

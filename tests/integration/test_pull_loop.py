@@ -99,3 +99,31 @@ async def test_nothing_is_fetched_while_the_loop_is_held_back(nc: Client) -> Non
     await eventually(count, lambda n: n == 4)
     loop.stop()
     await running
+
+
+async def test_a_failure_before_fetching_pauses_the_loop_and_it_goes_on(nc: Client) -> None:
+    handled: list[bytes] = []
+    failures = 0
+
+    async def ready() -> None:  # the database is away once
+        nonlocal failures
+        if not failures:
+            failures += 1
+            raise ConnectionRefusedError("the database is away")
+
+    async def handle(messages: Sequence[Msg]) -> None:
+        for msg in messages:
+            handled.append(msg.data)
+            await msg.ack()
+
+    loop = await _loop(nc, handle, in_flight=1, ready=ready)
+    await nc.jetstream().publish(SUBJECT, b"0")
+    running = asyncio.create_task(loop.run())
+
+    async def count() -> int:
+        return len(handled)
+
+    await eventually(count, lambda n: n == 1)
+    loop.stop()
+    await running
+    assert failures == 1

@@ -79,33 +79,31 @@ class OutboxRelay:
         self._batch, self._poll = batch, poll_seconds
         self._wake = asyncio.Event()
         self._stopping = False
-        # Messages this process committed that no pass has found published yet (an estimate:
-        # replicas' relays take each other's rows; a pass that empties the outbox resets it).
-        self._behind = 0
-        self._progress = asyncio.Event()
+        self._progress = asyncio.Event()  # set after every pass
 
-    def wake(self, committed: int = 0) -> None:
-        """Tell the relay there is something to publish now: `committed` more messages."""
-        self._behind += committed
+    def wake(self) -> None:
+        """Tell the relay there is something to publish now."""
         self._wake.set()
 
     async def within(self, backlog: int) -> None:
-        """Return once at most `backlog` committed messages wait to be published.
+        """Return once at most `backlog` messages wait in the outbox (every replica's).
 
         A producer awaits it before taking more work, so that a relay slower than the work
         (or NATS refusing publishes) holds the producer back instead of letting the outbox,
-        and the delay before each message, grow without end.
+        and the delay before each message, grow without end. The outbox itself is counted
+        (at most `backlog` + 1 rows of it): replicas' relays take each other's rows.
         """
-        while self._behind > backlog and not self._stopping:
+        while not self._stopping:
             self._progress.clear()
-            # The estimate may count messages another replica's relay published: the outbox
-            # itself says how many wait (for every replica, which is what matters).
             async with self._pool.acquire() as conn:
-                waiting = await conn.fetchval(f"select count(*) from {self._schema}.outbox")
-            self._behind = min(self._behind, waiting)
-            if self._behind > backlog:  # until a pass publishes, or another relay may have
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._progress.wait(), self._poll)
+                waiting = await conn.fetchval(
+                    f"select count(*) from (select from {self._schema}.outbox limit $1) as w",
+                    backlog + 1,
+                )
+            if waiting <= backlog:
+                return
+            with contextlib.suppress(TimeoutError):  # a pass here, or another replica's
+                await asyncio.wait_for(self._progress.wait(), self._poll)
 
     def stop(self) -> None:
         """Finish the current pass and return from `run`."""
@@ -132,8 +130,6 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of unpublished messages, oldest first; return how many."""
         published = await self._publish_batch()
-        # A short pass found every row there was (or being published by another relay).
-        self._behind = max(0, self._behind - published) if published == self._batch else 0
         self._progress.set()
         return published
 

@@ -69,7 +69,7 @@ async def ingest(
         judge.meetings.forget(e.id for e in fresh)
         raise
     if announced:
-        judge.announce(announced)
+        judge.announce()
     if judged is None:  # only now, committed, is the cleared state visible to the scheduler
         judge.judge_everything_soon()
     metrics = judge.metrics

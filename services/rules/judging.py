@@ -33,7 +33,7 @@ class Judge:
     """Holds the rule pack in force (swapped atomically on reload) and judges cells with it."""
 
     def __init__(
-        self, pack: RulePack, clock: Clock, announce: Callable[[int], None], metrics: Metrics
+        self, pack: RulePack, clock: Clock, announce: Callable[[], None], metrics: Metrics
     ) -> None:
         self.pack = pack
         self.metrics = metrics
@@ -123,6 +123,6 @@ class Judge:
         """Ask for a full pass now (wired to the scheduler by the composition root)."""
         self.on_deferred()
 
-    def announce(self, committed: int) -> None:
-        """Tell the outbox relay that `committed` messages are waiting."""
-        self._announce(committed)
+    def announce(self) -> None:
+        """Tell the outbox relay that committed messages are waiting."""
+        self._announce()

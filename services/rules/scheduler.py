@@ -95,7 +95,7 @@ class PeriodScheduler:
             async with conn.transaction():
                 announced = await self._judge.judge_cells(conn, chunk, rule_ids, horizon, pack)
             if announced:
-                self._judge.announce(announced)
+                self._judge.announce()
         await conn.execute(
             "insert into rules.evaluation_state (horizon, pack_version, rules, judged_at)"
             " values ($1, $2, $3, $4) on conflict (singleton) do update set"

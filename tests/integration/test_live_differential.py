@@ -103,7 +103,7 @@ async def test_live_findings_equal_a_backtest_after_every_batch_of_random_histor
     for seed in range(HISTORIES):
         rng = random.Random(seed)
         clock = ManualClock(datetime(2025, 12, 20, 10, tzinfo=VIETNAM))
-        judge = Judge(pack, clock, lambda _: None, Metrics())
+        judge = Judge(pack, clock, lambda: None, Metrics())
         scheduler = PeriodScheduler(pool, judge)
         await pool.execute(
             "truncate rules.events, rules.orgs, rules.cells, rules.meetings, rules.findings,"

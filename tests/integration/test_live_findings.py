@@ -237,7 +237,7 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
     (first_pool, first_pid), (second_pool, second_pid) = [
         await _one_connection(servers.database_url) for _ in range(2)
     ]
-    judge = Judge(load_rules(RULES), clock, lambda _: None, Metrics())
+    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
     async with db.transaction():
         # Holds the first replica just before it commits: its findings wait on this lock.
         await db.execute("lock table rules.findings in share mode")
@@ -263,7 +263,7 @@ async def test_a_batch_whose_transaction_fails_leaves_nothing_in_the_meeting_mem
 ) -> None:
     await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
     pool, pid = await _one_connection(servers.database_url)
-    judge = Judge(load_rules(RULES), clock, lambda _: None, Metrics())
+    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
     meeting = decode_event(dumps(meeting_held("m-x", "c-a", held_at="2025-11-05T19:00:00+07:00")))
     async with db.transaction():
         await db.execute("lock table rules.findings in share mode")

@@ -8,12 +8,17 @@ from importlib import resources
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.subjects import DLQ_EVENTS, event_subject
+from services.infra.clock import ManualClock
+from services.rules.app import create_app as create_rules_app
+from services.rules.settings import RulesSettings
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted, org_registered
 from tests.integration.conftest import consumer_idle
+from tests.tokens import ADMIN
 from tests.waiting import eventually
 
 EARLY, LATE = "2024-03-06T09:00:00+07:00", "2024-03-07T09:00:00+07:00"
@@ -136,6 +141,29 @@ async def test_a_batch_with_one_bad_event_stores_the_good_ones_and_names_the_bad
     ]
     stored = await db.fetch("select meeting_id from rules.meetings order by 1")
     assert [r["meeting_id"] for r in stored] == ["m-1", "m-2"]
+
+
+async def test_an_event_too_large_for_nats_is_refused_and_the_others_stored(
+    rules_settings: RulesSettings, clock: ManualClock, clean: None, db: asyncpg.Connection
+) -> None:
+    # Every event is published on NATS too: one larger than a NATS message would stay in the
+    # outbox for good, and hold back every message after it.
+    settings = msgspec.structs.replace(rules_settings, max_body_bytes=8 * 1024 * 1024)
+    absent = [{"member_id": f"dv-{n:06d}", "excused": True} for n in range(30_000)]
+    huge = meeting_held("m-huge", id="evt-huge", members_total=40_000, members_present=9_999,
+                        absences=absent)  # fmt: skip
+    small = meeting_held("m-1", id="evt-small")
+    async with AsyncTestClient(app=create_rules_app(settings, clock)) as client:
+        client.headers.update(ADMIN)
+        response = await client.post("/events", json=[huge, small])
+        assert response.status_code == 422
+        problem = response.json()
+        assert problem["accepted"] == ["evt-small"]
+        [error] = problem["errors"]
+        assert (error["index"], error["id"], error["field"]) == (0, "evt-huge", "$")
+        assert "NATS carries events of up to" in error["message"]
+        # The relay is not stuck: the small event's copy for NATS is published.
+        await eventually(lambda: db.fetchval("select count(*) from rules.outbox"), lambda n: n == 0)
 
 
 async def test_a_body_that_is_not_json_is_a_bad_request(rules: AsyncTestClient) -> None:

@@ -7,13 +7,16 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 
-from services.contracts.codec import InvalidEventError, decode_event, split_batch
+from services.contracts.codec import InvalidEventError, decode_event, encode, split_batch
 from services.contracts.events import Event
 from services.infra.auth import Role
 from services.infra.auth.http import allow
 from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
 from services.rules.api.deps import JudgeDep, Pool, SettingsDep
 from services.rules.ingest import IngestReport, ingest
+
+# Room left in a NATS message for its headers (the message id, at most a few hundred bytes).
+MESSAGE_HEADROOM = 4096
 
 
 class EventRejection(msgspec.Struct):
@@ -38,7 +41,8 @@ async def post_events(
     """Store the valid events of the body; refuse the invalid ones naming each event and field.
 
     The body is one CloudEvent (event contract v1) or a JSON array of at most
-    `CHIBO_RULES_MAX_BATCH_EVENTS` of them, within `CHIBO_RULES_MAX_BODY_BYTES`. All valid: 202
+    `CHIBO_RULES_MAX_BATCH_EVENTS` of them, within `CHIBO_RULES_MAX_BODY_BYTES`, each within
+    what the NATS server carries in one message (it is published there too). All valid: 202
     with the accepted ids and the ids received before. Some invalid: 422 problem details listing
     them under `errors`, while the valid ones are still stored and listed under `accepted`.
     """
@@ -50,13 +54,22 @@ async def post_events(
         raise PayloadTooLargeError(
             f"{len(raw_events)} events in one request; the limit is {settings.max_batch_events}"
         )
+    # Every event is also published on NATS (through the outbox), which carries at most this
+    # much: a larger one could never leave the outbox, and would hold every message behind it.
+    largest = request.app.state.nats.max_payload - MESSAGE_HEADROOM
     events: list[Event] = []
     rejections: list[EventRejection] = []
     for index, raw in enumerate(raw_events):
         try:
-            events.append(decode_event(raw))
+            event = decode_event(raw)
         except InvalidEventError as exc:
             rejections.append(EventRejection(index, _readable_id(raw), exc.field, exc.message))
+            continue
+        if len(raw) > largest and (size := len(encode(event))) > largest:
+            message = f"the event is {size} bytes; NATS carries events of up to {largest}"
+            rejections.append(EventRejection(index, event.id, "$", message))
+            continue
+        events.append(event)
     report = await ingest(pool, judge, events, "http")
     if rejections:
         raise InvalidInputError(

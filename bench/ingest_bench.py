@@ -90,7 +90,7 @@ async def _measure(database_url: str, nats_url: str, meetings: int) -> list[Row]
     raw_one, _ = await _raw_rates(nc, len(payloads), "one")
     (one, backlog), (p50, p99) = await _through_service(database_url, nats_url, payloads, 1)
     raw_two, lean = await _raw_rates(nc, len(payloads), "two")
-    (two, _), _ = await _through_service(database_url, nats_url, payloads, 2)
+    (two, backlog_two), _ = await _through_service(database_url, nats_url, payloads, 2)
     await nc.jetstream().delete_stream("BENCH_RAW")
     await nc.close()
     raw_name, lean_name = "raw fetch+ack, nats-py (msg/s)", "raw fetch+ack, Chibo puller"
@@ -101,6 +101,8 @@ async def _measure(database_url: str, nats_url: str, meetings: int) -> list[Row]
         # Publishing keeps pace if the findings waiting in the outbox do not grow.
         ("unpublished findings at 9/10, 1 process", backlog[1], "at 1/10", backlog[0],
          backlog[1] / max(backlog[0], 1)),
+        ("unpublished findings at 9/10, 2 replicas", backlog_two[1], "at 1/10", backlog_two[0],
+         backlog_two[1] / max(backlog_two[0], 1)),
         ("finding published, p50 (ms)", p50, "target p99 (ms)", 1000.0, p50 / 1000),
         ("finding published, p99 (ms)", p99, "target p99 (ms)", 1000.0, p99 / 1000),
     ]  # fmt: skip

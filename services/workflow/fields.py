@@ -12,8 +12,15 @@ from typing import Annotated
 
 import msgspec
 
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+from services.contracts.events import IDENTIFIER_PATTERN, PRINTABLE_PATTERN
+
+# PostgreSQL's text and jsonb hold no NUL: such text is refused here, naming its field, instead
+# of failing in storage. One-line fields (names, references) take no control character at all.
+PARAGRAPHS_PATTERN = r"^[^\x00]*$"
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE_PATTERN)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=PARAGRAPHS_PATTERN)]
+Note = Annotated[str, msgspec.Meta(max_length=2_000, pattern=PARAGRAPHS_PATTERN)]
+Identifier = Annotated[str, msgspec.Meta(pattern=IDENTIFIER_PATTERN)]
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
@@ -34,8 +41,8 @@ class TeamMember(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class FindingRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A finding's identity as the rules service publishes it."""
 
-    rule_id: ShortText
-    cell_id: ShortText
+    rule_id: Identifier
+    cell_id: Identifier
     scope: ShortText
 
 
@@ -59,7 +66,7 @@ class ProgressReport(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     action: Annotated[int, msgspec.Meta(ge=1)]
     percent: Percent
-    note: Annotated[str, msgspec.Meta(max_length=2_000)] = ""
+    note: Note = ""
 
 
 class Payload(

@@ -7,12 +7,9 @@ from typing import Annotated, Any
 import msgspec
 
 from services.workflow.definition import Definition
-from services.workflow.fields import FindingRef
+from services.workflow.fields import FindingRef, Identifier, Note
 from services.workflow.model import Case, Kind
 from services.workflow.repository import AuditEntry
-
-Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
-Comment = Annotated[str, msgspec.Meta(max_length=2_000)]
 
 
 class CaseCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -24,7 +21,7 @@ class CaseCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_onl
     year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
     workflow: Identifier = "inspection"
     findings: Annotated[list[FindingRef], msgspec.Meta(max_length=500)] = []
-    comment: Comment = ""
+    comment: Note = ""
 
 
 class TransitionCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -37,7 +34,7 @@ class TransitionCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, 
 
     trigger: Identifier
     expected_version: Annotated[int, msgspec.Meta(ge=1)]
-    comment: Comment = ""
+    comment: Note = ""
     # Values stay free-form until the trigger's fields decode them; the key count is bounded.
     payload: Annotated[dict[str, Any], msgspec.Meta(max_length=32)] = {}
 

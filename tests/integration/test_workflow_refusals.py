@@ -100,3 +100,27 @@ async def test_of_many_inspectors_firing_at_once_exactly_one_wins(
         "chibo.workflow.case.open",
         "chibo.workflow.case.start",
     ]
+
+
+async def test_text_postgresql_cannot_hold_is_a_bad_request_naming_the_field(
+    workflow: AsyncTestClient,
+) -> None:
+    # PostgreSQL's text and jsonb hold no NUL; one-line fields take no control character at all.
+    finding = {"rule_id": "regular-meeting-monthly", "cell_id": "cb-1", "scope": "2025-02\x00"}
+    body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025, "findings": [finding]}
+    refused = await workflow.post("/cases", json=body, headers=INSPECTOR)
+    assert refused.status_code == 400
+    assert [e["key"] for e in refused.json()["errors"]] == ["findings[0].scope"]
+    nul_comment = await workflow.post(
+        "/cases", json={**body, "findings": [], "comment": "a\x00"}, headers=INSPECTOR
+    )
+    assert nul_comment.status_code == 400
+    case = await Casework.open(workflow)
+    team = [{"name": "Lê\nThị B", "role": "leader"}]
+    named = await case.fire("start", {**START, "team": team}, expect=400)
+    assert named.json()["field"] == "payload.team[0].name"
+    note = await case.fire("start", START, comment="đúng\x00hạn", expect=400)
+    assert note.json()["errors"][0]["key"] == "comment"
+    # Line breaks stay welcome where text runs to paragraphs.
+    await case.fire("start", START, comment="Quyết định số 12.\nĐoàn gồm hai người.")
+    assert (await case.trail())[-1][0] == "start"

@@ -31,11 +31,7 @@ async def take_finding(
 ) -> list[str]:
     """Keep the finding's latest status, then open the cases its policies propose; their ids."""
     year = finding.period_start.year
-    # One cell's findings at a time: two replicas each taking one finding must not each miss
-    # the other's and so never reach the policy's count.
-    await conn.execute(
-        "select pg_advisory_xact_lock($1, hashtext($2))", _CELL_LOCKS, finding.cell_id
-    )
+    await _lock_cell(conn, finding.cell_id)
     await conn.execute(
         "insert into workflow.findings"
         " (rule_id, cell_id, scope, year, status, severity, mode, revision)"
@@ -88,6 +84,7 @@ async def take_finding(
 
 async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
     """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
+    await _lock_cell(conn, event.data.cell_id)
     await conn.execute(
         "insert into workflow.cells (cell_id, org_id, event_time, event_id)"
         " values ($1, $2, $3, $4) on conflict (cell_id) do update set org_id = excluded.org_id,"
@@ -103,6 +100,17 @@ async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:
         event.data.cell_id,
         event.data.org_id,
     )
+
+
+async def _lock_cell(conn: Connection, cell_id: str) -> None:
+    """Take one cell's findings and registrations one transaction at a time, until commit.
+
+    Two replicas (or consumers) each taking one finding must not each miss the other's and so
+    never reach a policy's count; and a case proposed while the cell's registration commits
+    must not miss its organisation (the registration would not see the uncommitted case to
+    fill in, nor the proposal the uncommitted cell), or no inspector of the org would see it.
+    """
+    await conn.execute("select pg_advisory_xact_lock($1, hashtext($2))", _CELL_LOCKS, cell_id)
 
 
 async def take_org(conn: Connection, event: OrgRegisteredEvent) -> None:

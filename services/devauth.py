@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -28,8 +29,9 @@ def development_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def role_tokens(settings: AuthSettings, database_url: str) -> list[str]:
-    """Banner lines: one token per role, org-scoped ones to the first root org registered."""
+def role_tokens(settings: AuthSettings, database_url: str, mint_command: str) -> list[str]:
+    """Banner lines: one token per role, org-scoped ones to the first root org registered,
+    then the command (`mint_command`) that mints more."""
     root, cell = asyncio.run(_first_root_and_cell(database_url))
     scopes: dict[Role, dict[str, str]] = {
         Role.inspector: {"org": root} if root else {},
@@ -43,14 +45,31 @@ def role_tokens(settings: AuthSettings, database_url: str) -> list[str]:
         if role in scopes and not scope:
             needs = "--cell ID" if role is Role.secretary else "--org ID"
             lines.append(f"  {role:<12} none yet: register an org and a cell, then "
-                         f"`chibo token --role {role} {needs}`")  # fmt: skip
+                         f"mint one with `--role {role} {needs}` (below)")  # fmt: skip
             continue
         where = "".join(f" ({kind} {value})" for kind, value in scope.items())
         token = mint(
             settings, role, sub=f"dev-{role}", org=scope.get("org"), cell=scope.get("cell")
         )
         lines.append(f"  {role:<12} {token}{where}")
+    lines.append(f"  {'more':<12} {mint_command} --role ROLE [--org ID | --cell ID] [--ttl 7d]")
     return lines
+
+
+def mint_command(data_dir: Path, key_configured: bool) -> str:
+    """How to run `chibo token` from here: with this folder's development key unless a key
+    is configured, and the `chibo` of the running Python (`.venv/bin/chibo` under `./dev`)."""
+    chibo = _from_here(Path(sys.executable).parent / "chibo")
+    if key_configured:
+        return f"{chibo} token"
+    return f"{KEY_VARIABLE}=$(cat {_from_here(data_dir / KEY_FILE)}) {chibo} token"
+
+
+def _from_here(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 async def _first_root_and_cell(database_url: str) -> tuple[str | None, str | None]:

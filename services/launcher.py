@@ -36,13 +36,15 @@ def up(data_dir: Path) -> int:
     with Infrastructure(data_dir) as infra:
         env = {**os.environ, "DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
+        key_configured = devauth.KEY_VARIABLE in env
         env.setdefault(devauth.KEY_VARIABLE, devauth.development_key(data_dir))
         children = {name: _spawn(name, env) for name in SERVICES}
         try:
             urls = {name: _base_url(name, env) for name in SERVICES}
             _wait_ready(urls, children, lambda: stop_requested)
             auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
-            tokens = devauth.role_tokens(auth, infra.database_url)
+            minting = devauth.mint_command(data_dir, key_configured)
+            tokens = devauth.role_tokens(auth, infra.database_url, minting)
             print(_banner(urls, infra) + "\n" + "\n".join(tokens) + "\n", flush=True)
             while not stop_requested:
                 exited = [n for n, p in children.items() if p.poll() is not None]

@@ -42,12 +42,13 @@ def status(url: str, token: str | None) -> int:
 
 
 def _token_lines(stdout: IO[str]) -> Iterator[tuple[str, str]]:
-    """(role, token or advice) from the banner's token lines, up to the admin's, the last."""
+    """(role, token or advice) from the banner's token lines, then ("more", how to mint)."""
     while True:
         role, _, rest = stdout.readline().strip().partition(" ")
         if role in {r.value for r in Role}:
             yield role, rest.strip().split(" ")[0]
-        if role == "admin":
+        if role == "more":
+            yield role, rest.strip()
             return
 
 
@@ -76,6 +77,7 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
             assert "nats://127.0.0.1:" in text
             assert text.count("(embedded)") == 2
             tokens = dict(_token_lines(up.stdout))
+            minting = tokens.pop("more")
             assert set(tokens) == {
                 "source",
                 "rule_author",
@@ -88,6 +90,13 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
             assert status(cells, tokens["admin"]) == 200
             assert status(cells, None) == 401
             assert status(cells, tokens["source"]) == 403
+            # The banner's way to mint more works as printed, with the same development key.
+            command = minting.split(" --role ")[0] + " --role inspector --org xa-1"
+            minted = subprocess.run(
+                ["bash", "-c", command], env=env, cwd=ROOT, capture_output=True, text=True
+            )
+            assert minted.returncode == 0, minted.stderr
+            assert status(cells, minted.stdout.strip()) == 200
         finally:
             up.send_signal(signal.SIGINT)
             code = up.wait(60)

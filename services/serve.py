@@ -16,6 +16,8 @@ from services.workflow import app as workflow_app
 from services.workflow import settings as workflow_settings
 
 ServiceName = Literal["rules", "workflow"]
+# Allocations between two collections of the youngest generation (Python's default: 700).
+YOUNG_GENERATION_THRESHOLD = 20_000
 
 
 def build(name: ServiceName) -> tuple[Litestar, str, int, str]:
@@ -50,6 +52,13 @@ def _freeze_heap() -> None:
     Untouched, each full collection walks all of it again: measured under load, 30 to 50 ms
     with the event loop held, several times a minute, which is the whole p99 of a request.
     Frozen objects are never collected, and none of these ever become garbage.
+
+    Then the youngest generation is collected every 20,000 allocations instead of 700: a batch
+    of events allocates hundreds of thousands of short-lived objects, nearly all freed by their
+    reference counts, and each early collection walked them all the same. In the live ingest
+    bench (50k meetings) the collector's time fell from 0.35-0.53 s to 0.21 s of the rules
+    service's 5-6 s of CPU.
     """
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])

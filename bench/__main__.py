@@ -113,11 +113,11 @@ def _workflow_rows(run: workflow_bench.Measurement) -> list[Row]:
 
 
 def _table(rows: list[Row]) -> str:
-    header = f"{'figure':<44}{'value':>12}  {'baseline':<18}{'value':>12}{'ratio':>8}"
+    header = f"{'figure':<50}{'value':>12}  {'baseline':<18}{'value':>12}{'ratio':>8}"
     lines = [header, "-" * len(header)]
     for figure, value, baseline, base_value, ratio in rows:
         lines.append(
-            f"{figure:<44}{_number(value):>12}  {baseline:<18}{_number(base_value):>12}"
+            f"{figure:<50}{_number(value):>12}  {baseline:<18}{_number(base_value):>12}"
             f"{ratio:>8.2f}"
         )
     return "\n".join(lines)

@@ -37,3 +37,31 @@ async def test_a_subject_no_stream_takes_is_refused(nc: Client) -> None:
     with pytest.raises(PublishError, match="503"):
         await publisher.publish(nowhere, wait_seconds=10)
     await publisher.close()
+
+
+async def test_a_message_over_the_servers_limit_is_refused_before_anything_is_sent(
+    nc: Client,
+) -> None:
+    js = nc.jetstream()
+    await js.add_stream(name=STREAM, subjects=["chibo.test.publisher.*"])
+    publisher = Publisher(nc)
+    too_large = Outgoing("chibo.test.publisher.0", b"x" * nc.max_payload, {"Nats-Msg-Id": "big"})
+    with pytest.raises(PublishError, match=f"the server takes {nc.max_payload}"):
+        await publisher.publish([*_messages(range(3)), too_large], wait_seconds=10)
+    assert (await js.stream_info(STREAM)).state.messages == 0
+    # The connection is still good for the next batch.
+    await publisher.publish(_messages(range(3)), wait_seconds=10)
+    assert (await js.stream_info(STREAM)).state.messages == 3
+    await publisher.close()
+
+
+async def test_headers_arrive_as_given_and_a_line_break_cannot_split_them(nc: Client) -> None:
+    js = nc.jetstream()
+    await js.add_stream(name=STREAM, subjects=["chibo.test.publisher.*"])
+    publisher = Publisher(nc)
+    headers = {"Nats-Msg-Id": "h-1", "Chibo-Note": "one\r\nFake: header"}
+    await publisher.publish([Outgoing("chibo.test.publisher.1", b"body", headers)], 10)
+    stored = await js.get_msg(STREAM, 1)
+    assert stored.data == b"body"
+    assert stored.headers == {"Nats-Msg-Id": "h-1", "Chibo-Note": "one  Fake: header"}
+    await publisher.close()

@@ -12,15 +12,12 @@ from typing import Annotated
 
 import msgspec
 
-from services.contracts.events import IDENTIFIER_PATTERN, PRINTABLE_PATTERN
-
-# PostgreSQL's text and jsonb hold no NUL: such text is refused here, naming its field, instead
-# of failing in storage. One-line fields (names, references) take no control character at all.
-PARAGRAPHS_PATTERN = r"^[^\x00]*$"
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=PRINTABLE_PATTERN)]
-LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=PARAGRAPHS_PATTERN)]
-Note = Annotated[str, msgspec.Meta(max_length=2_000, pattern=PARAGRAPHS_PATTERN)]
-Identifier = Annotated[str, msgspec.Meta(pattern=IDENTIFIER_PATTERN)]
+# PostgreSQL's text and jsonb hold no NUL: text with one is refused here, naming its field,
+# instead of failing in storage. (No stored case can hold one, so cases read back still decode.)
+NO_NUL_PATTERN = r"^[^\x00]*$"
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=NO_NUL_PATTERN)]
+LongText = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000, pattern=NO_NUL_PATTERN)]
+Note = Annotated[str, msgspec.Meta(max_length=2_000, pattern=NO_NUL_PATTERN)]
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 
 
@@ -41,8 +38,8 @@ class TeamMember(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class FindingRef(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A finding's identity as the rules service publishes it."""
 
-    rule_id: Identifier
-    cell_id: Identifier
+    rule_id: ShortText
+    cell_id: ShortText
     scope: ShortText
 
 

@@ -7,9 +7,11 @@ from typing import Annotated, Any
 import msgspec
 
 from services.workflow.definition import Definition
-from services.workflow.fields import FindingRef, Identifier, Note
+from services.workflow.fields import FindingRef, Note
 from services.workflow.model import Case, Kind
 from services.workflow.repository import AuditEntry
+
+Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
 class CaseCreate(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -105,7 +105,7 @@ async def test_of_many_inspectors_firing_at_once_exactly_one_wins(
 async def test_text_postgresql_cannot_hold_is_a_bad_request_naming_the_field(
     workflow: AsyncTestClient,
 ) -> None:
-    # PostgreSQL's text and jsonb hold no NUL; one-line fields take no control character at all.
+    # PostgreSQL's text and jsonb hold no NUL.
     finding = {"rule_id": "regular-meeting-monthly", "cell_id": "cb-1", "scope": "2025-02\x00"}
     body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025, "findings": [finding]}
     refused = await workflow.post("/cases", json=body, headers=INSPECTOR)
@@ -116,7 +116,7 @@ async def test_text_postgresql_cannot_hold_is_a_bad_request_naming_the_field(
     )
     assert nul_comment.status_code == 400
     case = await Casework.open(workflow)
-    team = [{"name": "Lê\nThị B", "role": "leader"}]
+    team = [{"name": "Lê\x00Thị B", "role": "leader"}]
     named = await case.fire("start", {**START, "team": team}, expect=400)
     assert named.json()["field"] == "payload.team[0].name"
     note = await case.fire("start", START, comment="đúng\x00hạn", expect=400)

@@ -18,7 +18,7 @@ import asyncpg
 import msgspec
 
 from services.infra.database import Connection
-from services.infra.publisher import Outgoing, Publisher
+from services.infra.publisher import Outgoing, Publisher, PublishError
 
 log = logging.getLogger(__name__)
 ACK_TIMEOUT_SECONDS = 10.0
@@ -118,6 +118,10 @@ class OutboxRelay:
             try:
                 if await self.relay_once() == self._batch:
                     continue  # more are waiting
+            except PublishError as exc:  # NATS away or refusing: expected now and then
+                log.warning(
+                    "outbox relay could not publish: %s", exc, extra={"schema": self._schema}
+                )
             except Exception:
                 log.exception("outbox relay failed", extra={"schema": self._schema})
             with contextlib.suppress(TimeoutError):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
+import shlex
 import sys
 from pathlib import Path
 
@@ -57,19 +59,25 @@ def role_tokens(settings: AuthSettings, database_url: str, mint_command: str) ->
 
 
 def mint_command(data_dir: Path, key_configured: bool) -> str:
-    """How to run `chibo token` from here: with this folder's development key unless a key
-    is configured, and the `chibo` of the running Python (`.venv/bin/chibo` under `./dev`)."""
-    chibo = _from_here(Path(sys.executable).parent / "chibo")
+    """How to run `chibo token` from here, as a shell command: with this folder's development
+    key unless a key is configured, and the `chibo` installed beside the running Python
+    (`.venv/bin/chibo` under `./dev`), or that Python itself."""
+    script = Path(sys.executable).parent / "chibo"
+    chibo = (
+        _from_here(script)
+        if script.exists()
+        else f"{_from_here(Path(sys.executable))} -m services.cli"
+    )
     if key_configured:
         return f"{chibo} token"
     return f"{KEY_VARIABLE}=$(cat {_from_here(data_dir / KEY_FILE)}) {chibo} token"
 
 
 def _from_here(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    """`path` relative to the working folder where it lies below it, quoted for a shell."""
+    with contextlib.suppress(ValueError):
+        path = path.relative_to(Path.cwd())
+    return shlex.quote(str(path))
 
 
 async def _first_root_and_cell(database_url: str) -> tuple[str | None, str | None]:

@@ -43,13 +43,14 @@ def status(url: str, token: str | None) -> int:
 
 def _token_lines(stdout: IO[str]) -> Iterator[tuple[str, str]]:
     """(role, token or advice) from the banner's token lines, then ("more", how to mint)."""
-    while True:
-        role, _, rest = stdout.readline().strip().partition(" ")
+    while line := stdout.readline():
+        role, _, rest = line.strip().partition(" ")
         if role in {r.value for r in Role}:
             yield role, rest.strip().split(" ")[0]
         if role == "more":
             yield role, rest.strip()
             return
+    raise AssertionError("the banner ended before its last line")
 
 
 def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir: Path) -> None:

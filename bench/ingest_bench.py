@@ -354,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--meetings", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"default: {ROUNDS}")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     for name, value, base_name, base, ratio in measure(args.meetings, args.rounds):
         print(f"{name:<50} {value:>10.1f}   {base_name:<30} {base:>10.1f}   {ratio:>6.2f}")
     return 0

@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import asyncpg
-from litestar.testing import AsyncTestClient
+import pytest
 
 from services.contracts.codec import decode_event
 from services.contracts.events import CellRegisteredEvent
@@ -23,8 +23,9 @@ NOW = datetime(2025, 6, 2, 3, 0, tzinfo=UTC)
 WORKFLOWS = ROOT / "rules" / "workflows"
 
 
+@pytest.mark.usefixtures("workflow")  # its schema, migrated
 async def test_a_case_proposed_while_its_cell_registers_still_gets_the_cells_org(
-    workflow: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure
+    db: asyncpg.Connection, servers: Infrastructure
 ) -> None:
     """The finding's transaction proposes a case before the registration commits; the
     registration, taken meanwhile by another consumer, must fill the case's org all the same,

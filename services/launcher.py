@@ -112,15 +112,11 @@ def _terminate(children: Iterable[subprocess.Popen[bytes]]) -> None:
 
 
 def _banner(urls: dict[str, str], infra: Infrastructure) -> str:
-    embedded = set(infra.embedded)
     lines = ["", "Chibo is up. Ctrl-C stops everything.", ""]
     for name, url in urls.items():
         lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")
-    lines.append(
-        f"  postgres      {infra.database_url}" + (" (embedded)" if "postgres" in embedded else "")
-    )
-    lines.append(
-        f"  nats          {infra.nats_url}" + (" (embedded)" if "nats" in embedded else "")
-    )
+    for name, url in (("postgres", infra.database_url), ("nats", infra.nats_url)):
+        version = infra.embedded.get(name)
+        lines.append(f"  {name:<13} {url}" + (f" (embedded: {version})" if version else ""))
     lines.append("")
     return "\n".join(lines)

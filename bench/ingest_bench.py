@@ -55,7 +55,7 @@ from services.contracts.subjects import (
     FINDINGS_STREAM,
     event_subject,
 )
-from services.infra.embedded import Infrastructure
+from services.dev.servers import Infrastructure
 from services.infra.puller import Puller
 from services.rules.settings import RulesSettings
 

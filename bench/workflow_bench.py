@@ -30,9 +30,9 @@ import uvicorn
 from litestar import Litestar, get
 
 from bench.http_load import Connection, Figures, run
+from services.dev.servers import Infrastructure
 from services.infra.auth import AuthSettings, Role
 from services.infra.auth.tokens import mint
-from services.infra.embedded import Infrastructure
 
 DATA = Path(".chibo/bench-workflow")
 AUTH = AuthSettings(key="bench-key-only-for-benchmarks-0123456789")

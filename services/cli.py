@@ -10,8 +10,8 @@ from pathlib import Path
 
 from services.infra.auth import commands as token_commands
 from services.infra.errors import StartupError
-from services.rules import commands as rules_commands
-from services.workflow import commands as workflow_commands
+from services.rules.cli import commands as rules_commands
+from services.workflow.cli import commands as workflow_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _up(args: argparse.Namespace) -> int:
-    from services.launcher import up
+    from services.dev.launcher import up
 
     return up(args.data_dir.resolve())
 

@@ -12,10 +12,10 @@ import msgspec
 from services.contracts.codec import decode_event
 from services.contracts.events import Event
 from services.contracts.findings import Finding, FindingStatus
-from services.rules.engine.evaluate import evaluate
-from services.rules.engine.loader import RulePack
-from services.rules.engine.store import InMemoryFacts
-from services.rules.rulefiles import load_rules
+from services.rules.adapters.files import load_rules
+from services.rules.domain.evaluate import evaluate
+from services.rules.domain.loader import RulePack
+from services.rules.domain.store import InMemoryFacts
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 T0 = "2020-01-01T00:00:00Z"

@@ -16,7 +16,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from services.infra.embedded import Infrastructure
+from services.dev.servers import Infrastructure
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("rules", "workflow")

@@ -21,15 +21,15 @@ from services.infra.health import HEALTH_HANDLERS
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.publisher import Publisher
-from services.rules.api import cells, events, findings, operations
-from services.rules.api.deps import DEPENDENCIES
-from services.rules.consumer import EventConsumer
+from services.rules.adapters.files import load_rules
+from services.rules.entrypoints import cells, events, findings, operations
+from services.rules.entrypoints.consumer import EventConsumer
+from services.rules.entrypoints.deps import DEPENDENCIES
 from services.rules.errors import RuleFileError
-from services.rules.judging import Judge
 from services.rules.metrics import Metrics
-from services.rules.reload import Reloader
-from services.rules.rulefiles import load_rules
-from services.rules.scheduler import PeriodScheduler
+from services.rules.service.judging import Judge
+from services.rules.service.reload import Reloader
+from services.rules.service.scheduler import PeriodScheduler
 from services.rules.settings import RulesSettings
 
 SCHEMA = "rules"

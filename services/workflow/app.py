@@ -26,13 +26,13 @@ from services.infra.health import HEALTH_HANDLERS
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.publisher import Publisher
-from services.workflow import intake
-from services.workflow.api import ROUTES
-from services.workflow.consumer import MessageConsumer
-from services.workflow.deadlines import DeadlinePoller
-from services.workflow.handlers import SCHEMA, Service
-from services.workflow.policy import load_policies
-from services.workflow.registry import POLICY_FILE, Registry
+from services.workflow.domain.policy import load_policies
+from services.workflow.entrypoints.cases import ROUTES
+from services.workflow.entrypoints.consumer import MessageConsumer
+from services.workflow.service import intake
+from services.workflow.service.deadlines import DeadlinePoller
+from services.workflow.service.handlers import SCHEMA, Service
+from services.workflow.service.registry import POLICY_FILE, Registry
 from services.workflow.settings import WorkflowSettings
 
 _finding = msgspec.json.Decoder(Finding)

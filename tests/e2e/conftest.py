@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.infra.embedded import Infrastructure
+from services.dev.servers import Infrastructure
 from tests.conftest import ROOT
 from tests.tokens import AUTH
 

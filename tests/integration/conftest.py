@@ -12,8 +12,8 @@ from nats.aio.client import Client
 
 from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
+from services.dev.servers import Infrastructure
 from services.infra.clock import ManualClock
-from services.infra.embedded import Infrastructure
 from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app

@@ -13,9 +13,9 @@ import pytest
 
 from services.cli import main
 from services.contracts.events import Event
+from services.dev.servers import Infrastructure
 from services.infra import database
-from services.infra.embedded import Infrastructure
-from services.rules.ingest import store
+from services.rules.service.ingest import store
 from tests.builders import RULES, cell, meeting, monthly, retraction
 
 EARLIER, LATER = "2024-08-01T00:00:00Z", "2024-09-01T00:00:00Z"

@@ -12,7 +12,7 @@ from bench.database import load
 from bench.generate import write
 from bench.sql_baseline import measure
 from services.cli import main
-from services.infra.embedded import Infrastructure
+from services.dev.servers import Infrastructure
 from tests.builders import RULES
 
 

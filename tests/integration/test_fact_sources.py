@@ -12,12 +12,12 @@ import msgspec
 import pytest
 
 from services.contracts.events import Event, MeetingHeldEvent
+from services.dev.servers import Infrastructure
 from services.infra import database
-from services.infra.embedded import Infrastructure
-from services.rules.engine.facts import meeting_fact
-from services.rules.factstore import DatabaseFacts
-from services.rules.ingest import store
-from services.rules.repository import CELLS, ENVELOPES, MeetingMemo, load_cells
+from services.rules.adapters.factstore import DatabaseFacts
+from services.rules.adapters.repository import CELLS, ENVELOPES, MeetingMemo, load_cells
+from services.rules.domain.facts import meeting_fact
+from services.rules.service.ingest import store
 from tests.builders import cell, meeting, retraction
 
 EARLY, LATE, LATER = "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z"

@@ -19,16 +19,16 @@ from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
+from services.dev.servers import Infrastructure
 from services.infra import database
 from services.infra.clock import ManualClock
 from services.infra.database import TRANSIENT_ERRORS
-from services.infra.embedded import Infrastructure
-from services.rules.engine.evaluate import evaluate
-from services.rules.engine.store import InMemoryFacts
-from services.rules.ingest import ingest
-from services.rules.judging import Judge
+from services.rules.adapters.files import load_rules
+from services.rules.domain.evaluate import evaluate
+from services.rules.domain.store import InMemoryFacts
 from services.rules.metrics import Metrics
-from services.rules.rulefiles import load_rules
+from services.rules.service.ingest import ingest
+from services.rules.service.judging import Judge
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
 from tests.integration.conftest import settled
 from tests.waiting import eventually

@@ -9,8 +9,8 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
+from services.dev.servers import Infrastructure
 from services.infra import database, outbox
-from services.infra.embedded import Infrastructure
 from services.infra.outbox import OutboxRelay
 from services.infra.publisher import Publisher
 

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
+from services.dev.servers import Infrastructure
 from services.infra.database import create_pool, session_lock
-from services.infra.embedded import Infrastructure
 
 KEY = 4242
 

@@ -8,9 +8,9 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
+from services.dev.servers import Infrastructure
 from services.infra.clock import ManualClock
-from services.infra.embedded import Infrastructure
-from services.workflow.deadlines import mark_overdue
+from services.workflow.service.deadlines import mark_overdue
 from tests.integration.casework import (
     INSPECTOR,
     SECRETARY,

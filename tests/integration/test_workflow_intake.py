@@ -10,10 +10,10 @@ import pytest
 
 from services.contracts.codec import decode_event
 from services.contracts.events import CellRegisteredEvent
-from services.infra.embedded import Infrastructure
-from services.workflow import intake
-from services.workflow.policy import load_policies
-from services.workflow.registry import POLICY_FILE, Registry
+from services.dev.servers import Infrastructure
+from services.workflow.domain.policy import load_policies
+from services.workflow.service import intake
+from services.workflow.service.registry import POLICY_FILE, Registry
 from tests.conftest import ROOT
 from tests.factories import cell_registered, dumps
 from tests.integration.test_workflow_policy import finding

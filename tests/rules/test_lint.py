@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from services.rules.adapters.files import load_rules, problems_of
 from services.rules.errors import RuleFileError
-from services.rules.rulefiles import load_rules, problems_of
 from tests.builders import RULES
 
 GOOD = """\

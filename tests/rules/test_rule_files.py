@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.rules.rulefiles import case_files, problems_of, rule_files, run_case_file
+from services.rules.adapters.files import case_files, problems_of, rule_files, run_case_file
 from tests.builders import RULES, default_pack
 
 DESIGN_RULES = {

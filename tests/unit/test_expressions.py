@@ -6,8 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.rules.engine.expressions import ExpressionError, compile_expression
-from services.rules.engine.facts import MEETING_NAMES
+from services.rules.domain.expressions import ExpressionError, compile_expression
+from services.rules.domain.facts import MEETING_NAMES
 
 
 def _meeting(**fields: object) -> SimpleNamespace:

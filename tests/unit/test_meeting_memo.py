@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.contracts.events import MeetingHeld, MeetingKind
-from services.rules.engine.facts import MeetingFact, meeting_fact
-from services.rules.repository import MeetingMemo
+from services.rules.adapters.repository import MeetingMemo
+from services.rules.domain.facts import MeetingFact, meeting_fact
 
 
 def fact(meeting_id: str) -> MeetingFact:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from services.contracts.calendar import vietnam_date
-from services.rules.engine.periods import (
+from services.rules.domain.periods import (
     PeriodKind,
     first_day,
     judged_periods,

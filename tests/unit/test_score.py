@@ -6,8 +6,8 @@ from datetime import date
 from typing import Any
 
 from services.contracts.findings import Finding, Text
-from services.rules.engine.loader import DEFAULT_PACK
-from services.rules.engine.score import band_of, score_year
+from services.rules.domain.loader import DEFAULT_PACK
+from services.rules.domain.score import band_of, score_year
 
 
 def _finding(rule_id: str, start: str, **fields: Any) -> Finding:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.cli import main
+from services.workflow.domain.loader import load_file, load_text, version_of
 from services.workflow.errors import DefinitionError
-from services.workflow.loader import load_file, load_text, version_of
 from tests.conftest import ROOT
 
 DEFAULT = ROOT / "rules" / "workflows" / "inspection.yaml"

@@ -8,12 +8,12 @@ from typing import Any
 import msgspec
 import pytest
 
-from services.workflow.definition import Role
+from services.workflow.domain.definition import Role
+from services.workflow.domain.fields import Payload
+from services.workflow.domain.loader import load_file
+from services.workflow.domain.machine import Workflow
+from services.workflow.domain.model import Case, DeadlineKind, Kind, record, schedule
 from services.workflow.errors import GuardRefusedError, NotFromStateError
-from services.workflow.fields import Payload
-from services.workflow.loader import load_file
-from services.workflow.machine import Workflow
-from services.workflow.model import Case, DeadlineKind, Kind, record, schedule
 from tests.unit.test_workflow_definition import DEFAULT
 
 WORKFLOW = Workflow(load_file(DEFAULT))

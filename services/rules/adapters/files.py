@@ -1,0 +1,53 @@
+"""Reading a rules folder from disk for the engine, which only ever sees the files' text.
+
+A folder holds every `<rule_id>.yaml`, an optional `pack.yaml` (the score frame) and the
+authors' test cases under `tests/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.infra.errors import Problem
+from services.rules.domain.casecheck import CaseResult, case_problems, run_cases
+from services.rules.domain.loader import RulePack, SourceFile, compile_pack
+from services.rules.errors import RuleFileError
+
+PACK_FILE = "pack.yaml"
+TESTS_FOLDER = "tests"
+
+
+def load_rules(directory: Path) -> RulePack:
+    """Load and compile every rule in `directory`, or raise RuleFileError listing all faults."""
+    pack = directory / PACK_FILE
+    rules = [read(path) for path in rule_files(directory)]
+    return compile_pack(directory, rules, read(pack) if pack.exists() else None)
+
+
+def rule_files(directory: Path) -> list[Path]:
+    """The rule files of a folder: its `*.yaml` files except `pack.yaml` (not sub-folders)."""
+    if not directory.is_dir():
+        raise RuleFileError([Problem(str(directory), 1, 1, "not a folder of rules")])
+    return sorted(p for p in directory.glob("*.yaml") if p.name != PACK_FILE)
+
+
+def case_files(directory: Path) -> list[Path]:
+    """The case files of a rules folder (`tests/*.yaml`)."""
+    return sorted((directory / TESTS_FOLDER).glob("*.yaml"))
+
+
+def run_case_file(path: Path, pack: RulePack) -> list[CaseResult]:
+    """Run every case of the file at `path` against the whole pack."""
+    return run_cases(read(path), pack)
+
+
+def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
+    """Every fault in the case files of `directory`, without running the cases."""
+    return case_problems([read(path) for path in case_files(directory)], pack)
+
+
+def read(path: Path) -> SourceFile:
+    """The file at `path` as UTF-8 text named by its path."""
+    # Decoding the bytes, rather than read_text, keeps line endings as they are, so a rule's
+    # version (a hash of its text) is the hash of the file itself.
+    return SourceFile(str(path), path.read_bytes().decode("utf-8"))

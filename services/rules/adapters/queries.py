@@ -1,0 +1,183 @@
+"""The read side of the rules service: findings and cells as the API lists them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import asyncpg
+import msgspec
+
+from services.contracts.findings import Finding, FindingStatus
+from services.infra.auth.scope import Reach, subtree
+from services.infra.database import Connection
+from services.rules.adapters.findings import COLUMNS, finding_of
+
+# Every org below `$1` (itself included), however deep the tree.
+SUBTREE = f"with recursive {subtree('rules')}\n"
+
+
+class Where:
+    """A `with recursive ... where ...` built from the filters given, and its arguments.
+
+    Only the conditions asked for are written, so each combination of filters is its own
+    statement, planned once for its shape: no `($n is null or ...)` that a generic plan would
+    read as "maybe no filter at all" and answer with a scan.
+    """
+
+    def __init__(self) -> None:
+        self.args: list[object] = []
+        self.ctes: list[str] = []
+        self.conditions: list[str] = []
+
+    def arg(self, value: object) -> str:
+        """The placeholder of a new argument `value`."""
+        self.args.append(value)
+        return f"${len(self.args)}"
+
+    def equal(self, column: str, value: object) -> None:
+        """`column = value`, unless value is None."""
+        if value is not None:
+            self.conditions.append(f"{column} = {self.arg(value)}")
+
+    def under_org(self, cell: str, org_id: str | None, name: str = "subtree") -> None:
+        """`cell` is registered under `org_id` (any depth), unless org_id is None."""
+        if org_id is not None:
+            self.ctes.append(subtree("rules", self.arg(org_id), name))
+            self.conditions.append(
+                f"{cell} in (select c.cell_id from rules.cells c join {name} s"
+                " on c.org_id = s.org_id)"
+            )
+
+    def within(self, cell: str, reach: Reach) -> None:
+        """`cell` is within the caller's reach: below their org, or their own cell."""
+        self.under_org(cell, reach.org, "reach")
+        self.equal(cell, reach.cell)
+
+    def sql(self, select: str, rest: str) -> str:
+        """`select` with the CTEs before it and the conditions after it, then `rest`."""
+        ctes = f"with recursive {', '.join(self.ctes)}\n" if self.ctes else ""
+        where = f" where {' and '.join(self.conditions)}" if self.conditions else ""
+        return f"{ctes}{select}{where} {rest}"
+
+
+class FindingRecord(msgspec.Struct, kw_only=True):
+    """A stored finding: the judgment, and its lifecycle."""
+
+    id: int
+    finding: Finding
+    revision: int
+    pack_version: str
+    opened_at: datetime
+    resolved_at: datetime | None
+    changed_at: datetime
+
+
+class FindingFilter(msgspec.Struct, kw_only=True):
+    """Which findings to list; every field narrows the list, None leaves it open."""
+
+    cell_id: str | None = None
+    org_id: str | None = None
+    # The caller's reach (services.infra.auth.scope.Reach): both None for an admin.
+    reach_org: str | None = None
+    reach_cell: str | None = None
+    rule_id: str | None = None
+    status: FindingStatus | None = None
+    scope: str | None = None
+    since: datetime | None = None
+    after: int = 0
+    limit: int = 100
+
+
+class CellRecord(msgspec.Struct, kw_only=True):
+    """A registered cell with how many findings are open on it."""
+
+    cell_id: str
+    name: str
+    org_id: str
+    cell_type: str
+    has_committee: bool
+    established_on: date
+    dissolved_on: date | None
+    open_findings: int
+
+
+async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecord]:
+    """Findings matching `f`, by id, after the cursor `f.after`."""
+    q = Where()
+    q.conditions.append(f"id > {q.arg(f.after)}")
+    q.equal("cell_id", f.cell_id)
+    q.equal("rule_id", f.rule_id)
+    q.equal("status", f.status.value if f.status else None)
+    q.equal("scope", f.scope)
+    if f.since is not None:
+        q.conditions.append(f"changed_at >= {q.arg(f.since)}")
+    q.under_org("cell_id", f.org_id)
+    q.within("cell_id", Reach(org=f.reach_org, cell=f.reach_cell))
+    select = (
+        f"select id, {COLUMNS}, revision, pack_version, opened_at, resolved_at, changed_at"
+        " from rules.findings"
+    )
+    rows = await conn.fetch(q.sql(select, f"order by id limit {q.arg(f.limit)}"), *q.args)
+    return [_record(r) for r in rows]
+
+
+async def get_finding(conn: Connection, finding_id: int) -> FindingRecord | None:
+    """One stored finding by id."""
+    row = await conn.fetchrow(
+        f"select id, {COLUMNS}, revision, pack_version, opened_at, resolved_at, changed_at"
+        " from rules.findings where id = $1",
+        finding_id,
+    )
+    return None if row is None else _record(row)
+
+
+def _record(row: asyncpg.Record) -> FindingRecord:
+    return FindingRecord(
+        id=row["id"],
+        finding=finding_of(row),
+        revision=row["revision"],
+        pack_version=row["pack_version"],
+        opened_at=row["opened_at"],
+        resolved_at=row["resolved_at"],
+        changed_at=row["changed_at"],
+    )
+
+
+async def list_cells(
+    conn: Connection, org_id: str | None, after: str, limit: int, reach: Reach
+) -> list[CellRecord]:
+    """Registered cells (under `org_id` when given) within `reach`, by id, after `after`."""
+    q = Where()
+    q.conditions.append(f"c.cell_id > {q.arg(after)}")
+    if org_id is not None:
+        q.ctes.append(subtree("rules", q.arg(org_id)))
+        q.conditions.append("c.org_id in (select org_id from subtree)")
+    q.within("c.cell_id", reach)
+    select = """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
+               c.established_on, c.dissolved_on,
+               (select count(*) from rules.findings f
+                 where f.cell_id = c.cell_id and f.status = 'open') as open_findings
+        from rules.cells c"""
+    rows = await conn.fetch(q.sql(select, f"order by c.cell_id limit {q.arg(limit)}"), *q.args)
+    return [CellRecord(**dict(r)) for r in rows]
+
+
+async def cells_under(conn: Connection, org_id: str) -> list[str]:
+    """Ids of every registered cell under `org_id`, however deep."""
+    rows = await conn.fetch(
+        SUBTREE + "select c.cell_id from rules.cells c join subtree s on c.org_id = s.org_id"
+        " order by c.cell_id",
+        org_id,
+    )
+    return [r["cell_id"] for r in rows]
+
+
+async def org_exists(conn: Connection, org_id: str) -> bool:
+    """Whether an org is registered, or at least has cells registered under it."""
+    return bool(
+        await conn.fetchval(
+            "select exists (select 1 from rules.orgs where org_id = $1)"
+            " or exists (select 1 from rules.cells where org_id = $1)",
+            org_id,
+        )
+    )

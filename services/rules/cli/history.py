@@ -1,0 +1,103 @@
+"""`chibo rules backtest | explain | score`: judging a history of events without publishing.
+
+Facts come through a `FactSource` opened by `sources.facts_from`, the one place that knows where
+they are read from: an events file (`--events`) or the stored facts in PostgreSQL (`--db`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date, datetime
+
+import msgspec
+
+from services.contracts.calendar import VIETNAM
+from services.rules.adapters.files import load_rules
+from services.rules.cli import report
+from services.rules.cli.sources import OneCell, facts_from
+from services.rules.domain.evaluate import compare, evaluate
+from services.rules.domain.score import score_year
+from services.rules.errors import RuleFileError
+
+
+def run_backtest(args: argparse.Namespace) -> int:
+    """Judge the events' history up to `--until`; print findings or their changes."""
+    try:
+        pack = load_rules(args.rules)
+        baseline = load_rules(args.diff_against) if args.diff_against else None
+    except RuleFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    with facts_from(args) as facts:
+        if baseline is None:  # streamed: a long history never sits in memory as findings
+            found = evaluate(pack.rules, facts, args.until, since=args.since, passes=args.passes)
+            if args.format == "jsonl":
+                report.write_jsonl(sys.stdout, found)
+            else:
+                report.write_table(sys.stdout, (("", f) for f in found))
+            return 0
+        changed = compare(pack.rules, baseline.rules, facts, args.until, since=args.since)
+        if args.format == "jsonl":
+            rows = ({"change": change} | msgspec.structs.asdict(f) for change, f in changed)
+            report.write_jsonl(sys.stdout, rows)
+        else:
+            report.write_table(sys.stdout, (("+" if c == "added" else "-", f) for c, f in changed))
+        return 0
+
+
+def explain_verdict(args: argparse.Namespace) -> int:
+    """Explain how `--rule` judged `--cell` over `--scope`."""
+    try:
+        pack = load_rules(args.rules)
+    except RuleFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    rule = pack.by_id.get(args.rule)
+    if rule is None:
+        print(f"no rule `{args.rule}` in {args.rules}", file=sys.stderr)
+        return 1
+    with facts_from(args) as facts:
+        cell = facts.cell(args.cell)
+    if cell is None:
+        print(f"cell `{args.cell}` is not registered", file=sys.stderr)
+        return 1
+    horizon = args.until or datetime.now(VIETNAM).date()
+    found = next(
+        (f for f in evaluate([rule], OneCell(cell), horizon, passes=True) if f.scope == args.scope),
+        None,
+    )
+    why = (
+        f"the rule does not apply to this cell ({rule.rule.applies_to})"
+        if not rule.applies_to(cell.cell)
+        else f"no such scope judged before {horizon}: the period has not ended, the cell was not "
+        "active for all of it, the rule was not in force, or nothing matched the scope"
+    )
+    report.explain(sys.stdout, rule, cell, args.scope, found, why)
+    return 0
+
+
+def score_cells(args: argparse.Namespace) -> int:
+    """Print each cell's score and band for `--year`."""
+    try:
+        pack = load_rules(args.rules)
+    except RuleFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    first, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
+    weights = {rule.id: rule.rule.weight for rule in pack.rules}
+    with facts_from(args) as facts:
+        active = [
+            c.cell.cell_id
+            for c in facts.cells()
+            if c.cell.established_on < end and (c.cell.dissolved_on or end) > first
+        ]
+        # A year still running is scored on what has happened: periods ended by the horizon.
+        horizon = min(end, args.until or datetime.now(VIETNAM).date())
+        findings = evaluate(pack.rules, facts, horizon, since=first)
+        scores = score_year(active, findings, weights, pack.pack, args.year)
+    if args.format == "jsonl":
+        report.write_jsonl(sys.stdout, scores)
+    else:
+        report.write_scores(sys.stdout, scores)
+    return 0

@@ -1,0 +1,127 @@
+"""The rule file format: one YAML file per rule, decoded into these strict Structs.
+
+Every threshold states what a good cell does (`at_least`, `at_most`, `require`); a scope
+that does not meet it is a violation. Expressions are strings in the safe language of
+`expressions.py`, compiled at load.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+
+from services.contracts.events import CellType, TopicGroup
+from services.contracts.findings import Mode, Severity, Text
+from services.rules.domain.periods import PeriodKind
+
+RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
+Expression = Annotated[
+    str, msgspec.Meta(min_length=1, description="A predicate in the rule expression language")
+]
+MeetingFilter = Annotated[
+    Expression, msgspec.Meta(description="Which meetings count, e.g. `kind == 'regular'`")
+]
+
+
+class _Check(
+    msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, tag_field="kind"
+):
+    pass
+
+
+class CountCheck(_Check, tag="count", frozen=True):
+    """Each calendar `period` holds at least `at_least` meetings matching `meetings`."""
+
+    period: PeriodKind
+    meetings: MeetingFilter
+    at_least: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class CoverageCheck(_Check, tag="coverage", frozen=True):
+    """The `topic_groups` of matching meetings over each period include the required groups."""
+
+    period: PeriodKind
+    meetings: MeetingFilter
+    field: Literal["topic_groups"]
+    required_by: Literal["cell_type"]
+    required: dict[CellType, list[TopicGroup]]
+    otherwise: list[TopicGroup]
+
+
+class MeetingCheck(_Check, tag="meeting", frozen=True):
+    """Each matching meeting satisfies `require`; `observe` is the value reported as evidence."""
+
+    meetings: MeetingFilter
+    require: Expression
+    observe: Expression | None = None
+
+
+class GapCheck(_Check, tag="gap", frozen=True):
+    """At most `at_most_days` days between matching meetings, from establishment to horizon."""
+
+    meetings: MeetingFilter
+    at_most_days: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class MemberCheck(_Check, tag="member", frozen=True):
+    """Per member and year, a measure of their `absence`s at matching meetings is `at_most`."""
+
+    meetings: MeetingFilter
+    absence: Literal["excused", "unexcused"]
+    measure: Literal["distinct_months", "longest_run"]
+    at_most: Annotated[int, msgspec.Meta(ge=0)]
+
+
+Check = CountCheck | CoverageCheck | MeetingCheck | GapCheck | MemberCheck
+
+
+class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """A rule file: what is checked, on which cells, since when, and how it is reported.
+
+    Effective dates bound what is judged: a period by its first day, a meeting by its Vietnam
+    date, a gap by its first day, a member's year by the meetings held within them.
+    """
+
+    id: Annotated[RuleId, msgspec.Meta(description="Equals the file name without `.yaml`")]
+    title: Text
+    basis: Annotated[str, msgspec.Meta(min_length=1, description="The regulation it rests on")]
+    severity: Severity
+    weight: Annotated[
+        int, msgspec.Meta(ge=0, le=100, description="Points a violation costs in the annual score")
+    ]
+    mode: Annotated[
+        Mode, msgspec.Meta(description="`shadow` reports findings without counting them")
+    ] = Mode.enforce
+    applies_to: Annotated[
+        Expression | None,
+        msgspec.Meta(description="Which cells are judged, e.g. `has_committee`; all if absent"),
+    ] = None
+    effective_from: Annotated[
+        date | None, msgspec.Meta(description="First Vietnam date the rule is in force")
+    ] = None
+    effective_until: Annotated[
+        date | None, msgspec.Meta(description="First Vietnam date the rule is no longer in force")
+    ] = None
+    check: Check
+    message: Annotated[
+        Text, msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check")
+    ]
+
+
+class Band(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A rating band: a score of at least `at_least` earns `band`."""
+
+    band: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
+    at_least: Annotated[int, msgspec.Meta(ge=0, le=100)]
+    label: Text | None = None  # what a reader sees, e.g. "Hoàn thành tốt nhiệm vụ"
+
+
+class Pack(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    """`pack.yaml`: the pack's name and the annual score frame (100 points, bands)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1)]
+    basis: Annotated[str, msgspec.Meta(min_length=1)]
+    full_score: Annotated[int, msgspec.Meta(ge=1)] = 100
+    bands: Annotated[list[Band], msgspec.Meta(min_length=1)]

@@ -1,0 +1,142 @@
+"""`/cells` and `/orgs`: cells, their compliance and score, and an org's periodic summary."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Response, get
+from litestar.params import FromQuery, QueryParameter
+
+from services.contracts.findings import Finding
+from services.infra.auth import Role
+from services.infra.auth.http import READERS, ClaimsDep, allow
+from services.infra.auth.scope import cell_visible, org_visible, reach
+from services.infra.errors import NotFoundError
+from services.infra.params import IdCursor, PathId, QueryOrg, Year
+from services.rules.adapters import queries
+from services.rules.adapters.queries import CellRecord
+from services.rules.domain.score import Score
+from services.rules.entrypoints.deps import JudgeDep, Pool
+from services.rules.service import compliance
+from services.rules.service.compliance import RuleSummary
+
+
+class CellPage(msgspec.Struct):
+    """One page of cells; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[CellRecord]
+    next_after: str | None
+
+
+class Compliance(msgspec.Struct):
+    """Every judgment of a cell in a year: passed ones have status `resolved`."""
+
+    cell_id: str
+    year: int
+    judgments: list[Finding]
+
+
+@get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
+async def list_cells(
+    pool: Pool,
+    claims: ClaimsDep,
+    org_id: QueryOrg = None,
+    after: IdCursor = "",
+    limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+) -> CellPage:
+    """Cells the caller reaches, by id, with their open findings count."""
+    async with pool.acquire() as conn:
+        items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
+    return CellPage(items, items[-1].cell_id if len(items) == limit else None)
+
+
+@get(
+    "/cells/{cell_id:str}/compliance",
+    tags=["cells"],
+    summary="Every rule and period of a year",
+    guards=[allow(*READERS)],
+)
+async def cell_compliance(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
+) -> Compliance:
+    """Each rule's judgment of each period of `year` ended so far, passed or violated."""
+    async with pool.acquire() as conn:
+        if not await cell_visible(conn, "rules", claims, cell_id):
+            raise NotFoundError(f"no cell `{cell_id}`")
+        found = await compliance.judgments(
+            conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1)
+        )
+        if not await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id):
+            raise NotFoundError(f"no cell `{cell_id}`")
+    return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
+
+
+@get(
+    "/cells/{cell_id:str}/score",
+    tags=["cells"],
+    summary="Annual score and band",
+    guards=[allow(*READERS)],
+)
+async def cell_score(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
+) -> Score:
+    """100 minus the weights of the year's violations, floored at 0, banded by QĐ 366."""
+    async with pool.acquire() as conn:
+        if not await cell_visible(conn, "rules", claims, cell_id) or not await conn.fetchval(
+            "select 1 from rules.cells where cell_id = $1", cell_id
+        ):
+            raise NotFoundError(f"no cell `{cell_id}`")
+        return await compliance.cell_score(conn, judge, cell_id, year)
+
+
+_CSV_HEADERS = (
+    "Mã quy tắc (rule_id)",
+    "Quy tắc (title_vi)",
+    "Rule (title_en)",
+    "Chế độ (mode)",
+    "Số chi bộ được đánh giá (cells_judged)",
+    "Số chi bộ vi phạm (cells_violated)",
+    "Tỷ lệ đạt % (compliant_percent)",
+)
+
+
+@get(
+    "/orgs/{org_id:str}/summary",
+    tags=["orgs"],
+    summary="Per rule: cells judged, violated, % compliant (JSON or CSV)",
+    guards=[allow(Role.admin, Role.inspector, Role.viewer)],
+)
+async def org_summary(
+    pool: Pool,
+    judge: JudgeDep,
+    claims: ClaimsDep,
+    org_id: PathId,
+    # The period's form is checked where it is parsed (422 naming it); here only its length.
+    period: Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")],
+    format: FromQuery[Literal["json", "csv"]] = "json",
+) -> Response[list[RuleSummary]] | Response[str]:
+    """The periodic report to the standing committee (point 7 of the seed)."""
+    async with pool.acquire() as conn:
+        visible = await org_visible(conn, "rules", claims, org_id)
+        if not visible or not await queries.org_exists(conn, org_id):
+            raise NotFoundError(f"no org `{org_id}`")
+        cells = await queries.cells_under(conn, org_id)
+        rows = await compliance.org_summary(conn, judge, cells, period)
+    if format == "json":
+        return Response(rows)
+    # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(_CSV_HEADERS)
+    writer.writerows([getattr(r, f) for f in RuleSummary.__struct_fields__] for r in rows)
+    filename = f"chibo-{org_id}-{period}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )

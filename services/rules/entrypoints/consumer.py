@@ -1,0 +1,132 @@
+"""The JetStream pull consumer that feeds `chibo.events.>` into the ingest handler.
+
+A batch is acked only after its PostgreSQL commit, so a crash at any point means redelivery, and
+redelivery has no second effect (the event id is the dedupe key). A message that can never be
+valid is parked on `chibo.dlq.events` with the reason and terminated; the rest go on.
+
+Several batches are in hand at once, each stored in its own transaction: while one waits for
+PostgreSQL, another is judged in Python, and the next is already fetched. Their order does not
+matter: a record replaces another only if it is newer, each cell is judged whole under its lock,
+and a correction moving a meeting learns, from the row it replaces, the cell it leaves, even
+when that row was committed by a concurrent batch or another replica. The next batch waits
+while more findings than the batches in hand could make are still to be published: a relay
+that falls behind (or NATS refusing them) slows the consumer instead of growing the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import asyncpg
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+
+from services.contracts.codec import InvalidEventError, decode_event
+from services.contracts.events import Event
+from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
+from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
+from services.infra.database import TRANSIENT_ERRORS
+from services.rules.service.ingest import ingest
+from services.rules.service.judging import Judge
+
+log = logging.getLogger(__name__)
+
+
+class EventConsumer:
+    """Fetches events in batches and stores each in one transaction, several at a time."""
+
+    def __init__(
+        self,
+        nc: Client,
+        pool: asyncpg.Pool,
+        judge: Judge,
+        *,
+        durable: str,
+        batch: int,
+        ack_wait: float,
+        in_flight: int = 1,
+        ready: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self._pool = pool
+        self._judge = judge
+        self._dead = DeadLetters(
+            nc.jetstream(),
+            DLQ_EVENTS,
+            id_prefix="dlq",
+            counted=judge.metrics.events_dead_lettered.inc,
+        )
+        self._loop = PullLoop(
+            nc,
+            self.handle,
+            stream=EVENTS_STREAM,
+            subject=EVENTS_SUBJECTS,
+            durable=durable,
+            batch=batch,
+            ack_wait=ack_wait,
+            max_ack_pending=20_000,
+            in_flight=in_flight,
+            ready=ready,
+        )
+
+    async def subscribe(self) -> None:
+        """Create (or bind to) the durable consumer; fails loudly at start if NATS refuses."""
+        await self._loop.subscribe()
+
+    async def run(self) -> None:
+        """Consume until `stop` is called; faults are logged and retried, never fatal."""
+        await self._loop.run()
+
+    def stop(self) -> None:
+        """Ask the loop to finish its current batch and return."""
+        self._loop.stop()
+
+    async def handle(self, messages: Sequence[Msg]) -> None:
+        """Dead-letter the invalid messages, store the valid ones, then ack them."""
+        valid: list[tuple[Msg, Event]] = []
+        for msg in messages:
+            try:
+                valid.append((msg, _decode(msg)))
+            except InvalidEventError as exc:
+                await self._dead.park(msg, exc.field, exc.message)
+        if valid:
+            await self._store(valid)
+
+    async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
+        """Store the events in one transaction; ack them once it commits."""
+        try:
+            events = [event for _, event in valid]
+            await ingest(self._pool, self._judge, events, "nats", [msg.data for msg, _ in valid])
+        except TRANSIENT_ERRORS as exc:
+            log.warning("storing a batch failed, will retry: %s", exc)
+            for msg, _ in valid:
+                await msg.nak(delay=RETRY_DELAY_SECONDS)
+            return
+        except Exception:
+            # Something in the batch is refused for good; find it by storing one at a time.
+            await self._isolate(valid)
+            return
+        for msg, _ in valid:
+            await msg.ack()
+
+    async def _isolate(self, valid: Sequence[tuple[Msg, Event]]) -> None:
+        for msg, event in valid:
+            try:
+                await ingest(self._pool, self._judge, [event], "nats", [msg.data])
+            except TRANSIENT_ERRORS:
+                await msg.nak(delay=RETRY_DELAY_SECONDS)
+            except Exception as exc:
+                log.exception("event refused by the store", extra={"subject": msg.subject})
+                await self._dead.park(msg, "$", f"refused by the database: {exc}")
+            else:
+                await msg.ack()
+
+
+def _decode(msg: Msg) -> Event:
+    event = decode_event(msg.data)
+    expected = event_subject(str(event.__struct_config__.tag))
+    if msg.subject != expected:
+        raise InvalidEventError(
+            f"an event of this type belongs on `{expected}`, not `{msg.subject}`", "$.type"
+        )
+    return event

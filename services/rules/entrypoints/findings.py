@@ -1,0 +1,124 @@
+"""`/findings`: what the rules found, filterable and paginated, each with its explanation."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from litestar import get
+from litestar.params import FromQuery, QueryParameter
+
+from services.contracts.findings import FindingStatus
+from services.infra.auth.http import READERS, ClaimsDep, allow
+from services.infra.auth.scope import cell_visible, reach
+from services.infra.errors import InvalidInputError, NotFoundError
+from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
+from services.rules.adapters import queries, repository
+from services.rules.adapters.queries import FindingFilter, FindingRecord
+from services.rules.cli import report
+from services.rules.entrypoints.deps import JudgeDep, Pool
+
+Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")]
+
+
+class FindingPage(msgspec.Struct):
+    """One page of findings; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[FindingRecord]
+    next_after: int | None
+
+
+class Rule(msgspec.Struct):
+    """The rule behind a finding, as in force now."""
+
+    title_vi: str
+    title_en: str
+    basis: str
+    weight: int
+
+
+class FindingDetail(msgspec.Struct):
+    """A finding with the rule it rests on and a readable account of the verdict."""
+
+    record: FindingRecord
+    rule: Rule | None
+    explanation: str
+
+
+@get("/findings", tags=["findings"], summary="List findings", guards=[allow(*READERS)])
+async def list_findings(
+    pool: Pool,
+    claims: ClaimsDep,
+    cell_id: QueryId = None,
+    org_id: QueryOrg = None,
+    rule_id: QueryId = None,
+    status: FromQuery[FindingStatus | None] = None,
+    scope_filter: Annotated[
+        str | None,
+        QueryParameter(
+            name="scope",
+            pattern=r"^[A-Za-z0-9_/-]{1,200}$",
+            description="e.g. 2024-03, meeting/m-1",
+        ),
+    ] = None,
+    since: Annotated[
+        datetime | None,
+        QueryParameter(description="Changed at or after; RFC 3339 with offset, e.g. +07:00"),
+    ] = None,
+    after: NumberCursor = 0,
+    limit: Limit = 100,
+) -> FindingPage:
+    """Findings of the cells the caller reaches, by id, narrowed by every filter given."""
+    within = reach(claims)
+    query = FindingFilter(
+        reach_org=within.org,
+        reach_cell=within.cell,
+        cell_id=cell_id,
+        org_id=org_id,
+        rule_id=rule_id,
+        status=status,
+        scope=scope_filter,
+        since=_aware(since),
+        after=after,
+        limit=limit,
+    )
+    async with pool.acquire() as conn:
+        items = await queries.list_findings(conn, query)
+    return FindingPage(items, items[-1].id if len(items) == limit else None)
+
+
+def _aware(since: datetime | None) -> datetime | None:
+    # Without an offset the instant is ambiguous by seven hours for a reader in Vietnam.
+    if since is not None and since.tzinfo is None:
+        raise InvalidInputError("`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00")
+    return since
+
+
+@get(
+    "/findings/{finding_id:int}",
+    tags=["findings"],
+    summary="One finding, explained",
+    guards=[allow(*READERS)],
+)
+async def get_finding(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, finding_id: PathNumber
+) -> FindingDetail:
+    """The finding, the rule and regulation it rests on, and how the verdict was reached."""
+    async with pool.acquire() as conn:
+        record = await queries.get_finding(conn, finding_id)
+        # Out of reach reads as absent, so ids do not reveal other cells' findings.
+        if record is None or not await cell_visible(conn, "rules", claims, record.finding.cell_id):
+            raise NotFoundError(f"no finding {finding_id}")
+        cells = await repository.load_cells(conn, [record.finding.cell_id], judge.meetings)
+    rule = judge.pack.by_id.get(record.finding.rule_id)
+    if rule is None or not cells:
+        return FindingDetail(record, None, "The rule is no longer in the pack in force.")
+    out = io.StringIO()
+    why = "the judgment no longer stands on the current facts"
+    report.explain(out, rule, cells[0], record.finding.scope, record.finding, why)
+    spec = rule.rule
+    return FindingDetail(
+        record, Rule(spec.title.vi, spec.title.en, spec.basis, spec.weight), out.getvalue()
+    )

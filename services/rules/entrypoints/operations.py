@@ -1,0 +1,93 @@
+"""`/rules` and `/metrics`: the pack in force, its reload, and what operators watch."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+from litestar import Response, get, post
+
+from services.contracts.findings import Mode, Severity
+from services.contracts.subjects import EVENTS_STREAM
+from services.infra.auth import Role
+from services.infra.auth.http import EVERYONE_BUT_SOURCES, PUBLIC, allow
+from services.rules.entrypoints.deps import (
+    JetStream,
+    JudgeDep,
+    MetricsDep,
+    ReloaderDep,
+    SettingsDep,
+)
+from services.rules.service.reload import ReloadOutcome
+
+
+class RuleInForce(msgspec.Struct):
+    """One rule of the pack in force."""
+
+    rule_id: str
+    version: str
+    title_vi: str
+    title_en: str
+    basis: str
+    severity: Severity
+    mode: Mode
+    weight: int
+
+
+class PackInForce(msgspec.Struct):
+    """The pack in force: its content hash, when it was loaded, and its rules."""
+
+    version: str
+    loaded_at: datetime
+    directory: str
+    rules: list[RuleInForce]
+
+
+@get(
+    "/rules",
+    tags=["rules"],
+    summary="The rule pack in force",
+    guards=[allow(*EVERYONE_BUT_SOURCES)],
+)
+async def rules_in_force(judge: JudgeDep) -> PackInForce:
+    """Version (content hash), load time and rules of the pack the service judges with."""
+    pack = judge.pack
+    rules = [
+        RuleInForce(
+            r.id, r.version, r.rule.title.vi, r.rule.title.en, r.rule.basis,
+            r.severity, r.mode, r.rule.weight,
+        )
+        for r in pack.rules
+    ]  # fmt: skip
+    return PackInForce(pack.version, judge.loaded_at, str(pack.directory), rules)
+
+
+@post(
+    "/rules/reload",
+    tags=["rules"],
+    summary="Load the rules folder again",
+    status_code=200,
+    guards=[allow(Role.rule_author, Role.admin)],
+)
+async def reload_rules(reloader: ReloaderDep) -> ReloadOutcome:
+    """Validate the folder's whole pack and put it in force; an invalid pack is refused (422)."""
+    return await reloader.reload()
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics (no token: scraped by Prometheus)",
+    include_in_schema=True,
+    opt=PUBLIC,
+    security=[],
+)
+async def metrics(metrics: MetricsDep, js: JetStream, settings: SettingsDep) -> Response[bytes]:
+    """Counters, latency histogram and consumer lag, in Prometheus text format."""
+    try:
+        info = await js.consumer_info(EVENTS_STREAM, settings.consumer_name, timeout=1)
+        metrics.consumer_pending.set(info.num_pending or 0)
+        metrics.consumer_ack_pending.set(info.num_ack_pending or 0)
+    except Exception:  # lag is best effort; the other metrics still answer
+        metrics.consumer_pending.set(float("nan"))
+    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")

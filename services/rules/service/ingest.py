@@ -1,0 +1,138 @@
+"""The ingest handler: store a batch of decoded events as facts and re-judge what they touch.
+
+One transaction per batch: the events' rows (the dedupe record), their facts, the findings they
+change and the messages announcing those changes commit together, or not at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from services.contracts.calendar import vietnam_date
+from services.contracts.codec import encode
+from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEvent
+from services.contracts.subjects import event_subject
+from services.infra import outbox
+from services.infra.database import Connection
+from services.rules.adapters import facts_repository, repository
+from services.rules.adapters.findings import SCHEMA
+from services.rules.domain.facts import meeting_fact
+from services.rules.service.judging import Judge, Touched
+
+
+class IngestReport(msgspec.Struct):
+    """Which events took effect now, and which had been received before (redeliveries)."""
+
+    accepted: list[str]
+    duplicates: list[str]
+
+
+async def ingest(
+    pool: asyncpg.Pool,
+    judge: Judge,
+    events: Sequence[Event],
+    path: str,
+    envelopes: Sequence[bytes] | None = None,
+) -> IngestReport:
+    """Store `events` and re-judge the cells they touch; an event id seen before does nothing.
+
+    `path` names how the events came (`http`, `nats`). Events that came over HTTP are also put
+    on `chibo.events.<type>` through the outbox, so every other consumer (the workflow service
+    learns cells' organisations there) sees all events whichever way they arrived; this service
+    receives them back as redeliveries, which have no effect. `envelopes`, where given, are the
+    events' JSON as received (a NATS message's body), stored as they are.
+    """
+    if not events:
+        return IngestReport(accepted=[], duplicates=[])
+    started = time.perf_counter()
+    fresh: list[Event] = []
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            fresh, duplicates, touched = await _store(conn, events, envelopes)
+            for event in fresh:  # judged in a moment: no need to read them back
+                if isinstance(event, MeetingHeldEvent):
+                    judge.meetings.put(event.id, meeting_fact(event.data))
+            judged = await judge.judge_cells_or_defer(conn, touched)
+            announced = judged or 0
+            if path == "http" and fresh:
+                await outbox.enqueue(conn, SCHEMA, [_on_stream(e) for e in fresh])
+                announced += len(fresh)
+    except BaseException:
+        # Of what the memo holds, only this transaction's own events may not be stored: the
+        # rest was read from committed rows.
+        judge.meetings.forget(e.id for e in fresh)
+        raise
+    if announced:
+        judge.announce()
+    if judged is None:  # only now, committed, is the cleared state visible to the scheduler
+        judge.judge_everything_soon()
+    metrics = judge.metrics
+    metrics.evaluation_seconds.observe(time.perf_counter() - started)
+    metrics.events_ingested.labels(path).inc(len(fresh))
+    metrics.events_duplicate.labels(path).inc(len(duplicates))
+    return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+
+
+def _on_stream(event: Event) -> outbox.Message:
+    return outbox.Message(
+        subject=event_subject(str(event.__struct_config__.tag)),
+        msg_id=f"event:{event.id}",
+        payload=encode(event),
+    )
+
+
+async def store(pool: asyncpg.Pool, events: Sequence[Event]) -> IngestReport:
+    """Store `events` as facts and judge nothing: bulk loading of history for a backtest."""
+    async with pool.acquire() as conn, conn.transaction():
+        fresh, duplicates, _ = await _store(conn, events)
+    return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+
+
+async def _store(
+    conn: Connection, events: Sequence[Event], envelopes: Sequence[bytes] | None = None
+) -> tuple[list[Event], list[str], Touched]:
+    """Store the events not seen before; return them, the redelivered ids, and what they touch.
+
+    What they touch is, per cell, the Vietnam years whose judgments may change, or None for
+    the whole cell (a registration changes everything). A correction may move a meeting to
+    another cell or year: the cell and year it leaves are touched too.
+    """
+    # Cells first, in one order: batches touching the same cells take turns. The cells their
+    # meetings are in now are locked too; one that another transaction moves meanwhile is
+    # known from `apply_facts` and locked when judged (a rare deadlock is retried).
+    now_in = await repository.meeting_cells(conn, events)
+    await repository.lock_cells(conn, repository.touched_cells(events) | now_in)
+    new_ids = await facts_repository.insert_new_events(conn, events, envelopes)
+    fresh: list[Event] = []
+    duplicates: list[str] = []
+    for event in events:
+        if event.id in new_ids:
+            new_ids.discard(event.id)  # a second copy in the same batch is a redelivery too
+            fresh.append(event)
+        else:
+            duplicates.append(event.id)
+    replaced = await facts_repository.apply_facts(conn, fresh)
+    return fresh, duplicates, _touched(fresh, replaced)
+
+
+def _touched(fresh: Sequence[Event], replaced: list[tuple[str, datetime | None]]) -> Touched:
+    years: dict[str, set[int]] = defaultdict(set)
+    whole: set[str] = set()
+    for cell_id, held_at in replaced:
+        if held_at is not None:
+            years[cell_id].add(vietnam_date(held_at).year)
+    for event in fresh:
+        match event:
+            case CellRegisteredEvent(data=data):
+                whole.add(data.cell_id)
+            case MeetingHeldEvent(data=data):
+                years[data.cell_id].add(vietnam_date(data.held_at).year)
+    touched: Touched = {cell: frozenset(found) for cell, found in years.items()}
+    touched.update(dict.fromkeys(whole))
+    return touched

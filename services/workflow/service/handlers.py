@@ -1,0 +1,146 @@
+"""The service layer: open a case, fire a trigger. One function per command; each commits once.
+
+A transition's case row, audit row and outbox message are written in one transaction, the row
+only if it is still at the version the caller read (`where id = $1 and version = $2`): of two
+concurrent transitions exactly one is written, the other gets 409.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import msgspec
+
+from services.infra import outbox
+from services.infra.clock import Clock
+from services.infra.database import Connection
+from services.workflow.adapters import repository
+from services.workflow.adapters.repository import AuditEntry
+from services.workflow.domain import model
+from services.workflow.domain.announcements import transition_message
+from services.workflow.domain.definition import Role
+from services.workflow.domain.model import Case
+from services.workflow.domain.payloads import decode_payload
+from services.workflow.entrypoints.schemas import CaseCreate, TransitionCreate, Transitioned
+from services.workflow.errors import RoleError, StaleVersionError
+from services.workflow.service import access
+from services.workflow.service.caller import Caller
+from services.workflow.service.registry import Registry
+
+SCHEMA = "workflow"
+OPEN = "open"  # the pseudo-trigger recorded when a case is opened
+_OPENERS = (Role.inspector, Role.admin)
+
+
+@dataclass(frozen=True)
+class Service:
+    """What the handlers need, built once by the composition root."""
+
+    pool: asyncpg.Pool
+    registry: Registry
+    clock: Clock
+    wake: Callable[[], None]  # tells the outbox relay that rows were committed
+
+
+async def open_case(svc: Service, command: CaseCreate, caller: Caller) -> Case:
+    """Open a case in the initial state of the current version of its workflow."""
+    if caller.acting_as(_OPENERS) is None:
+        raise RoleError("only an inspector or an admin may open cases")
+    workflow = svc.registry.latest(command.workflow)
+    case = Case(
+        id=str(uuid.uuid4()),
+        cell_id=command.cell_id,
+        org_id=command.org_id,
+        kind=command.kind,
+        year=command.year,
+        state=workflow.definition.initial,
+        definition=workflow.definition.name,
+        definition_version=workflow.version,
+        findings=command.findings,
+    )
+    async with svc.pool.acquire() as conn, conn.transaction():
+        await access.require_can_open(conn, caller, command)
+        await store_opened(conn, case, caller, command.comment, svc.clock.now(), None)
+    svc.wake()
+    return case
+
+
+async def store_opened(
+    conn: Connection, case: Case, caller: Caller, comment: str, at: datetime, key: str | None
+) -> bool:
+    """Insert a new case with its first audit row and `open` message; False if `key` exists."""
+    if not await repository.insert_case(conn, case, at, key):
+        return False
+    entry = AuditEntry(
+        version=case.version,
+        at=at,
+        actor=caller.actor,
+        role=caller.acting_as(_OPENERS) or Role.admin,
+        trigger=OPEN,
+        from_state=None,
+        to_state=case.state,
+        comment=comment,
+        payload={},
+    )
+    await _record(conn, case, entry)
+    return True
+
+
+async def fire(
+    svc: Service, case_id: str, command: TransitionCreate, caller: Caller
+) -> Transitioned:
+    """Fire a trigger on a case, checking role, version, payload and guards in that order."""
+    async with svc.pool.acquire() as conn:
+        case = await access.writable_case(conn, caller, case_id)
+        workflow = await svc.registry.get(conn, case.definition, case.definition_version)
+        trigger = workflow.trigger(command.trigger)
+        role = caller.acting_as(trigger.roles)
+        if role is None:
+            roles = ", ".join(trigger.roles)
+            raise RoleError(f"a {caller.title} may not fire `{command.trigger}`; only {roles}")
+        if command.expected_version != case.version:
+            raise _stale(case.version)
+        payload = decode_payload(command, trigger)
+        new_state = workflow.fire(case, command.trigger, payload)
+        now, from_state = svc.clock.now(), case.state
+        case.state, case.version = new_state, case.version + 1
+        model.record(case, payload, caller.actor, now)
+        model.schedule(case, workflow.definition)
+        entry = AuditEntry(
+            version=case.version,
+            at=now,
+            actor=caller.actor,
+            role=role,
+            trigger=command.trigger,
+            from_state=from_state,
+            to_state=new_state,
+            comment=command.comment,
+            payload=msgspec.to_builtins(payload),
+        )
+        message = transition_message(case, entry)
+        if not await repository.commit_transition(
+            conn, case, command.expected_version, entry, message
+        ):
+            raise _stale(None)
+    svc.wake()
+    return Transitioned(
+        case_id=case.id,
+        trigger=command.trigger,
+        from_state=from_state,
+        state=new_state,
+        version=case.version,
+    )
+
+
+def _stale(current: int | None) -> StaleVersionError:
+    return StaleVersionError("the case has moved on since you read it; read it again", current)
+
+
+async def _record(conn: Connection, case: Case, entry: AuditEntry) -> None:
+    await repository.append_audit(conn, case.id, entry)
+    subject, msg_id, body = transition_message(case, entry)
+    await outbox.enqueue(conn, SCHEMA, [outbox.Message(subject, msg_id, body)])

@@ -19,7 +19,7 @@ import asyncpg
 
 from services.contracts.codec import decode_event
 from services.contracts.events import Event
-from services.dev.postgres import EmbeddedPostgres
+from services.dev.servers import EmbeddedPostgres
 from services.infra import database
 from services.rules.service.ingest import store
 

@@ -55,7 +55,7 @@ from services.contracts.subjects import (
     FINDINGS_STREAM,
     event_subject,
 )
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.puller import Puller
 from services.rules.settings import RulesSettings
 
@@ -74,7 +74,7 @@ CONSUMER_BATCH: int = next(
 
 def measure(meetings: int, rounds: int = ROUNDS) -> list[Row]:
     """Run the three phases and return table rows (figure, baseline, ratio)."""
-    servers = Infrastructure(
+    servers = Servers(
         DATA / "ingest-servers", database="bench_ingest", throwaway=True, environment=False
     )
     with servers as infra:

@@ -30,7 +30,7 @@ import uvicorn
 from litestar import Litestar, get
 
 from bench.http_load import Connection, Figures, run
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.auth import AuthSettings, Role
 from services.infra.auth.tokens import mint
 
@@ -93,7 +93,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> No
 
 
 @contextlib.contextmanager
-def _servers(infra: Infrastructure, concurrency: int) -> Iterator[tuple[int, int]]:
+def _servers(infra: Servers, concurrency: int) -> Iterator[tuple[int, int]]:
     workflow_port, baseline_port = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -172,7 +172,7 @@ async def _load(
 def measure(concurrency: int = 32, per_worker: int = 300) -> Measurement:
     """Run the servers, load both endpoints in turn, and return the figures."""
     with (
-        Infrastructure(DATA, database="chibo_bench", throwaway=True) as infra,
+        Servers(DATA, database="chibo_bench", throwaway=True) as infra,
         _servers(infra, concurrency) as (workflow_port, baseline_port),
     ):
         return asyncio.run(_load(workflow_port, baseline_port, concurrency, per_worker))

@@ -14,8 +14,8 @@ from services.contracts.events import Event
 from services.contracts.findings import Finding, FindingStatus
 from services.rules.adapters.files import load_rules
 from services.rules.domain.evaluate import evaluate
-from services.rules.domain.loader import RulePack
-from services.rules.domain.store import InMemoryFacts
+from services.rules.domain.facts import InMemoryFacts
+from services.rules.domain.pack import RulePack
 
 RULES = Path(__file__).resolve().parent.parent / "rules"
 T0 = "2020-01-01T00:00:00Z"

@@ -16,7 +16,7 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ("rules", "workflow")
@@ -39,16 +39,16 @@ def _reap_abandoned_servers() -> None:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[Infrastructure]:
+def servers() -> Iterator[Servers]:
     """The session's PostgreSQL and NATS (embedded, throw-away, unless URLs are set)."""
     _reap_abandoned_servers()
     folder = ROOT / ".chibo" / f"test-{os.getpid()}"
-    with Infrastructure(folder, database="chibo_test", throwaway=True) as infra:
+    with Servers(folder, database="chibo_test", throwaway=True) as infra:
         yield infra
 
 
 @pytest.fixture
-async def clean(servers: Infrastructure) -> None:
+async def clean(servers: Servers) -> None:
     """Start the test from nothing: no Chibo schemas, no Chibo streams."""
     conn = await asyncpg.connect(servers.database_url)
     try:
@@ -68,7 +68,7 @@ async def clean(servers: Infrastructure) -> None:
 
 
 @pytest.fixture
-async def db(servers: Infrastructure, clean: None) -> AsyncIterator[asyncpg.Connection]:
+async def db(servers: Servers, clean: None) -> AsyncIterator[asyncpg.Connection]:
     """A connection for reading what the services stored."""
     conn = await asyncpg.connect(servers.database_url)
     yield conn
@@ -76,7 +76,7 @@ async def db(servers: Infrastructure, clean: None) -> AsyncIterator[asyncpg.Conn
 
 
 @pytest.fixture
-async def nc(servers: Infrastructure, clean: None) -> AsyncIterator[Client]:
+async def nc(servers: Servers, clean: None) -> AsyncIterator[Client]:
     """A NATS connection acting as a source system."""
     client = await nats.connect(servers.nats_url)
     yield client

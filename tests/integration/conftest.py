@@ -12,7 +12,7 @@ from nats.aio.client import Client
 
 from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.clock import ManualClock
 from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
@@ -24,7 +24,7 @@ from tests.waiting import eventually
 
 
 @pytest.fixture
-def rules_settings(servers: Infrastructure) -> RulesSettings:
+def rules_settings(servers: Servers) -> RulesSettings:
     """Settings of a rules service on the session's servers, with small limits to test them."""
     return RulesSettings(
         database_url=servers.database_url,
@@ -63,7 +63,7 @@ def workflow_clock() -> ManualClock:
 
 
 @pytest.fixture
-def workflow_settings(servers: Infrastructure) -> WorkflowSettings:
+def workflow_settings(servers: Servers) -> WorkflowSettings:
     """Settings of a workflow service on the session's servers, polling deadlines quickly."""
     return WorkflowSettings(
         database_url=servers.database_url,

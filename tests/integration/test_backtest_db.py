@@ -13,7 +13,7 @@ import pytest
 
 from services.cli import main
 from services.contracts.events import Event
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra import database
 from services.rules.service.ingest import store
 from tests.builders import RULES, cell, meeting, monthly, retraction
@@ -73,7 +73,7 @@ async def _store(url: str, batches: Sequence[Sequence[Event]]) -> None:
 
 
 @pytest.fixture
-async def stored(servers: Infrastructure, clean: None, tmp_path: Path) -> tuple[Path, str]:
+async def stored(servers: Servers, clean: None, tmp_path: Path) -> tuple[Path, str]:
     """The JSONL file of the history and the URL of a database that ingested it."""
     batches = _history()
     await _store(servers.database_url, batches)

@@ -12,12 +12,12 @@ from bench.database import load
 from bench.generate import write
 from bench.sql_baseline import measure
 from services.cli import main
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from tests.builders import RULES
 
 
 def test_sql_baseline_finds_exactly_the_backtests_violations_on_a_thousand_meetings(
-    servers: Infrastructure, clean: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    servers: Servers, clean: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     events = tmp_path / "events.jsonl"
     with events.open("wb") as out:

@@ -1,5 +1,5 @@
 """The live service and `--db` backtests read the same stored facts by two code paths:
-`repository.load_cells` decodes the winning events' envelopes, `factstore.DatabaseFacts` reads
+`repository.load_cells` decodes the winning events' envelopes, `repository.DatabaseFacts` reads
 `rules.meetings` columns as JSON. Findings agree only if both give identical `CellFacts`."""
 
 from __future__ import annotations
@@ -12,10 +12,15 @@ import msgspec
 import pytest
 
 from services.contracts.events import Event, MeetingHeldEvent
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra import database
-from services.rules.adapters.factstore import DatabaseFacts
-from services.rules.adapters.repository import CELLS, ENVELOPES, MeetingMemo, load_cells
+from services.rules.adapters.repository import (
+    CELLS,
+    ENVELOPES,
+    DatabaseFacts,
+    MeetingMemo,
+    load_cells,
+)
 from services.rules.domain.facts import meeting_fact
 from services.rules.service.ingest import store
 from tests.builders import cell, meeting, retraction
@@ -74,7 +79,7 @@ def history() -> list[list[Event]]:
 
 
 @pytest.fixture
-async def url(servers: Infrastructure, clean: None, history: list[list[Event]]) -> str:
+async def url(servers: Servers, clean: None, history: list[list[Event]]) -> str:
     """A database that stored the history through the ingest path."""
     pool = await database.create_pool(servers.database_url, min_size=1, max_size=2)
     try:

@@ -20,7 +20,7 @@ import pytest
 
 from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.clock import ManualClock
 from services.infra.database import create_pool, migrate
 from services.rules.adapters.files import load_rules
@@ -89,7 +89,7 @@ def _history(rng: random.Random) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def pool(servers: Infrastructure, clean: None) -> AsyncIterator[asyncpg.Pool]:
+async def pool(servers: Servers, clean: None) -> AsyncIterator[asyncpg.Pool]:
     connections = await create_pool(servers.database_url)
     await migrate(connections, "rules", "services.rules.migrations")
     yield connections

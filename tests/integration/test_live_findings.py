@@ -19,13 +19,13 @@ from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra import database
 from services.infra.clock import ManualClock
 from services.infra.database import TRANSIENT_ERRORS
 from services.rules.adapters.files import load_rules
 from services.rules.domain.evaluate import evaluate
-from services.rules.domain.store import InMemoryFacts
+from services.rules.domain.facts import InMemoryFacts
 from services.rules.metrics import Metrics
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
@@ -224,7 +224,7 @@ async def _waiting_for_a_row(db: asyncpg.Connection, pid: int) -> None:
 
 
 async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cell_left(
-    rules: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure, clock: ManualClock
+    rules: AsyncTestClient, db: asyncpg.Connection, servers: Servers, clock: ManualClock
 ) -> None:
     """Two replicas: one stores a meeting in c-a, the other its correction to c-b, whose upsert
     waits on the first one's uncommitted row. The cell left must still be judged again."""
@@ -259,7 +259,7 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
 
 
 async def test_a_batch_whose_transaction_fails_leaves_nothing_in_the_meeting_memo(
-    rules: AsyncTestClient, db: asyncpg.Connection, servers: Infrastructure, clock: ManualClock
+    rules: AsyncTestClient, db: asyncpg.Connection, servers: Servers, clock: ManualClock
 ) -> None:
     await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
     pool, pid = await _one_connection(servers.database_url)

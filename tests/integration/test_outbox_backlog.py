@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 from nats.aio.client import Client
 
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra import database, outbox
 from services.infra.outbox import OutboxRelay
 from services.infra.publisher import Publisher
@@ -18,7 +18,7 @@ STREAM, SUBJECT = "CHIBO_TEST_OUTBOX", "chibo.test.outbox"
 
 
 @pytest.fixture
-async def pool(servers: Infrastructure, clean: None) -> AsyncIterator[asyncpg.Pool]:
+async def pool(servers: Servers, clean: None) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a database with the rules schema (and its outbox)."""
     pool = await database.create_pool(servers.database_url, min_size=1, max_size=2)
     await database.migrate(pool, "rules", "services.rules.migrations")

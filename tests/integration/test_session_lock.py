@@ -9,14 +9,14 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.database import create_pool, session_lock
 
 KEY = 4242
 
 
 @pytest.fixture
-async def pool(servers: Infrastructure, clean: None) -> AsyncIterator[asyncpg.Pool]:
+async def pool(servers: Servers, clean: None) -> AsyncIterator[asyncpg.Pool]:
     """A pool of one connection, so each test borrows the same one again."""
     pool = await create_pool(servers.database_url, min_size=1, max_size=1)
     yield pool

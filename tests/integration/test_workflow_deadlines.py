@@ -8,7 +8,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.infra.clock import ManualClock
 from services.workflow.service.deadlines import mark_overdue
 from tests.integration.casework import (
@@ -72,7 +72,7 @@ async def test_a_remediation_past_its_due_date_is_overdue_and_counted(
 
 
 async def test_replicas_polling_together_mark_each_case_once(
-    workflow: AsyncTestClient, nc: Client, workflow_clock: ManualClock, servers: Infrastructure
+    workflow: AsyncTestClient, nc: Client, workflow_clock: ManualClock, servers: Servers
 ) -> None:
     # Four pollers besides the service's own claim the same due cases at once.
     cases = [await Casework.open(workflow) for _ in range(5)]

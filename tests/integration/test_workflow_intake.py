@@ -10,7 +10,7 @@ import pytest
 
 from services.contracts.codec import decode_event
 from services.contracts.events import CellRegisteredEvent
-from services.dev.servers import Infrastructure
+from services.dev.servers import Servers
 from services.workflow.domain.policy import load_policies
 from services.workflow.service import intake
 from services.workflow.service.registry import POLICY_FILE, Registry
@@ -25,7 +25,7 @@ WORKFLOWS = ROOT / "rules" / "workflows"
 
 @pytest.mark.usefixtures("workflow")  # its schema, migrated
 async def test_a_case_proposed_while_its_cell_registers_still_gets_the_cells_org(
-    db: asyncpg.Connection, servers: Infrastructure
+    db: asyncpg.Connection, servers: Servers
 ) -> None:
     """The finding's transaction proposes a case before the registration commits; the
     registration, taken meanwhile by another consumer, must fill the case's org all the same,

@@ -14,8 +14,7 @@ import pytest
 from bench.generate import write
 from services.contracts.codec import decode_event
 from services.rules.domain.evaluate import evaluate
-from services.rules.domain.facts import MeetingFact
-from services.rules.domain.store import InMemoryFacts
+from services.rules.domain.facts import InMemoryFacts, MeetingFact
 from tests.builders import default_pack, facts_of
 
 Verdicts = set[tuple[str, str, str]]

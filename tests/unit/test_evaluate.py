@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 
 from services.contracts.findings import FindingStatus, Mode
-from services.rules.domain.compiled import CompiledRule
 from services.rules.domain.evaluate import evaluate
 from services.rules.domain.model import Rule
+from services.rules.domain.pack import CompiledRule
 from tests.builders import cell, facts_of, meeting, monthly
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.contracts.findings import Finding, Text
-from services.rules.domain.loader import DEFAULT_PACK
+from services.rules.domain.pack import DEFAULT_PACK
 from services.rules.domain.score import band_of, score_year
 
 

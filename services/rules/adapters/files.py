@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.infra.errors import Problem
-from services.rules.domain.casecheck import CaseResult, case_problems, run_cases
-from services.rules.domain.loader import RulePack, SourceFile, compile_pack
+from services.rules.domain.pack import RulePack, SourceFile, compile_pack
+from services.rules.domain.scenarios import ScenarioResult, run_scenarios, scenario_problems
 from services.rules.errors import RuleFileError
 
 PACK_FILE = "pack.yaml"
@@ -36,14 +36,14 @@ def case_files(directory: Path) -> list[Path]:
     return sorted((directory / TESTS_FOLDER).glob("*.yaml"))
 
 
-def run_case_file(path: Path, pack: RulePack) -> list[CaseResult]:
+def run_case_file(path: Path, pack: RulePack) -> list[ScenarioResult]:
     """Run every case of the file at `path` against the whole pack."""
-    return run_cases(read(path), pack)
+    return run_scenarios(read(path), pack)
 
 
 def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
     """Every fault in the case files of `directory`, without running the cases."""
-    return case_problems([read(path) for path in case_files(directory)], pack)
+    return scenario_problems([read(path) for path in case_files(directory)], pack)
 
 
 def read(path: Path) -> SourceFile:

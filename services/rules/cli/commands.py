@@ -15,12 +15,12 @@ import msgspec
 
 from services.rules.adapters.files import case_files, load_rules, problems_of, run_case_file
 from services.rules.cli import history
-from services.rules.domain.cases import CaseFile
 from services.rules.domain.model import Pack, Rule
+from services.rules.domain.scenarios import ScenarioFile
 from services.rules.errors import RuleFileError
 
 DEFAULT_RULES = Path("rules")
-_SCHEMAS: dict[str, type] = {"rule": Rule, "pack": Pack, "tests": CaseFile}
+_SCHEMAS: dict[str, type] = {"rule": Rule, "pack": Pack, "tests": ScenarioFile}
 
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,8 +8,8 @@ from typing import TextIO
 import msgspec
 
 from services.contracts.findings import Finding
-from services.rules.domain.compiled import CompiledRule
 from services.rules.domain.facts import CellFacts, MeetingFact
+from services.rules.domain.pack import CompiledRule
 from services.rules.domain.score import Score
 
 _encoder = msgspec.json.Encoder()

@@ -19,7 +19,7 @@ from services.infra.errors import InvalidInputError
 from services.rules.adapters import repository
 from services.rules.domain.evaluate import judge_cell
 from services.rules.domain.facts import CellFacts
-from services.rules.domain.loader import RulePack
+from services.rules.domain.pack import RulePack
 from services.rules.domain.periods import PeriodKind, end_day, first_day, period_of
 from services.rules.domain.score import Score, score_year
 from services.rules.service.judging import Judge

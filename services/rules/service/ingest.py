@@ -20,7 +20,7 @@ from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEve
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import Connection
-from services.rules.adapters import facts_repository, repository
+from services.rules.adapters import repository
 from services.rules.adapters.findings import SCHEMA
 from services.rules.domain.facts import meeting_fact
 from services.rules.service.judging import Judge, Touched
@@ -108,7 +108,7 @@ async def _store(
     # known from `apply_facts` and locked when judged (a rare deadlock is retried).
     now_in = await repository.meeting_cells(conn, events)
     await repository.lock_cells(conn, repository.touched_cells(events) | now_in)
-    new_ids = await facts_repository.insert_new_events(conn, events, envelopes)
+    new_ids = await repository.insert_new_events(conn, events, envelopes)
     fresh: list[Event] = []
     duplicates: list[str] = []
     for event in events:
@@ -117,7 +117,7 @@ async def _store(
             fresh.append(event)
         else:
             duplicates.append(event.id)
-    replaced = await facts_repository.apply_facts(conn, fresh)
+    replaced = await repository.apply_facts(conn, fresh)
     return fresh, duplicates, _touched(fresh, replaced)
 
 

@@ -18,10 +18,9 @@ from services.infra.clock import Clock
 from services.infra.database import TRANSIENT_ERRORS, Connection
 from services.rules.adapters import findings as findings_repository
 from services.rules.adapters import repository
-from services.rules.domain.evaluate import judge_cell
-from services.rules.domain.loader import RulePack
+from services.rules.domain.evaluate import Years, cut, judge_cell
+from services.rules.domain.pack import RulePack
 from services.rules.domain.reconcile import Key, Stored, reconcile
-from services.rules.domain.window import Years, cut
 from services.rules.metrics import Metrics
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import msgspec
 
 from services.infra.errors import InvalidInputError
 from services.rules.adapters.files import load_rules
-from services.rules.domain.loader import RulePack
+from services.rules.domain.pack import RulePack
 from services.rules.errors import RuleFileError
 from services.rules.service.judging import Judge
 from services.rules.service.scheduler import PeriodScheduler

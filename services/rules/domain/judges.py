@@ -1,0 +1,310 @@
+"""The judges: for each kind of check, the function that gives one rule's verdicts on one cell.
+
+A judge sees the cell through a `CellView` (its judged meetings and the horizon) and asks its
+rule only what `Judged` declares: whether it was in force, and to write a finding.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from itertools import groupby
+from typing import Any, Protocol
+
+from services.contracts.events import CellRegistered
+from services.contracts.findings import Evidence, Finding
+from services.rules.domain.expressions import Getter
+from services.rules.domain.facts import CellFacts, MeetingFact
+from services.rules.domain.model import (
+    CountCheck,
+    CoverageCheck,
+    GapCheck,
+    MeetingCheck,
+    MemberCheck,
+)
+from services.rules.domain.periods import (
+    first_day,
+    judged_periods,
+    label,
+    last_day,
+    months_in,
+)
+
+
+class Judged(Protocol):
+    """What a judge asks of the rule it judges for (a compiled rule, in `pack`)."""
+
+    def in_force(self, day: date) -> bool:
+        """Whether the rule was in force on `day`."""
+        ...
+
+    def in_force_meetings(self, meetings: list[MeetingFact]) -> list[MeetingFact]:
+        """The meetings held while the rule was in force."""
+        ...
+
+    def finding(
+        self,
+        view: CellView,
+        scope: str,
+        violated: bool,
+        span: tuple[date, date],
+        observed: Evidence,
+        expected: str,
+        meeting_ids: list[str],
+        **values: Any,
+    ) -> Finding:
+        """A finding of the rule, its message filled with the evidence."""
+        ...
+
+
+class CellView:
+    """The meetings a cell may be judged on: from `established_on`, before `end`.
+
+    `end` is the horizon, or `dissolved_on` when earlier. Rules sharing a meeting filter share
+    its result, so each filter runs once over the cell's meetings.
+    """
+
+    __slots__ = ("_matching", "cell", "end", "horizon", "meetings")
+
+    def __init__(self, facts: CellFacts, horizon: date) -> None:
+        cell = facts.cell
+        self.cell: CellRegistered = cell
+        self.horizon = horizon
+        dissolved = cell.dissolved_on
+        self.end = horizon if dissolved is None or dissolved > horizon else dissolved
+        first, end, meetings = cell.established_on, self.end, facts.meetings
+        if meetings and (meetings[0].day < first or meetings[-1].day >= end):
+            meetings = [m for m in meetings if first <= m.day < end]
+        self.meetings: list[MeetingFact] = meetings
+        self._matching: dict[str, list[MeetingFact]] = {}
+
+    def matching(self, key: str, test: Getter) -> list[MeetingFact]:
+        """The judged meetings passing `test`, computed once per cell for each filter `key`."""
+        found = self._matching.get(key)
+        if found is None:
+            found = self._matching[key] = [m for m in self.meetings if test(m)]
+        return found
+
+
+Verdicts = Callable[[Judged, CellView, bool], Iterator[Finding]]
+"""One rule's verdicts on one cell: its violations and, when asked (`passes`), its passes."""
+
+
+def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) -> Verdicts:
+    """The judge of a count or coverage check over each ended calendar period."""
+    kind = check.period
+    key, test = meetings
+    measure = _count(check) if isinstance(check, CountCheck) else _coverage(check)
+    least = check.at_least if isinstance(check, CountCheck) else sys.maxsize
+
+    months = months_in(kind)
+
+    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+        cell = view.cell
+        by_period: dict[int, list[MeetingFact]] = {}
+        for meeting in view.matching(key, test):  # period_key inlined: it runs per meeting
+            by_period.setdefault(meeting.month // months, []).append(meeting)
+        periods = judged_periods(kind, cell.established_on, cell.dissolved_on, view.horizon)
+        get, enough = by_period.get, least if not passes else sys.maxsize
+        for period in periods:
+            found = get(period, _NONE)
+            if len(found) >= enough:
+                continue  # enough meetings for a count; a coverage needs a closer look
+            violated, observed, expected = measure(cell, found)
+            if not (violated or passes):
+                continue
+            start = first_day(kind, period)
+            if rule.in_force(start):
+                span = (start, last_day(kind, period))
+                meeting_ids = [m.meeting_id for m in found]
+                yield rule.finding(
+                    view, label(kind, period), violated, span, observed, expected, meeting_ids
+                )
+
+    return judge
+
+
+_NONE: list[MeetingFact] = []  # shared by every period without meetings; never changed
+Measure = Callable[[CellRegistered, list[MeetingFact]], tuple[bool, Evidence, str]]
+
+
+def _count(check: CountCheck) -> Measure:
+    least = check.at_least
+    expected = f">= {least}"
+
+    def measure(_cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
+        return len(found) < least, len(found), expected
+
+    return measure
+
+
+def _coverage(check: CoverageCheck) -> Measure:
+    required = {t: sorted(set(groups)) for t, groups in check.required.items()}
+    otherwise = sorted(set(check.otherwise))
+
+    def measure(cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
+        wanted = required.get(cell.cell_type, otherwise)
+        groups = {group for meeting in found for group in meeting.topic_groups}
+        return not groups.issuperset(wanted), sorted(groups), f"includes {wanted}"
+
+    return measure
+
+
+_DAY = timedelta(days=1)
+
+
+def each_meeting(
+    check: MeetingCheck, meetings: tuple[str, Getter], require: Getter, observe: Getter | None
+) -> Verdicts:
+    """The judge of a predicate every matching meeting must satisfy."""
+    key, test = meetings
+    expected = " ".join(check.require.split())
+
+    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+        for meeting in rule.in_force_meetings(view.matching(key, test)):
+            violated = not require(meeting)
+            if violated or passes:
+                observed = evidence(observe(meeting) if observe else not violated)
+                yield rule.finding(
+                    view,
+                    f"meeting/{meeting.meeting_id}",
+                    violated,
+                    (meeting.day, meeting.day),
+                    observed,
+                    expected,
+                    [meeting.meeting_id],
+                    meeting=meeting.meeting_id,
+                    date=meeting.day.isoformat(),
+                    period=meeting.day.isoformat(),
+                )
+
+    return judge
+
+
+def gaps(check: GapCheck, meetings: tuple[str, Getter]) -> Verdicts:
+    """The judge of the days between matching meetings, from establishment to the horizon.
+
+    Each stretch without a matching meeting is measured in days between its bounding points: the
+    establishment date or a meeting date before it, a meeting date or the end (horizon or
+    dissolution) after it. Its scope is `since/<first day without a meeting>`.
+    """
+    key, test = meetings
+    limit = check.at_most_days
+
+    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+        point = first = view.cell.established_on
+        before: list[str] = []
+        stretches: list[tuple[date, date, date, list[str]]] = []
+        for meeting in view.matching(key, test):
+            if meeting.day != point:
+                stretches.append((point, first, meeting.day, [*before, meeting.meeting_id]))
+                point, before = meeting.day, []
+            first = point + _DAY  # a meeting day, even the establishment day, is no gap
+            before.append(meeting.meeting_id)
+        stretches.append((point, first, view.end, before))
+        for point, first, until, meeting_ids in stretches:
+            if first >= until or not rule.in_force(first):
+                continue  # no day without a meeting in between
+            days = (until - point).days
+            if days > limit or passes:
+                yield rule.finding(
+                    view,
+                    f"since/{first.isoformat()}",
+                    days > limit,
+                    (first, until - _DAY),
+                    days,
+                    f"<= {limit} days",
+                    meeting_ids,
+                    since=first.isoformat(),
+                    until=until.isoformat(),
+                    days=days,
+                    period=f"{first.isoformat()}..{(until - _DAY).isoformat()}",
+                )
+
+    return judge
+
+
+def evidence(value: object) -> Evidence:
+    """A value reported as evidence, in a type every consumer of findings can decode."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return round(value, 4)
+    if isinstance(value, int | str):
+        return value
+    if isinstance(value, tuple | list | frozenset):
+        return sorted(int(v) for v in value)
+    return str(value)
+
+
+def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Verdicts:
+    """The judge of a yearly measure of each member's excused or unexcused absences."""
+    key, test = meetings
+    measure = _distinct_months if check.measure == "distinct_months" else _longest_runs
+    excused = check.absence == "excused"
+    limit = check.at_most
+
+    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+        in_force = rule.in_force_meetings(view.matching(key, test))
+        for year, of_year in groupby(in_force, key=_year):
+            for member, meeting_ids in sorted(measure(of_year, excused).items()):
+                value = _size(meeting_ids, check.measure == "distinct_months")
+                if value > limit or passes:
+                    yield rule.finding(
+                        view,
+                        f"member/{member}/{year}",
+                        value > limit,
+                        (date(year, 1, 1), date(year, 12, 31)),
+                        value,
+                        f"<= {limit}",
+                        [m.meeting_id for m in meeting_ids],
+                        member=member,
+                        year=year,
+                        period=str(year),
+                    )
+
+    return judge
+
+
+def _year(meeting: MeetingFact) -> int:
+    return meeting.month // 12
+
+
+def _absent(meeting: MeetingFact, excused: bool) -> tuple[str, ...]:
+    return meeting.excused if excused else meeting.unexcused
+
+
+def _distinct_months(
+    meetings: Iterator[MeetingFact], excused: bool
+) -> dict[str, list[MeetingFact]]:
+    """Per member, every meeting they missed this way (their months are counted later)."""
+    missed: dict[str, list[MeetingFact]] = {}
+    for meeting in meetings:
+        for member in _absent(meeting, excused):
+            missed.setdefault(member, []).append(meeting)
+    return missed
+
+
+def _longest_runs(meetings: Iterator[MeetingFact], excused: bool) -> dict[str, list[MeetingFact]]:
+    """Per member, their longest run of consecutive meetings missed this way (first if tied)."""
+    current: dict[str, list[MeetingFact]] = {}
+    longest: dict[str, list[MeetingFact]] = {}
+    for meeting in meetings:
+        absent = _absent(meeting, excused)
+        for member in [m for m in current if m not in absent]:
+            _close(longest, member, current.pop(member))
+        for member in absent:
+            current.setdefault(member, []).append(meeting)
+    for member, run in current.items():
+        _close(longest, member, run)
+    return longest
+
+
+def _close(longest: dict[str, list[MeetingFact]], member: str, run: list[MeetingFact]) -> None:
+    if len(run) > len(longest.get(member, ())):
+        longest[member] = run
+
+
+def _size(meetings: list[MeetingFact], by_month: bool) -> int:
+    return len({m.month for m in meetings}) if by_month else len(meetings)

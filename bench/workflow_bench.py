@@ -30,8 +30,9 @@ import uvicorn
 from litestar import Litestar, get
 
 from bench.http_load import Connection, Figures, run
+from services.contracts.roles import Role
 from services.dev.servers import Servers
-from services.infra.auth import AuthSettings, Role
+from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
 
 DATA = Path(".chibo/bench-workflow")

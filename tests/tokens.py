@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from services.infra.auth import AuthSettings, Role
+from services.contracts.roles import Role
+from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
 
 AUTH = AuthSettings(key="test-key-only-for-tests-0123456789abcdef")

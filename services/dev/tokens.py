@@ -12,7 +12,8 @@ from pathlib import Path
 
 import asyncpg
 
-from services.infra.auth import AuthSettings, Role
+from services.contracts.roles import Role
+from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
 
 KEY_FILE = "auth.key"

@@ -1,9 +1,9 @@
-"""Time as a dependency: the system clock in production, a driven clock in tests."""
+"""Time as a dependency: the system clock in production; tests drive a clock of their own."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -29,30 +29,3 @@ class SystemClock:
     async def sleep_until(self, moment: datetime) -> None:
         """Sleep until `moment`."""
         await asyncio.sleep(max(0.0, (moment - self.now()).total_seconds()))
-
-
-class ManualClock:
-    """A clock that moves only when told to; sleepers wake when it passes their moment."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._moved = asyncio.Event()
-
-    def now(self) -> datetime:
-        """The instant the clock was last set to."""
-        return self._now
-
-    def set(self, moment: datetime) -> None:
-        """Move the clock forward to `moment` and wake whoever waits for it."""
-        self._now = max(self._now, moment)
-        moved, self._moved = self._moved, asyncio.Event()
-        moved.set()
-
-    def advance(self, **delta: float) -> None:
-        """Move the clock forward by a `timedelta`'s arguments, e.g. `advance(days=21)`."""
-        self.set(self._now + timedelta(**delta))
-
-    async def sleep_until(self, moment: datetime) -> None:
-        """Wait until the clock is set to `moment` or later."""
-        while self._now < moment:
-            await self._moved.wait()

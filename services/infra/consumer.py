@@ -1,25 +1,32 @@
-"""What both services' JetStream pull consumers share: the fetch loop and the dead letters.
+"""What both services' JetStream pull consumers share: the fetch loop, the dead letters, and the
+one policy for what becomes of each message.
 
-The policy is the same everywhere: a message is acked only after its transaction commits; a
+The policy (`settle`, `settle_batch`): a message is acked only after its transaction commits; a
 transient fault (`services.infra.database.TRANSIENT_ERRORS`) naks it with a delay, to be retried;
 anything else means it can never take effect, so it is parked byte for byte on a dead-letter
-subject (stream `CHIBO_DLQ`) with the reason, and terminated. No fault ends the loop.
+subject (stream `CHIBO_DLQ`) with the reason, and terminated. No fault ends the loop, and no
+message that can never take effect holds back the ones behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
+from services.contracts.codec import InvalidEventError
+from services.infra.database import TRANSIENT_ERRORS
 from services.infra.messaging import FETCH_SECONDS
 from services.infra.puller import Puller
 
@@ -63,6 +70,59 @@ class DeadLetters:
         await msg.term()
         if self._counted is not None:
             self._counted()
+
+
+async def settle(msg: Msg, take: Callable[[], Awaitable[object]], dead: DeadLetters) -> None:
+    """Run `take` (one message's whole effect, committed when it returns), then ack; nak with a
+    delay on a passing fault; park and terminate a message that can never take effect."""
+    try:
+        await take()
+    except TRANSIENT_ERRORS as exc:
+        log.warning("message failed, will retry: %s", exc, extra={"subject": msg.subject})
+        await msg.nak(delay=RETRY_DELAY_SECONDS)
+        return
+    except Exception as exc:
+        await dead.park(msg, *fault_of(exc))
+        return
+    await msg.ack()
+
+
+async def settle_batch(
+    messages: Sequence[Msg],
+    take_all: Callable[[], Awaitable[object]],
+    take_one: Callable[[Msg], Awaitable[object]],
+    dead: DeadLetters,
+) -> None:
+    """`settle` for a batch taken in one transaction: all acked once it commits, all naked on a
+    passing fault; on any other fault each is taken alone, so only the culprit is parked."""
+    try:
+        await take_all()
+    except TRANSIENT_ERRORS as exc:
+        log.warning("storing a batch failed, will retry: %s", exc)
+        for msg in messages:
+            await msg.nak(delay=RETRY_DELAY_SECONDS)
+        return
+    except Exception:
+        for msg in messages:
+            await settle(msg, functools.partial(take_one, msg), dead)
+        return
+    for msg in messages:
+        await msg.ack()
+
+
+_AT = re.compile(r" - at `([^`]*)`$")
+
+
+def fault_of(exc: Exception) -> tuple[str, str]:
+    """The field at fault and the reason, as a dead letter's headers carry them."""
+    if isinstance(exc, InvalidEventError):
+        return exc.field, exc.message
+    if isinstance(exc, msgspec.ValidationError):
+        # msgspec names the offending field at the end of its message.
+        found = _AT.search(str(exc))
+        return (found[1] if found else "$"), str(exc)
+    log.exception("message refused", exc_info=exc)
+    return "$", f"refused: {exc}" if str(exc) else f"refused: {type(exc).__name__}"
 
 
 class PullLoop:

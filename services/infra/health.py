@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import msgspec
@@ -11,6 +10,7 @@ from litestar.datastructures import State
 
 from services.infra.auth.http import PUBLIC
 from services.infra.database import is_reachable
+from services.infra.lifespan import Workers
 from services.infra.messaging import is_connected
 
 
@@ -27,6 +27,8 @@ class Readiness(msgspec.Struct):
     postgres: bool
     nats: bool
     background: bool = True
+    # Background workers whose loop ended (each a fault: they run until shutdown).
+    stopped: list[str] = []
 
 
 @get(
@@ -54,11 +56,15 @@ async def ready(state: State) -> Response[Readiness]:
     pool: Any = state.get("pool")
     postgres = pool is not None and await is_reachable(pool)
     nats = is_connected(state.get("nats"))
-    tasks: list[asyncio.Task[None]] = state.get("tasks") or []
-    running = not any(task.done() for task in tasks)
-    ok = postgres and nats and running
+    workers: Workers | None = state.get("workers")
+    stopped = workers.ended() if workers is not None else []
+    ok = postgres and nats and not stopped
     body = Readiness(
-        status="ready" if ok else "unavailable", postgres=postgres, nats=nats, background=running
+        status="ready" if ok else "unavailable",
+        postgres=postgres,
+        nats=nats,
+        background=not stopped,
+        stopped=stopped,
     )
     return Response(body, status_code=200 if ok else 503)
 

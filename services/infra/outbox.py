@@ -53,6 +53,15 @@ async def enqueue(conn: Connection, schema: str, messages: Sequence[Message]) ->
         )
 
 
+def insert_from(schema: str, rows: str, subject: str, msg_id: str, payload: str) -> str:
+    """SQL writing one outbox row (no extra headers) per row of `rows`, from the expressions
+    given: for a change that must write its message in its own statement, e.g. a CTE."""
+    return (
+        f"insert into {schema}.outbox (subject, msg_id, payload)"
+        f" select {subject}, {msg_id}, {payload} from {rows}"
+    )
+
+
 _NO_HEADERS = "{}"
 _encode = msgspec.json.Encoder().encode
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar
@@ -14,10 +13,10 @@ from litestar.openapi import OpenAPIConfig
 from services.contracts import subjects
 from services.infra import database, messaging
 from services.infra.auth.http import jwt_auth
-from services.infra.background import background
 from services.infra.clock import Clock, SystemClock
 from services.infra.errors import StartupError
 from services.infra.health import HEALTH_HANDLERS
+from services.infra.lifespan import Workers
 from services.infra.outbox import OutboxRelay
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.publisher import Publisher
@@ -46,11 +45,6 @@ ROUTES = [
     operations.reload_rules,
     operations.metrics,
 ]
-
-
-async def _finish(stop: Callable[[], None], task: asyncio.Task[None]) -> None:
-    stop()
-    await asyncio.gather(task, return_exceptions=True)
 
 
 def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
@@ -87,7 +81,12 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             judge = Judge(pack, time, relay.wake, metrics)
             scheduler = PeriodScheduler(pool, judge)
             judge.on_deferred = scheduler.wake
-            reloader = Reloader(Path(settings.rules_dir), judge, scheduler)
+            reloader = Reloader(
+                Path(settings.rules_dir),
+                judge,
+                scheduler,
+                watch_seconds=settings.rules_watch_seconds,
+            )
             consumer = EventConsumer(
                 nc,
                 pool,
@@ -100,21 +99,16 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 ready=lambda: relay.within(settings.consumer_batch * settings.consumer_in_flight),
             )
             await consumer.subscribe()
-            tasks = []
-            # Stopped in reverse: the consumer, then the scheduler, and the relay last, so that
-            # what they committed is still published.
-            for stop, work, name in (
-                (relay.stop, relay.run(), "outbox-relay"),
-                (scheduler.stop, scheduler.run(), "period-scheduler"),
-                (consumer.stop, consumer.run(), "event-consumer"),
-            ):
-                tasks.append(background(work, name))
-                stack.push_async_callback(_finish, stop, tasks[-1])
-            tasks.append(background(reloader.watch(settings.rules_watch_seconds), "rule-watch"))
-            stack.callback(tasks[-1].cancel)
+            # Stopped in reverse: the watcher and the consumer, then the scheduler, and the relay
+            # last, so that what they committed is still published.
+            workers = Workers(stack)
+            workers.start("outbox-relay", relay)
+            workers.start("period-scheduler", scheduler)
+            workers.start("event-consumer", consumer)
+            workers.start("rule-watch", reloader)
             app.state.update(
                 pool=pool, nats=nc, js=js, judge=judge, scheduler=scheduler, reloader=reloader,
-                tasks=tasks,
+                workers=workers,
             )  # fmt: skip
             yield
 

@@ -17,7 +17,7 @@ from typing import IO
 
 import pytest
 
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
 

@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
+from services.contracts.roles import Role
 from services.contracts.subjects import WORKFLOW_STREAM
-from services.infra.auth import Role
 from tests.tokens import bearer
 from tests.waiting import eventually
 

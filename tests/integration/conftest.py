@@ -13,11 +13,11 @@ from nats.aio.client import Client
 from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
 from services.dev.servers import Servers
-from services.infra.clock import ManualClock
 from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app
 from services.workflow.settings import WorkflowSettings
+from tests.clock import ManualClock
 from tests.conftest import ROOT
 from tests.tokens import ADMIN, AUTH
 from tests.waiting import eventually

@@ -15,7 +15,7 @@ import jwt
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from tests.integration.world import World, build_world
 from tests.tokens import AUTH, bearer
 

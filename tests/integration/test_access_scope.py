@@ -6,7 +6,7 @@ import asyncpg
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from tests.integration.casework import START
 from tests.integration.world import build_world
 from tests.tokens import bearer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
 
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from tests.factories import cell_registered
 from tests.tokens import bearer
 from tests.waiting import eventually

@@ -13,9 +13,9 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.subjects import DLQ_EVENTS, event_subject
-from services.infra.clock import ManualClock
 from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
+from tests.clock import ManualClock
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted, org_registered
 from tests.integration.conftest import consumer_idle
 from tests.tokens import ADMIN
@@ -285,13 +285,3 @@ async def test_migrations_apply_once_however_often_the_service_starts(
     )
     assert [r["name"] for r in names] == shipped
 
-
-async def test_a_dead_background_task_makes_the_service_unready(rules: AsyncTestClient) -> None:
-    watcher = rules.app.state.tasks[-1]
-    watcher.get_loop().call_soon_threadsafe(watcher.cancel)  # the app runs in its own loop
-
-    async def readiness() -> tuple[int, bool]:
-        response = await rules.get("/ready")
-        return response.status_code, response.json()["background"]
-
-    assert await eventually(readiness, lambda answer: answer[0] == 503) == (503, False)

@@ -21,13 +21,13 @@ import pytest
 from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.dev.servers import Servers
-from services.infra.clock import ManualClock
 from services.infra.database import create_pool, migrate
 from services.rules.adapters.files import load_rules
 from services.rules.metrics import Metrics
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
 from services.rules.service.scheduler import PeriodScheduler
+from tests.clock import ManualClock
 from tests.factories import dumps
 from tests.integration.test_live_findings import backtest
 

@@ -21,7 +21,6 @@ from services.contracts.findings import Finding
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.dev.servers import Servers
 from services.infra import database
-from services.infra.clock import ManualClock
 from services.infra.database import TRANSIENT_ERRORS
 from services.rules.adapters.files import load_rules
 from services.rules.domain.evaluate import evaluate
@@ -29,6 +28,7 @@ from services.rules.domain.facts import InMemoryFacts
 from services.rules.metrics import Metrics
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
+from tests.clock import ManualClock
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted
 from tests.integration.conftest import settled
 from tests.waiting import eventually

@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
 from services.workflow.app import create_app as create_workflow_app

@@ -14,10 +14,10 @@ import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
-from services.infra.auth import Role
-from services.infra.clock import ManualClock
+from services.contracts.roles import Role
 from services.rules.app import create_app
 from services.rules.settings import RulesSettings
+from tests.clock import ManualClock
 from tests.factories import cell_registered, meeting_held, org_registered
 from tests.integration.conftest import settled
 from tests.tokens import ADMIN, bearer

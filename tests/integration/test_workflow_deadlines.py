@@ -9,8 +9,8 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.dev.servers import Servers
-from services.infra.clock import ManualClock
 from services.workflow.service.deadlines import mark_overdue
+from tests.clock import ManualClock
 from tests.integration.casework import (
     INSPECTOR,
     SECRETARY,

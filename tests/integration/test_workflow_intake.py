@@ -11,9 +11,9 @@ import pytest
 from services.contracts.codec import decode_event
 from services.contracts.events import CellRegisteredEvent
 from services.dev.servers import Servers
-from services.workflow.domain.policy import load_policies
+from services.workflow.adapters.files import read_policies
 from services.workflow.service import intake
-from services.workflow.service.registry import POLICY_FILE, Registry
+from services.workflow.service.registry import Registry
 from tests.conftest import ROOT
 from tests.factories import cell_registered, dumps
 from tests.integration.test_workflow_policy import finding
@@ -32,7 +32,7 @@ async def test_a_case_proposed_while_its_cell_registers_still_gets_the_cells_org
     or no inspector of that org ever sees the case."""
     registry = Registry()
     registry.load_directory(WORKFLOWS)
-    policies = load_policies(WORKFLOWS / POLICY_FILE, registry)
+    policies = read_policies(WORKFLOWS, registry.definitions())
     event = decode_event(dumps(cell_registered("cb-9", org_id="dk-xa-9")))
     assert isinstance(event, CellRegisteredEvent)
     proposing = await asyncpg.connect(servers.database_url)

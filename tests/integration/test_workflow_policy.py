@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.findings import Finding, FindingStatus, Mode, Severity, Text
+from services.contracts.roles import Role
 from services.contracts.subjects import findings_subject
-from services.infra.auth import Role
 from tests.integration.casework import ADMIN, Casework, published
 from tests.tokens import bearer
 from tests.waiting import eventually

@@ -8,9 +8,9 @@ from pathlib import Path
 import msgspec
 from litestar.testing import AsyncTestClient
 
-from services.infra.clock import ManualClock
 from services.workflow.app import create_app
 from services.workflow.settings import WorkflowSettings
+from tests.clock import ManualClock
 from tests.integration.casework import INSPECTOR, START, Casework
 
 

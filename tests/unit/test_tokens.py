@@ -12,7 +12,8 @@ import msgspec
 import pytest
 
 from services.cli import main
-from services.infra.auth import AuthSettings, Role
+from services.contracts.roles import Role
+from services.infra.auth import AuthSettings
 from services.infra.auth import claims as claims_module
 from services.infra.auth.http import allow, jwt_auth
 from services.infra.auth.tokens import TokenRequestError, mint, parse_ttl, verify

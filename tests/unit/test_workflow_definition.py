@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.cli import main
-from services.workflow.domain.loader import load_file, load_text, version_of
+from services.workflow.adapters.files import read_definition as load_file
+from services.workflow.domain.machine import load_text, version_of
 from services.workflow.errors import DefinitionError
 from tests.conftest import ROOT
 

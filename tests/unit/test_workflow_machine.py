@@ -8,9 +8,9 @@ from typing import Any
 import msgspec
 import pytest
 
+from services.workflow.adapters.files import read_definition as load_file
 from services.workflow.domain.definition import Role
 from services.workflow.domain.fields import Payload
-from services.workflow.domain.loader import load_file
 from services.workflow.domain.machine import Workflow
 from services.workflow.domain.model import Case, DeadlineKind, Kind, record, schedule
 from services.workflow.errors import GuardRefusedError, NotFromStateError

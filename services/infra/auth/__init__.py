@@ -5,6 +5,6 @@ of a Litestar app (middleware, role guards, the caller's claims as a dependency)
 answers whether a cell or an organisation is within a caller's reach.
 """
 
-from services.infra.auth.claims import AuthSettings, Claims, Role
+from services.infra.auth.claims import AuthSettings, Claims
 
-__all__ = ["AuthSettings", "Claims", "Role"]
+__all__ = ["AuthSettings", "Claims"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import enum
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -13,21 +12,12 @@ import msgspec
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import Token
 
+from services.contracts.roles import Role
+
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
 # HS256 with a shorter key is guessable offline from one token (and PyJWT warns about it).
 MIN_KEY_LENGTH = 32
-
-
-class Role(enum.StrEnum):
-    """What a token holder does (DESIGN.md, Users)."""
-
-    source = "source"  # hệ thống nguồn: publishes events over HTTP
-    rule_author = "rule_author"  # tác giả quy tắc: reads and reloads the rule pack
-    inspector = "inspector"  # cán bộ kiểm tra: cases of the cells under their org
-    secretary = "secretary"  # bí thư chi bộ: their own cell's findings and case
-    viewer = "viewer"  # thường trực cấp ủy: reads everything under their org
-    admin = "admin"  # everything, everywhere
 
 
 # Which scope each role's token must name: an org (any depth below it), a cell, or none.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.infra.auth.claims import AuthSettings, Role
+from services.contracts.roles import Role
+from services.infra.auth.claims import AuthSettings
 from services.infra.auth.tokens import TokenRequestError, mint, parse_ttl
 from services.infra.settings import from_env
 

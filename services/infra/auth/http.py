@@ -17,7 +17,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth
 from litestar.types import Guard
 
-from services.infra.auth.claims import AuthSettings, ChiboToken, Claims, Role
+from services.contracts.roles import Role
+from services.infra.auth.claims import AuthSettings, ChiboToken, Claims
 from services.infra.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, claims_of
 from services.infra.errors import ForbiddenError
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
 
-from services.infra.auth.claims import AuthSettings, ChiboToken, Claims, Role
+from services.contracts.roles import Role
+from services.infra.auth.claims import AuthSettings, ChiboToken, Claims
 from services.infra.errors import UnauthorizedError
 
 ALGORITHM = "HS256"

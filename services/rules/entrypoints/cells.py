@@ -12,7 +12,7 @@ from litestar import Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import Finding
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.auth.scope import cell_visible, org_visible, reach
 from services.infra.errors import NotFoundError

@@ -25,8 +25,7 @@ from nats.aio.msg import Msg
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
-from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
-from services.infra.database import TRANSIENT_ERRORS
+from services.infra.consumer import DeadLetters, PullLoop, settle_batch
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
 
@@ -93,33 +92,17 @@ class EventConsumer:
             await self._store(valid)
 
     async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
-        """Store the events in one transaction; ack them once it commits."""
-        try:
+        """Store the events in one transaction, by the shared policy (`settle_batch`)."""
+        by_msg = {id(msg): event for msg, event in valid}
+
+        async def take_all() -> None:
             events = [event for _, event in valid]
             await ingest(self._pool, self._judge, events, "nats", [msg.data for msg, _ in valid])
-        except TRANSIENT_ERRORS as exc:
-            log.warning("storing a batch failed, will retry: %s", exc)
-            for msg, _ in valid:
-                await msg.nak(delay=RETRY_DELAY_SECONDS)
-            return
-        except Exception:
-            # Something in the batch is refused for good; find it by storing one at a time.
-            await self._isolate(valid)
-            return
-        for msg, _ in valid:
-            await msg.ack()
 
-    async def _isolate(self, valid: Sequence[tuple[Msg, Event]]) -> None:
-        for msg, event in valid:
-            try:
-                await ingest(self._pool, self._judge, [event], "nats", [msg.data])
-            except TRANSIENT_ERRORS:
-                await msg.nak(delay=RETRY_DELAY_SECONDS)
-            except Exception as exc:
-                log.exception("event refused by the store", extra={"subject": msg.subject})
-                await self._dead.park(msg, "$", f"refused by the database: {exc}")
-            else:
-                await msg.ack()
+        async def take_one(msg: Msg) -> None:
+            await ingest(self._pool, self._judge, [by_msg[id(msg)]], "nats", [msg.data])
+
+        await settle_batch([msg for msg, _ in valid], take_all, take_one, self._dead)
 
 
 def _decode(msg: Msg) -> Event:

@@ -9,7 +9,7 @@ from litestar import Request, Response, post
 
 from services.contracts.codec import InvalidEventError, decode_event, encode, split_batch
 from services.contracts.events import Event
-from services.infra.auth import Role
+from services.contracts.roles import Role
 from services.infra.auth.http import allow
 from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
 from services.rules.entrypoints.deps import JudgeDep, Pool, SettingsDep

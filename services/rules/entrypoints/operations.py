@@ -8,8 +8,8 @@ import msgspec
 from litestar import Response, get, post
 
 from services.contracts.findings import Mode, Severity
+from services.contracts.roles import Role
 from services.contracts.subjects import EVENTS_STREAM
-from services.infra.auth import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, PUBLIC, allow
 from services.rules.entrypoints.deps import (
     JetStream,

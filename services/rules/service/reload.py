@@ -8,6 +8,7 @@ and works on every file system.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
@@ -34,10 +35,14 @@ class ReloadOutcome(msgspec.Struct, kw_only=True):
 class Reloader:
     """Loads `directory` on request or when its files change."""
 
-    def __init__(self, directory: Path, judge: Judge, scheduler: PeriodScheduler) -> None:
+    def __init__(
+        self, directory: Path, judge: Judge, scheduler: PeriodScheduler, *, watch_seconds: float
+    ) -> None:
         self.directory, self._judge, self._scheduler = directory, judge, scheduler
+        self._watch_seconds = watch_seconds
         self._fingerprint = _fingerprint(directory)
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
 
     async def reload(self) -> ReloadOutcome:
         """Load and validate the folder; put it in force if it differs from the running pack."""
@@ -62,10 +67,16 @@ class Reloader:
                 version=pack.version, previous_version=previous.version, changed=True
             )
 
-    async def watch(self, interval: float) -> None:
-        """Reload whenever the folder's files change, until cancelled."""
-        while True:
-            await asyncio.sleep(interval)
+    def stop(self) -> None:
+        """Stop watching the folder."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Reload whenever the folder's files change, until stopped."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._watch_seconds)
+                return
             if _fingerprint(self.directory) == self._fingerprint:
                 continue
             try:

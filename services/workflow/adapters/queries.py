@@ -1,70 +1,84 @@
-"""Read-side queries of the workflow API: a case and its trail, lists, an organisation's summary."""
+"""The read side of the workflow service: cases as the API lists them, an organisation's summary.
+
+Lists take the caller's reach (`services.infra.auth.scope.Reach`) and show nothing beyond it.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import asyncpg
+import msgspec
 
-from services.workflow.adapters import repository
-from services.workflow.entrypoints.schemas import CaseDetail, CasePage, CaseSummary
-from services.workflow.errors import CaseNotFoundError
-from services.workflow.service import access
-from services.workflow.service.caller import Caller
-from services.workflow.service.registry import Registry
+from services.infra.auth.scope import Reach, subtree
+from services.infra.database import Connection
+from services.workflow.adapters.repository import CASE_FIELDS, to_case
+from services.workflow.domain.model import Case
 
 MAX_PAGE = 200
 
 
-async def case_detail(
-    pool: asyncpg.Pool, registry: Registry, case_id: str, caller: Caller
-) -> CaseDetail:
-    """A case, its audit trail, and the triggers the caller's roles may fire from its state."""
-    async with pool.acquire() as conn:
-        case = await repository.get_case(conn, case_id)
-        # Out of reach reads as absent: ids do not reveal other organisations' cases.
-        if case is None or not await access.case_visible(conn, caller, case):
-            raise CaseNotFoundError(f"no case {case_id}")
-        workflow = await registry.get(conn, case.definition, case.definition_version)
-        trail = await repository.history(conn, case_id)
-    return CaseDetail(
-        case=case, history=trail, available_triggers=workflow.available(case.state, caller.roles)
-    )
+class CasePage(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of cases, newest first; ask again with `offset=next_offset` for more."""
+
+    items: list[Case]
+    total: int
+    next_offset: int | None
 
 
-async def list_cases(
-    pool: asyncpg.Pool,
-    caller: Caller,
-    *,
-    cell_id: str | None,
-    org_id: str | None,
-    state: str | None,
-    overdue: bool | None,
-    limit: int,
-    offset: int,
-) -> CasePage:
-    """Cases the caller reaches matching every filter given, newest first, a page at a time."""
-    where, args = _filters(cell_id=cell_id, org_id=org_id, state=state)
-    if overdue is not None:
-        where.append(("" if overdue else "not ") + "(inspection_overdue or remediation_overdue)")
-    cte, within = access.reach_filter(caller, args)
-    where += within
+class CaseSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """An organisation's cases in a year, for the standing committee's report."""
+
+    org_id: str
+    year: int
+    by_state: dict[str, int]
+    overdue_inspections: int
+    overdue_remediations: int
+
+
+class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """Which cases to list; every field given narrows the list."""
+
+    cell_id: str | None = None
+    org_id: str | None = None
+    state: str | None = None
+    overdue: bool | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
+    """Cases within `reach` matching every filter given, newest first, a page at a time."""
+    where: list[str] = []
+    args: list[Any] = []
+    for column, value in (("cell_id", f.cell_id), ("org_id", f.org_id), ("state", f.state)):
+        if value is not None:
+            args.append(value)
+            where.append(f"{column} = ${len(args)}")
+    if f.overdue is not None:
+        where.append(("" if f.overdue else "not ") + "(inspection_overdue or remediation_overdue)")
+    cte = ""
+    if reach.org is not None:
+        args.append(reach.org)
+        cte = f"with recursive {subtree('workflow', f'${len(args)}', 'reach')} "
+        where.append("org_id in (select org_id from reach)")
+    if reach.cell is not None:
+        args.append(reach.cell)
+        where.append(f"cell_id = ${len(args)}")
     clause = " where " + " and ".join(where) if where else ""
-    async with pool.acquire() as conn:
-        total = await conn.fetchval(f"{cte}select count(*) from workflow.cases{clause}", *args)
-        rows = await conn.fetch(
-            f"{cte}select id, {', '.join(repository.CASE_FIELDS)} from workflow.cases{clause}"
-            f" order by created_at desc, id limit {limit} offset {offset}",
-            *args,
-        )
-    items = [repository.to_case(r) for r in rows]
-    more = offset + len(items) < total
-    return CasePage(items=items, total=total, next_offset=offset + len(items) if more else None)
+    total = await conn.fetchval(f"{cte}select count(*) from workflow.cases{clause}", *args)
+    rows = await conn.fetch(
+        f"{cte}select id, {', '.join(CASE_FIELDS)} from workflow.cases{clause}"
+        f" order by created_at desc, id limit {f.limit} offset {f.offset}",
+        *args,
+    )
+    items = [to_case(r) for r in rows]
+    more = f.offset + len(items) < total
+    return CasePage(items=items, total=total, next_offset=f.offset + len(items) if more else None)
 
 
-async def summary(pool: asyncpg.Pool, org_id: str, year: int) -> CaseSummary:
+async def summary(conn: Connection, org_id: str, year: int) -> CaseSummary:
     """An organisation's cases of a year by state, and how many deadlines passed."""
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         "select state, count(*) as n, count(*) filter (where inspection_overdue) as late_i,"
         " count(*) filter (where remediation_overdue) as late_r"
         " from workflow.cases where org_id = $1 and year = $2 group by state order by state",
@@ -78,13 +92,3 @@ async def summary(pool: asyncpg.Pool, org_id: str, year: int) -> CaseSummary:
         overdue_inspections=sum(r["late_i"] for r in rows),
         overdue_remediations=sum(r["late_r"] for r in rows),
     )
-
-
-def _filters(**given: str | None) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    args: list[Any] = []
-    for column, value in given.items():
-        if value is not None:
-            args.append(value)
-            where.append(f"{column} = ${len(args)}")
-    return where, args

@@ -1,15 +1,19 @@
-"""Cases, their audit trail and definition texts in PostgreSQL. The caller owns the transaction."""
+"""The workflow's tables: cases and their audit trail, definition texts, and what the service
+learns from other services (findings, cells, orgs). The caller owns the transaction."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import asyncpg
 import msgspec
 
+from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
+from services.contracts.findings import Finding, Mode, Severity
+from services.infra import outbox
 from services.infra.database import Connection
-from services.workflow.domain.model import Case
+from services.workflow.domain.model import AuditEntry, Case, DeadlineKind
 
 _JSON = ("findings", "team", "shortcomings", "actions", "verification_notes")
 _FIELDS = [f for f in Case.__struct_fields__ if f != "id"]
@@ -38,26 +42,9 @@ audit as (
     select id, ${_N}, ${_N + 1}, ${_N + 2}, ${_N + 3}, ${_N + 4}, ${_N + 5}, ${_N + 6},
            ${_N + 7}, ${_N + 8} from moved
 ),
-message as (
-    insert into workflow.outbox (subject, msg_id, payload)
-    select ${_N + 9}, ${_N + 10}, ${_N + 11} from moved
-)
+message as ({outbox.insert_from("workflow", "moved", f"${_N + 9}", f"${_N + 10}", f"${_N + 11}")})
 select count(*) from moved
 """
-
-
-class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
-    """One row of a case's audit trail."""
-
-    version: int
-    at: datetime
-    actor: str
-    role: str
-    trigger: str
-    from_state: str | None
-    to_state: str
-    comment: str
-    payload: dict[str, Any]
 
 
 def _values(case: Case, names: list[str]) -> list[Any]:
@@ -86,9 +73,9 @@ async def commit_transition(
     case: Case,
     expected_version: int,
     entry: AuditEntry,
-    message: tuple[str, str, bytes],
+    message: outbox.Message,
 ) -> bool:
-    """Write the moved case, its audit row and its outbox message (msg id, subject, body) at once.
+    """Write the moved case, its audit row and its outbox message at once.
 
     Nothing is written, and False returned, when the row is no longer at `expected_version`.
     """
@@ -99,7 +86,9 @@ async def commit_transition(
         *_values(case, _MUTABLE),
         entry.at,
         *_audit_values(entry),
-        *message,
+        message.subject,
+        message.msg_id,
+        message.payload,
     )
     return bool(moved)
 
@@ -159,3 +148,162 @@ async def history(conn: Connection, case_id: str) -> list[AuditEntry]:
         case_id,
     )
     return [AuditEntry(**{**dict(r), "payload": msgspec.json.decode(r["payload"])}) for r in rows]
+
+
+async def save_definition(
+    conn: Connection, name: str, version: str, source: str, file: str
+) -> None:
+    """Keep a definition text under its version (once; versions are content hashes)."""
+    await conn.execute(
+        "insert into workflow.definitions (name, version, source, file) values ($1, $2, $3, $4)"
+        " on conflict do nothing",
+        name,
+        version,
+        source,
+        file,
+    )
+
+
+async def definition_text(conn: Connection, name: str, version: str) -> tuple[str, str] | None:
+    """The text and file name of a stored definition version, or None."""
+    row = await conn.fetchrow(
+        "select source, file from workflow.definitions where name = $1 and version = $2",
+        name,
+        version,
+    )
+    return (row["source"], row["file"]) if row else None
+
+
+# Advisory-lock namespace of cells in this schema (the rules service's is 7301).
+_CELL_LOCKS = 7401
+# The same order as the rules service: envelope time, then event id byte-wise.
+_NEWER = "(excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)"
+
+
+async def lock_cell(conn: Connection, cell_id: str) -> None:
+    """Hold the cell's lock until the transaction ends: its findings and registrations are
+    taken one transaction at a time."""
+    await conn.execute("select pg_advisory_xact_lock($1, hashtext($2))", _CELL_LOCKS, cell_id)
+
+
+async def keep_finding(conn: Connection, finding: Finding) -> None:
+    """Keep the finding's latest status (its highest revision, whatever the arrival order)."""
+    await conn.execute(
+        "insert into workflow.findings"
+        " (rule_id, cell_id, scope, year, status, severity, mode, revision)"
+        " values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict (rule_id, cell_id, scope) do update"
+        " set status = excluded.status, severity = excluded.severity, mode = excluded.mode,"
+        " revision = excluded.revision where findings.revision <= excluded.revision",
+        finding.rule_id,
+        finding.cell_id,
+        finding.scope,
+        finding.period_start.year,
+        finding.status,
+        finding.severity,
+        finding.mode,
+        finding.revision,
+    )
+
+
+async def open_findings(
+    conn: Connection, cell_id: str, year: int, severities: list[Severity]
+) -> list[tuple[str, str, str]]:
+    """The identities of the cell's open findings of `year` of enforced rules, of `severities`."""
+    rows = await conn.fetch(
+        "select rule_id, cell_id, scope from workflow.findings where cell_id = $1"
+        " and year = $2 and status = 'open' and mode = $3 and severity = any($4::text[])"
+        " order by rule_id, scope",
+        cell_id,
+        year,
+        Mode.enforce,
+        list(severities),
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def cell_org(conn: Connection, cell_id: str) -> str | None:
+    """The org the cell is registered under, as this service learned it."""
+    org_id: str | None = await conn.fetchval(
+        "select org_id from workflow.cells where cell_id = $1", cell_id
+    )
+    return org_id
+
+
+async def keep_cell(conn: Connection, event: CellRegisteredEvent) -> None:
+    """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
+    await conn.execute(
+        "insert into workflow.cells (cell_id, org_id, event_time, event_id)"
+        " values ($1, $2, $3, $4) on conflict (cell_id) do update set org_id = excluded.org_id,"
+        " event_time = excluded.event_time, event_id = excluded.event_id"
+        f" where {_NEWER.format(table='cells')}",
+        event.data.cell_id,
+        event.data.org_id,
+        event.time,
+        event.id,
+    )
+    await conn.execute(
+        "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
+        event.data.cell_id,
+        event.data.org_id,
+    )
+
+
+async def keep_org(conn: Connection, event: OrgRegisteredEvent) -> None:
+    """Remember where the organisation sits in the tree (latest registration wins)."""
+    await conn.execute(
+        "insert into workflow.orgs (org_id, parent_id, event_time, event_id)"
+        " values ($1, $2, $3, $4) on conflict (org_id) do update"
+        " set parent_id = excluded.parent_id, event_time = excluded.event_time,"
+        f" event_id = excluded.event_id where {_NEWER.format(table='orgs')}",
+        event.data.org_id,
+        event.data.parent_id,
+        event.time,
+        event.id,
+    )
+
+
+class Due(msgspec.Struct, frozen=True):
+    """A case whose running deadline has passed and is not marked yet."""
+
+    case_id: str
+    cell_id: str
+    org_id: str | None
+    state: str
+    deadline: DeadlineKind
+    due: date
+
+
+_DUE = """
+select id, cell_id, org_id, state, deadline_kind, inspection_due, remediation_due
+from workflow.cases
+where deadline_at <= $1
+  and ((deadline_kind = 'inspection' and not inspection_overdue)
+       or (deadline_kind = 'remediation' and not remediation_overdue))
+order by deadline_at
+limit $2
+for update skip locked
+"""
+
+
+async def due_cases(conn: Connection, now: datetime, batch: int) -> list[Due]:
+    """Up to `batch` cases whose running deadline passed by `now`, not yet marked, each locked
+    for this transaction (replicas polling side by side take different ones)."""
+    rows = await conn.fetch(_DUE, now, batch)
+    return [
+        Due(
+            r["id"],
+            r["cell_id"],
+            r["org_id"],
+            r["state"],
+            DeadlineKind(r["deadline_kind"]),
+            r[f"{r['deadline_kind']}_due"],
+        )
+        for r in rows
+    ]
+
+
+async def mark_overdue(conn: Connection, case_id: str, deadline: DeadlineKind) -> None:
+    """Flag the case's `deadline` as passed, so it is announced once."""
+    column = {DeadlineKind.inspection: "inspection_overdue",
+              DeadlineKind.remediation: "remediation_overdue"}[deadline]  # fmt: skip
+    await conn.execute(f"update workflow.cases set {column} = true where id = $1", case_id)

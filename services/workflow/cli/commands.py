@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from services.workflow.domain.loader import load_file
+from services.workflow.adapters.files import POLICY_FILE, read_definition, read_policies
 from services.workflow.domain.machine import Workflow
-from services.workflow.domain.policy import load_policies
 from services.workflow.errors import DefinitionError
-from services.workflow.service.registry import POLICY_FILE, Registry
+from services.workflow.service.registry import Registry
 
 DEFAULT_DIR = Path("rules/workflows")
 
@@ -43,12 +42,11 @@ def lint_workflows(args: argparse.Namespace) -> int:
         if path.is_dir():
             registry = Registry()
             loaded = registry.load_directory(path)
-            policy = path / POLICY_FILE
-            policies = load_policies(policy, registry) if policy.exists() else []
+            policies = read_policies(path, registry.definitions())
             names = ", ".join(f"{w.definition.name}@{w.version}" for w in loaded)
             print(f"ok: {names or 'no definitions'}; {len(policies)} policies")
         elif path.exists():
-            workflow = Workflow(load_file(path))
+            workflow = Workflow(read_definition(path))
             print(f"ok: {workflow.definition.name}@{workflow.version}")
         else:
             print(f"{path}:1:1: no such file or folder", file=sys.stderr)
@@ -63,7 +61,7 @@ def lint_workflows(args: argparse.Namespace) -> int:
 def print_diagram(args: argparse.Namespace) -> int:
     """Print the Mermaid diagram of one definition file."""
     try:
-        print(Workflow(load_file(args.file)).mermaid(), end="")
+        print(Workflow(read_definition(args.file)).mermaid(), end="")
     except DefinitionError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

@@ -1,6 +1,7 @@
 """The workflow definition file format: strict Structs that `msgspec` decodes YAML into.
 
-One file per definition, its stem equal to `name`. See rules/workflows/README.md for authors.
+One file per definition, its stem equal to `name` (rules/workflows/README.md is the authors'
+guide); `machine` checks what msgspec cannot and compiles it.
 """
 
 from __future__ import annotations
@@ -10,16 +11,10 @@ from typing import Annotated
 
 import msgspec
 
+from services.contracts.roles import Role
+
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Days = Annotated[int, msgspec.Meta(ge=1, le=3660)]
-
-
-class Role(enum.StrEnum):
-    """Who may fire a trigger."""
-
-    inspector = "inspector"
-    secretary = "secretary"
-    admin = "admin"
 
 
 class Requirement(enum.StrEnum):
@@ -45,7 +40,7 @@ class Move(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename={"sou
 class Trigger(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A trigger: who may fire it, what payload it takes and where it moves the case."""
 
-    roles: Annotated[list[Role], msgspec.Meta(min_length=1)]
+    roles: Annotated[list[Role], msgspec.Meta(min_length=1)]  # some of CASE_ROLES
     transitions: Annotated[list[Move], msgspec.Meta(min_length=1)]
     payload: dict[Name, Requirement] = {}
     comment_required: bool = False

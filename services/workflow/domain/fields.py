@@ -1,4 +1,5 @@
-"""What a trigger's payload may carry: a fixed catalogue of typed fields, strict at the boundary.
+"""What a trigger's payload may carry: a fixed catalogue of typed fields, strict at the boundary,
+and the check of a request's payload against what its trigger takes (400 when it does not).
 
 A definition names, per trigger, which of these fields it takes and which are required; the
 type of each field is fixed here, so a YAML author cannot invent shapes the case cannot hold.
@@ -8,9 +9,12 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
+
+from services.workflow.domain.definition import Requirement, Trigger
+from services.workflow.errors import PayloadError
 
 # PostgreSQL's text and jsonb hold no NUL: text with one is refused here, naming its field,
 # instead of failing in storage. (No stored case can hold one, so cases read back still decode.)
@@ -94,3 +98,26 @@ class Payload(
 
 PAYLOAD_FIELDS = frozenset(Payload.__struct_fields__)
 """The names a definition may list under a trigger's `payload`."""
+
+
+def decode_payload(name: str, trigger: Trigger, given: dict[str, Any], comment: str) -> Payload:
+    """The payload `given` to trigger `name` as a strict `Payload`, holding only fields the
+    trigger takes; a trigger that wants a comment gets one."""
+    takes = ", ".join(trigger.payload) or "nothing"
+    for field in given:
+        if field not in trigger.payload:
+            raise PayloadError(
+                f"`{name}` takes no payload field `{field}`; it takes {takes}", f"payload.{field}"
+            )
+    try:
+        payload = msgspec.convert(given, Payload)
+    except msgspec.ValidationError as exc:
+        message, _, path = str(exc).partition(" - at `")
+        field = "payload" + path.rstrip("`").removeprefix("$")
+        raise PayloadError(f"{field}: {message}", field) from None
+    for field, requirement in trigger.payload.items():
+        if requirement == Requirement.required and getattr(payload, field) is None:
+            raise PayloadError(f"`{name}` requires payload field `{field}`", f"payload.{field}")
+    if trigger.comment_required and not comment.strip():
+        raise PayloadError(f"`{name}` requires a comment saying why", "comment")
+    return payload

@@ -1,25 +1,137 @@
-"""One shared `transitions.Machine` per definition version, fired on a fresh object per request.
+"""A definition version compiled: its text loaded and cross-checked (every fault at
+file:line:col), then one shared `transitions.Machine`, fired on a fresh object per request.
 
-The machine holds no model (`model=None`): adding every case as a model would be slow and leak.
-A request builds a `Firing` (case, payload, state), fires the trigger's event on it and reads
-the new state. The database's version column, not the machine, guards concurrent changes.
+The same text always gives the same version (a content hash), so a case can name the exact
+definition it started with and keep it while the file changes. The machine holds no model
+(`model=None`): adding every case as a model would be slow and leak. A request builds a
+`Firing` (case, payload, state), fires the trigger's event on it and reads the new state. The
+database's version column, not the machine, guards concurrent changes.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Iterable
 from functools import partial
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
+import msgspec
+import yaml
 from transitions import EventData, Machine
 
-from services.workflow.domain.definition import Definition, Role, Trigger
-from services.workflow.domain.fields import Payload
+from services.contracts.roles import CASE_ROLES, Role
+from services.infra import yamlfile
+from services.infra.errors import FileProblemsError, Problem
+from services.workflow.domain.definition import Definition, Trigger
+from services.workflow.domain.fields import PAYLOAD_FIELDS, Payload
 from services.workflow.domain.guards import GUARDS, Firing
-from services.workflow.domain.loader import Loaded
 from services.workflow.domain.model import Case
-from services.workflow.errors import GuardRefusedError, NotFromStateError, UnknownTriggerError
+from services.workflow.errors import (
+    DefinitionError,
+    GuardRefusedError,
+    NotFromStateError,
+    UnknownTriggerError,
+)
+
+RESERVED_TRIGGERS = frozenset({"open", "overdue"})  # events the service itself publishes
+T = TypeVar("T")
+
+
+class Loaded(msgspec.Struct, frozen=True):
+    """A definition with the text it came from and that text's version."""
+
+    definition: Definition
+    version: str
+    source: str
+    file: str
+
+
+def version_of(source: str) -> str:
+    """The version of a definition text: the start of its SHA-256."""
+    return hashlib.sha256(source.encode()).hexdigest()[:12]
+
+
+def load_text(source: str, file: str, stem: str | None = None) -> Loaded:
+    """Load a definition from its text; `file` names it in error messages, and `stem`, if
+    given, is the file name the definition's `name` must equal."""
+    definition, root = decode(source, file, Definition)
+    problems = check(definition, root, file)
+    if stem is not None and definition.name != stem:
+        message = f"name `{definition.name}` must equal the file name `{stem}`"
+        problems.append(yamlfile.at(file, yamlfile.node_at(root, "$.name"), message))
+    if problems:
+        raise DefinitionError(sorted(problems))
+    return Loaded(definition, version_of(source), source, file)
+
+
+def decode(source: str, file: str, kind: type[T]) -> tuple[T, yaml.Node]:
+    """Decode YAML text into `kind`, or raise DefinitionError pointing at the bad node (a
+    duplicate key included)."""
+    try:
+        return yamlfile.load(source, file, kind)
+    except FileProblemsError as exc:
+        raise DefinitionError(exc.problems) from None
+
+
+def check(d: Definition, root: yaml.Node, file: str) -> list[Problem]:
+    """Cross-checks msgspec cannot make: names that must refer to states, guards and fields."""
+    problems: list[Problem] = []
+    states = set(d.states)
+
+    def fault(path: str, message: str) -> None:
+        problems.append(yamlfile.at(file, yamlfile.node_at(root, path), message))
+
+    def known(names: list[str], path: str) -> None:
+        for i, name in enumerate(names):
+            if name not in states:
+                fault(f"{path}[{i}]", f"`{name}` is not one of the states")
+
+    if len(states) != len(d.states):
+        fault("$.states", "a state is listed twice")
+    known([d.initial], "$.initial")
+    known(d.final, "$.final")
+    for name, trigger in d.triggers.items():
+        base = f"$.triggers.{name}"
+        for r, role in enumerate(trigger.roles):
+            if role not in CASE_ROLES:
+                fault(f"{base}.roles[{r}]", _not_a_case_role(role))
+        if name in RESERVED_TRIGGERS:
+            fault(base, f"`{name}` is reserved for events the service publishes itself")
+        for field in trigger.payload:
+            if field not in PAYLOAD_FIELDS:
+                known_fields = ", ".join(sorted(PAYLOAD_FIELDS))
+                fault(f"{base}.payload.{field}", f"unknown payload field `{field}`: {known_fields}")
+        for m, move in enumerate(trigger.transitions):
+            known(move.source, f"{base}.transitions[{m}].from")
+            if move.to is not None:
+                known([move.to], f"{base}.transitions[{m}].to")
+            for g, guard in enumerate(move.guards):
+                if guard not in GUARDS:
+                    fault(f"{base}.transitions[{m}].guards[{g}]", _unknown_guard(guard))
+    if d.deadlines.inspection:
+        rule = d.deadlines.inspection
+        known(rule.while_in, "$.deadlines.inspection.while_in")
+        if rule.max_extension_days * 3 > rule.days:
+            fault(
+                "$.deadlines.inspection.max_extension_days",
+                f"an extension may add at most a third of {rule.days} days",
+            )
+    if d.deadlines.remediation:
+        known(d.deadlines.remediation.while_in, "$.deadlines.remediation.while_in")
+    return problems
+
+
+def _not_a_case_role(role: Role) -> str:
+    allowed = ", ".join(CASE_ROLES)
+    return f"a {role} does not move cases; a trigger's roles are among {allowed}"
+
+
+def _unknown_guard(name: str) -> str:
+    allowed = ", ".join(sorted(GUARDS))
+    if "." in name:
+        return f"guard `{name}` is a dotted path; only named guards are allowed: {allowed}"
+    return f"unknown guard `{name}`; allowed: {allowed}"
 
 
 def _check(name: str, event: EventData) -> bool:

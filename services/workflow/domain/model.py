@@ -1,17 +1,21 @@
-"""The case: what an inspection or supervision of one cell has recorded so far. Pure domain code.
+"""The case: what an inspection or supervision of one cell has recorded so far, its audit trail,
+and what each transition announces. Pure domain code.
 
 The state machine decides where a trigger moves a case; this module records the payload that came
-with it and works out which deadline now runs.
+with it, works out which deadline now runs, and writes the message that tells others.
 """
 
 from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import msgspec
 
 from services.contracts.calendar import VIETNAM
+from services.contracts.subjects import case_subject
+from services.contracts.workflow import CaseTransitioned
 from services.workflow.domain.definition import Definition
 from services.workflow.domain.fields import FindingRef, Payload, Shortcoming, TeamMember
 
@@ -77,6 +81,44 @@ class Case(msgspec.Struct, kw_only=True):
     deadline_at: datetime | None = None
     inspection_overdue: bool = False
     remediation_overdue: bool = False
+
+
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a case's audit trail: who moved it, when, from where to where, and why."""
+
+    version: int
+    at: datetime
+    actor: str
+    role: str
+    trigger: str
+    from_state: str | None
+    to_state: str
+    comment: str
+    payload: dict[str, Any]
+
+
+def transition_message(case: Case, entry: AuditEntry) -> tuple[str, str, bytes]:
+    """What a transition announces on `chibo.workflow.case.<trigger>`: subject, deterministic
+    message id, body."""
+    body = CaseTransitioned(
+        case_id=case.id,
+        cell_id=case.cell_id,
+        org_id=case.org_id,
+        kind=case.kind,
+        year=case.year,
+        definition=case.definition,
+        definition_version=case.definition_version,
+        trigger=entry.trigger,
+        from_state=entry.from_state,
+        to_state=entry.to_state,
+        version=entry.version,
+        actor=entry.actor,
+        role=entry.role,
+        at=entry.at,
+        comment=entry.comment,
+        payload=entry.payload,
+    )
+    return case_subject(entry.trigger), f"case-{case.id}-v{case.version}", msgspec.json.encode(body)
 
 
 def record(case: Case, payload: Payload, actor: str, at: datetime) -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated
 
 import msgspec
 
 from services.contracts.findings import Severity
 from services.infra.yamlfile import at, node_at
-from services.workflow.domain.definition import Name
-from services.workflow.domain.loader import decode
+from services.workflow.domain.definition import Definition, Name
+from services.workflow.domain.machine import decode
 from services.workflow.domain.model import Kind
-from services.workflow.errors import CaseNotFoundError, DefinitionError
-from services.workflow.service.registry import Registry
+from services.workflow.errors import DefinitionError
 
 PolicyId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
@@ -42,20 +41,19 @@ class PolicyFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     policies: list[Policy]
 
 
-def load_policies(path: Path, registry: Registry) -> list[Policy]:
-    """Load the policy file; each proposal must name a known workflow and one of its states."""
-    file = str(path)
-    policies, root = decode(path.read_text(encoding="utf-8"), file, PolicyFile)
+def load_policies(text: str, file: str, definitions: Mapping[str, Definition]) -> list[Policy]:
+    """The policies of a policy file's text; each proposal must name one of `definitions` (by
+    name) and one of its states."""
+    policies, root = decode(text, file, PolicyFile)
     problems = []
     for i, policy in enumerate(policies.policies):
         target = policy.propose
-        try:
-            states = registry.latest(target.workflow).definition.states
-        except CaseNotFoundError:
+        definition = definitions.get(target.workflow)
+        if definition is None:
             node = node_at(root, f"$.policies[{i}].propose.workflow")
             problems.append(at(file, node, f"no workflow `{target.workflow}`"))
             continue
-        if target.state not in states:
+        if target.state not in definition.states:
             node = node_at(root, f"$.policies[{i}].propose.state")
             problems.append(at(file, node, f"`{target.state}` is not a state of {target.workflow}"))
     if problems:

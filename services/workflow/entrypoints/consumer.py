@@ -1,57 +1,109 @@
-"""The workflow's JetStream consumers: one handler per message inside a PostgreSQL transaction.
+"""The workflow's JetStream consumers: which subject feeds which handler, one message at a time.
 
-They follow the shared policy of `services.infra.consumer`: a message is acked only after its
-transaction commits, so a crash means redelivery, which the idempotent handlers absorb; a
-transient fault naks it for a later retry; any other fault parks it on `chibo.dlq.workflow` with
-the reason and terminates it. Messages are taken one at a time, so one poison message never holds
-back the others.
+Each message is taken in its own PostgreSQL transaction under the shared policy
+(`services.infra.consumer.settle`): acked once the transaction commits, so a crash means
+redelivery, which the idempotent handlers absorb; a passing fault naks it for a later retry;
+anything else parks it on `chibo.dlq.workflow` with the reason. One message at a time, so one
+that can never be taken never holds back the others.
+
+Findings are decoded leniently: a newer rules service may add (defaulted) fields, and an older
+workflow replica must still take its findings.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 
-import asyncpg
 import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 
-from services.contracts.codec import InvalidEventError
-from services.infra.consumer import RETRY_DELAY_SECONDS, DeadLetters, PullLoop
-from services.infra.database import TRANSIENT_ERRORS, Connection
+from services.contracts import subjects
+from services.contracts.codec import decode_event
+from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
+from services.contracts.findings import Finding
+from services.infra.consumer import DeadLetters, PullLoop, settle
+from services.infra.database import Connection
+from services.workflow.service import intake
+from services.workflow.service.handlers import Service
+from services.workflow.settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Connection, bytes], Awaitable[object]]
-_AT = re.compile(r" - at `([^`]*)`$")
+Handler = Callable[[Service, Connection, bytes], Awaitable[None]]
+_finding = msgspec.json.Decoder(Finding)
+
+
+async def on_finding(svc: Service, conn: Connection, data: bytes) -> None:
+    """A finding opened or resolved: kept, and perhaps a case proposed for its cell."""
+    finding = _finding.decode(data)
+    if await intake.take_finding(conn, finding, svc.policies, svc.registry, svc.clock.now()):
+        svc.wake()
+
+
+async def on_registered(svc: Service, conn: Connection, data: bytes) -> None:
+    """A cell or org registered: where it sits in the tree, for who reaches its cases."""
+    event = decode_event(data)
+    if isinstance(event, CellRegisteredEvent):
+        await intake.take_cell(conn, event)
+    elif isinstance(event, OrgRegisteredEvent):
+        await intake.take_org(conn, event)
+
+
+class Route(msgspec.Struct, frozen=True):
+    """A durable consumer: the subject it takes from its stream, and the handler it feeds."""
+
+    stream: str
+    subject: str
+    handler: Handler
+    durable: Callable[[WorkflowSettings], str]
+
+
+ROUTES = (
+    Route(
+        subjects.FINDINGS_STREAM,
+        subjects.FINDINGS_SUBJECTS,
+        on_finding,
+        lambda s: s.findings_consumer_name,
+    ),
+    Route(
+        subjects.EVENTS_STREAM,
+        subjects.CELL_REGISTERED,
+        on_registered,
+        lambda s: s.cells_consumer_name,
+    ),
+    Route(
+        subjects.EVENTS_STREAM,
+        subjects.ORG_REGISTERED,
+        on_registered,
+        lambda s: s.orgs_consumer_name,
+    ),
+)
 
 
 class MessageConsumer:
-    """One durable consumer on `subject` of `stream`, feeding `handler` message by message."""
+    """One route's durable consumer, feeding its handler message by message."""
 
     def __init__(
         self,
         nc: Client,
-        pool: asyncpg.Pool,
+        svc: Service,
         dead_letters: DeadLetters,
+        route: Route,
+        settings: WorkflowSettings,
         *,
-        stream: str,
-        subject: str,
-        durable: str,
-        handler: Handler,
-        ack_wait: float,
         batch: int = 100,
     ) -> None:
-        self._pool, self._handler, self._dead = pool, handler, dead_letters
+        self._svc, self._handler, self._dead = svc, route.handler, dead_letters
         self._loop = PullLoop(
             nc,
             self.handle,
-            stream=stream,
-            subject=subject,
-            durable=durable,
+            stream=route.stream,
+            subject=route.subject,
+            durable=route.durable(settings),
             batch=batch,
-            ack_wait=ack_wait,
+            ack_wait=settings.consumer_ack_wait_seconds,
         )
 
     async def subscribe(self) -> None:
@@ -70,29 +122,11 @@ class MessageConsumer:
         """Take each message in its own transaction, whatever happened to the one before."""
         for msg in messages:
             try:
-                await self._take(msg)
+                await settle(msg, functools.partial(self._take, msg), self._dead)
             except Exception:
                 # Typically NATS refusing an ack or a dead letter; unacked, it comes back later.
                 log.exception("message left for redelivery", extra={"subject": msg.subject})
 
     async def _take(self, msg: Msg) -> None:
-        try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                await self._handler(conn, msg.data)
-        except TRANSIENT_ERRORS as exc:
-            log.warning("message failed, will retry: %s", exc)
-            await msg.nak(delay=RETRY_DELAY_SECONDS)
-            return
-        except Exception as exc:
-            await self._dead.park(msg, *_why(exc))
-            return
-        await msg.ack()
-
-
-def _why(exc: Exception) -> tuple[str, str]:
-    """The field at fault and the reason, as the dead-letter headers carry them."""
-    if isinstance(exc, InvalidEventError):
-        return exc.field, exc.message
-    # msgspec names the offending field at the end of its message; anything else is the whole.
-    found = _AT.search(str(exc)) if isinstance(exc, msgspec.ValidationError) else None
-    return (found[1] if found else "$"), str(exc) or type(exc).__name__
+        async with self._svc.pool.acquire() as conn, conn.transaction():
+            await self._handler(self._svc, conn, msg.data)

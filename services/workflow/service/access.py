@@ -1,22 +1,67 @@
-"""Which cases a caller may read or move: the org tree (any depth) below their token's org,
-their own cell, or everything for an admin.
+"""Who is calling, and which cases they may read or move.
 
-Reading outside one's reach answers 404, as if the case did not exist; moving or opening a case
-outside it answers 403.
+The caller is the verified bearer token (`services.infra.auth`): its subject acts, in the case
+roles the token holds, within the org or cell it names; the findings policy acts as an admin.
+A caller reaches the org tree (any depth) below their token's org, their own cell, or, as an
+admin, everything. Reading outside one's reach answers 404, as if the case did not exist;
+moving or opening a case outside it answers 403.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from services.infra.auth.scope import org_visible, reach, subtree
+import msgspec
+
+from services.contracts.roles import CASE_ROLES, Role
+from services.infra.auth import Claims
+from services.infra.auth.scope import org_visible
 from services.infra.database import Connection
 from services.infra.errors import ForbiddenError
 from services.workflow.adapters import repository
+from services.workflow.domain.commands import OpenCase
 from services.workflow.domain.model import Case
-from services.workflow.entrypoints.schemas import CaseCreate
 from services.workflow.errors import CaseNotFoundError
-from services.workflow.service.caller import Caller
+
+
+class Caller(msgspec.Struct, frozen=True, kw_only=True):
+    """The person (or policy) acting, the case roles they may act in, and their reach.
+
+    A viewer holds no case role: they read within their org and fire nothing.
+    """
+
+    actor: str
+    roles: tuple[Role, ...]
+    org: str | None = None
+    cell: str | None = None
+    everywhere: bool = False
+
+    @property
+    def sees_all(self) -> bool:
+        """Admins (and the findings policy) reach every case."""
+        return self.everywhere
+
+    @property
+    def title(self) -> str:
+        """The caller's case roles as words, for messages."""
+        return " or ".join(self.roles) or "viewer"
+
+    def acting_as(self, allowed: Iterable[Role]) -> Role | None:
+        """The strongest of the caller's roles among `allowed`, or None."""
+        permitted = set(allowed)
+        return next((role for role in self.roles if role in permitted), None)
+
+
+def caller_from_claims(claims: Claims) -> Caller:
+    """The workflow's view of a verified token; when it holds several case roles, a trigger is
+    fired in the strongest that may."""
+    return Caller(
+        actor=claims.sub,
+        roles=tuple(role for role in CASE_ROLES if role in claims.roles),
+        org=claims.org,
+        cell=claims.cell,
+        everywhere=claims.has(Role.admin),
+    )
 
 
 async def case_visible(conn: Connection, caller: Caller, case: Case) -> bool:
@@ -28,10 +73,13 @@ async def case_visible(conn: Connection, caller: Caller, case: Case) -> bool:
     return case.org_id is not None and await org_visible(conn, "workflow", caller, case.org_id)
 
 
-async def require_writable(conn: Connection, caller: Caller, case: Case) -> None:
-    """403 unless the caller reaches the case."""
-    if not await case_visible(conn, caller, case):
-        raise ForbiddenError("this case is outside your organisation or cell")
+async def readable_case(conn: Connection, caller: Caller, case_id: str) -> Case:
+    """The case the caller reads: 404 if there is none or it is out of reach."""
+    case = await repository.get_case(conn, case_id)
+    # Out of reach reads as absent: ids do not reveal other organisations' cases.
+    if case is None or not await case_visible(conn, caller, case):
+        raise CaseNotFoundError(f"no case {case_id}")
+    return case
 
 
 async def writable_case(conn: Connection, caller: Caller, case_id: str) -> Case:
@@ -44,40 +92,33 @@ async def writable_case(conn: Connection, caller: Caller, case_id: str) -> Case:
         case = await repository.get_case(conn, case_id)
         if case is None:
             raise CaseNotFoundError(f"no case {case_id}")
-        await require_writable(conn, caller, case)
+        if not await case_visible(conn, caller, case):
+            raise _outside()
         return case
     found = await repository.get_case_within(conn, case_id, caller.org)
     if found is None:
         raise CaseNotFoundError(f"no case {case_id}")
     case, within = found
     if not within:
-        raise ForbiddenError("this case is outside your organisation or cell")
+        raise _outside()
     return case
 
 
-async def require_can_open(conn: Connection, caller: Caller, command: CaseCreate) -> None:
+async def require_can_open(conn: Connection, caller: Caller, command: OpenCase) -> None:
     """403 unless both the org named and the org the cell is registered under are reachable."""
     if caller.sees_all:
         return
-    registered = await conn.fetchval(
-        "select org_id from workflow.cells where cell_id = $1", command.cell_id
-    )
-    orgs = {command.org_id, *([registered] if registered else [])}
-    for org_id in orgs:
+    registered = await repository.cell_org(conn, command.cell_id)
+    for org_id in {command.org_id, *([registered] if registered else [])}:
         if not await org_visible(conn, "workflow", caller, org_id):
             raise ForbiddenError(f"org `{org_id}` is outside your organisation")
 
 
-def reach_filter(caller: Caller, args: list[Any]) -> tuple[str, list[str]]:
-    """A `with` clause and `where` conditions keeping only the cases the caller reaches."""
-    within = reach(caller)
-    conditions: list[str] = []
-    cte = ""
-    if within.org is not None:
-        args.append(within.org)
-        cte = f"with recursive {subtree('workflow', f'${len(args)}', 'reach')} "
-        conditions.append("org_id in (select org_id from reach)")
-    if within.cell is not None:
-        args.append(within.cell)
-        conditions.append(f"cell_id = ${len(args)}")
-    return cte, conditions
+async def require_org_visible(conn: Connection, caller: Caller, org_id: str) -> None:
+    """404 unless the org is the caller's or below it."""
+    if not await org_visible(conn, "workflow", caller, org_id):
+        raise CaseNotFoundError(f"no org `{org_id}` within your reach")
+
+
+def _outside() -> ForbiddenError:
+    return ForbiddenError("this case is outside your organisation or cell")

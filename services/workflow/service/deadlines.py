@@ -19,47 +19,34 @@ from services.contracts.subjects import case_subject
 from services.contracts.workflow import CaseOverdue
 from services.infra import outbox
 from services.infra.clock import Clock
+from services.workflow.adapters import repository
 
 log = logging.getLogger(__name__)
 OVERDUE = "overdue"
-_DUE = """
-select id, cell_id, org_id, state, deadline_kind, inspection_due, remediation_due
-from workflow.cases
-where deadline_at <= $1
-  and ((deadline_kind = 'inspection' and not inspection_overdue)
-       or (deadline_kind = 'remediation' and not remediation_overdue))
-order by deadline_at
-limit $2
-for update skip locked
-"""
 
 
 async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> int:
     """Mark one batch of cases whose running deadline has passed; return how many."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
-        rows = await conn.fetch(_DUE, now, batch)
-        for row in rows:
-            kind = row["deadline_kind"]
-            due = row[f"{kind}_due"]
-            await conn.execute(
-                f"update workflow.cases set {kind}_overdue = true where id = $1", row["id"]
-            )
+        due = await repository.due_cases(conn, now, batch)
+        for case in due:
+            await repository.mark_overdue(conn, case.case_id, case.deadline)
             message = CaseOverdue(
-                case_id=row["id"],
-                cell_id=row["cell_id"],
-                org_id=row["org_id"],
-                state=row["state"],
-                deadline=kind,
-                due=due,
+                case_id=case.case_id,
+                cell_id=case.cell_id,
+                org_id=case.org_id,
+                state=case.state,
+                deadline=case.deadline,
+                due=case.due,
                 at=now,
             )
-            msg_id = f"case-{row['id']}-overdue-{kind}-{due.isoformat()}"
+            msg_id = f"case-{case.case_id}-overdue-{case.deadline}-{case.due.isoformat()}"
             body = msgspec.json.encode(message)
             await outbox.enqueue(
                 conn, "workflow", [outbox.Message(case_subject(OVERDUE), msg_id, body)]
             )
-    return len(rows)
+    return len(due)
 
 
 class DeadlinePoller:

@@ -1,34 +1,35 @@
 """The service layer: open a case, fire a trigger. One function per command; each commits once.
 
-A transition's case row, audit row and outbox message are written in one transaction, the row
-only if it is still at the version the caller read (`where id = $1 and version = $2`): of two
+A transition's case row, audit row and outbox message are written in one statement, the row only
+if it is still at the version the caller read (`where id = $1 and version = $2`): of two
 concurrent transitions exactly one is written, the other gets 409.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import asyncpg
 import msgspec
 
+from services.contracts.roles import Role
 from services.infra import outbox
+from services.infra.auth.scope import reach
 from services.infra.clock import Clock
 from services.infra.database import Connection
-from services.workflow.adapters import repository
-from services.workflow.adapters.repository import AuditEntry
+from services.workflow.adapters import queries, repository
+from services.workflow.adapters.queries import CaseFilter, CasePage, CaseSummary
 from services.workflow.domain import model
-from services.workflow.domain.announcements import transition_message
-from services.workflow.domain.definition import Role
-from services.workflow.domain.model import Case
-from services.workflow.domain.payloads import decode_payload
-from services.workflow.entrypoints.schemas import CaseCreate, TransitionCreate, Transitioned
+from services.workflow.domain.commands import FireTrigger, OpenCase
+from services.workflow.domain.fields import decode_payload
+from services.workflow.domain.model import AuditEntry, Case, transition_message
+from services.workflow.domain.policy import Policy
 from services.workflow.errors import RoleError, StaleVersionError
 from services.workflow.service import access
-from services.workflow.service.caller import Caller
+from services.workflow.service.access import Caller
 from services.workflow.service.registry import Registry
 
 SCHEMA = "workflow"
@@ -44,9 +45,20 @@ class Service:
     registry: Registry
     clock: Clock
     wake: Callable[[], None]  # tells the outbox relay that rows were committed
+    policies: Sequence[Policy] = ()  # which findings propose which cases
 
 
-async def open_case(svc: Service, command: CaseCreate, caller: Caller) -> Case:
+class Transitioned(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of a transition: where the case is now and its new version."""
+
+    case_id: str
+    trigger: str
+    from_state: str
+    state: str
+    version: int
+
+
+async def open_case(svc: Service, command: OpenCase, caller: Caller) -> Case:
     """Open a case in the initial state of the current version of its workflow."""
     if caller.acting_as(_OPENERS) is None:
         raise RoleError("only an inspector or an admin may open cases")
@@ -86,13 +98,12 @@ async def store_opened(
         comment=comment,
         payload={},
     )
-    await _record(conn, case, entry)
+    await repository.append_audit(conn, case.id, entry)
+    await outbox.enqueue(conn, SCHEMA, [outbox.Message(*transition_message(case, entry))])
     return True
 
 
-async def fire(
-    svc: Service, case_id: str, command: TransitionCreate, caller: Caller
-) -> Transitioned:
+async def fire(svc: Service, case_id: str, command: FireTrigger, caller: Caller) -> Transitioned:
     """Fire a trigger on a case, checking role, version, payload and guards in that order."""
     async with svc.pool.acquire() as conn:
         case = await access.writable_case(conn, caller, case_id)
@@ -104,7 +115,7 @@ async def fire(
             raise RoleError(f"a {caller.title} may not fire `{command.trigger}`; only {roles}")
         if command.expected_version != case.version:
             raise _stale(case.version)
-        payload = decode_payload(command, trigger)
+        payload = decode_payload(command.trigger, trigger, command.payload, command.comment)
         new_state = workflow.fire(case, command.trigger, payload)
         now, from_state = svc.clock.now(), case.state
         case.state, case.version = new_state, case.version + 1
@@ -121,7 +132,7 @@ async def fire(
             comment=command.comment,
             payload=msgspec.to_builtins(payload),
         )
-        message = transition_message(case, entry)
+        message = outbox.Message(*transition_message(case, entry))
         if not await repository.commit_transition(
             conn, case, command.expected_version, entry, message
         ):
@@ -136,11 +147,36 @@ async def fire(
     )
 
 
+class CaseDetail(msgspec.Struct, frozen=True, kw_only=True):
+    """A case with its audit trail and the triggers the caller may fire now."""
+
+    case: Case
+    history: list[AuditEntry]
+    available_triggers: list[str]
+
+
+async def case_detail(svc: Service, case_id: str, caller: Caller) -> CaseDetail:
+    """A case, its audit trail, and the triggers the caller's roles may fire from its state."""
+    async with svc.pool.acquire() as conn:
+        case = await access.readable_case(conn, caller, case_id)
+        workflow = await svc.registry.get(conn, case.definition, case.definition_version)
+        trail = await repository.history(conn, case_id)
+    available = workflow.available(case.state, caller.roles)
+    return CaseDetail(case=case, history=trail, available_triggers=available)
+
+
+async def list_cases(svc: Service, caller: Caller, filters: CaseFilter) -> CasePage:
+    """The cases the caller reaches that match `filters`, newest first."""
+    async with svc.pool.acquire() as conn:
+        return await queries.list_cases(conn, reach(caller), filters)
+
+
+async def org_summary(svc: Service, caller: Caller, org_id: str, year: int) -> CaseSummary:
+    """An organisation's cases of `year` by state and their passed deadlines (404 off reach)."""
+    async with svc.pool.acquire() as conn:
+        await access.require_org_visible(conn, caller, org_id)
+        return await queries.summary(conn, org_id, year)
+
+
 def _stale(current: int | None) -> StaleVersionError:
     return StaleVersionError("the case has moved on since you read it; read it again", current)
-
-
-async def _record(conn: Connection, case: Case, entry: AuditEntry) -> None:
-    await repository.append_audit(conn, case.id, entry)
-    subject, msg_id, body = transition_message(case, entry)
-    await outbox.enqueue(conn, SCHEMA, [outbox.Message(subject, msg_id, body)])

@@ -10,17 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.infra.database import Connection
-from services.workflow.adapters import definitions_repository
-from services.workflow.domain.loader import load_file, load_text
-from services.workflow.domain.machine import Workflow
+from services.workflow.adapters import repository
+from services.workflow.adapters.files import definition_files, read_definition
+from services.workflow.domain.definition import Definition
+from services.workflow.domain.machine import Workflow, load_text
 from services.workflow.errors import CaseNotFoundError, DefinitionError
-
-POLICY_FILE = "policy.yaml"
-
-
-def definition_files(directory: Path) -> list[Path]:
-    """The definition files of a folder: its `*.yaml` files except the policy."""
-    return sorted(p for p in directory.glob("*.yaml") if p.name != POLICY_FILE)
 
 
 class Registry:
@@ -35,7 +29,7 @@ class Registry:
         problems = []
         for path in definition_files(directory):
             try:
-                workflow = Workflow(load_file(path))
+                workflow = Workflow(read_definition(path))
             except DefinitionError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -49,9 +43,11 @@ class Registry:
         """Keep the current versions' texts, so cases started on them outlive file changes."""
         for workflow in self._latest.values():
             name, version = workflow.definition.name, workflow.version
-            await definitions_repository.save_definition(
-                conn, name, version, workflow.source, workflow.file
-            )
+            await repository.save_definition(conn, name, version, workflow.source, workflow.file)
+
+    def definitions(self) -> dict[str, Definition]:
+        """The current version of every workflow, by name."""
+        return {name: workflow.definition for name, workflow in self._latest.items()}
 
     def latest(self, name: str) -> Workflow:
         """The current version of workflow `name`."""
@@ -64,7 +60,7 @@ class Registry:
         """Workflow `name` at `version`, compiled from the stored text if not in memory yet."""
         found = self._versions.get((name, version))
         if found is None:
-            stored = await definitions_repository.definition_text(conn, name, version)
+            stored = await repository.definition_text(conn, name, version)
             if stored is None:
                 raise CaseNotFoundError(f"no stored definition {name} version {version}")
             found = Workflow(load_text(stored[0], f"{name}@{version}"))

@@ -1,0 +1,32 @@
+"""The workflow folder on disk: one definition per `<name>.yaml`, and the findings policy
+(`policy.yaml`). What the texts mean is the domain's; this module only reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from services.workflow.domain.definition import Definition
+from services.workflow.domain.machine import Loaded, load_text
+from services.workflow.domain.policy import Policy, load_policies
+
+POLICY_FILE = "policy.yaml"
+
+
+def definition_files(directory: Path) -> list[Path]:
+    """The definition files of a folder: its `*.yaml` files except the policy."""
+    return sorted(p for p in directory.glob("*.yaml") if p.name != POLICY_FILE)
+
+
+def read_definition(path: Path) -> Loaded:
+    """Load the definition file at `path`; its stem must equal the definition's name."""
+    return load_text(path.read_text(encoding="utf-8"), str(path), stem=path.stem)
+
+
+def read_policies(directory: Path, definitions: Mapping[str, Definition]) -> list[Policy]:
+    """The folder's findings policies (none without a `policy.yaml`), checked against the
+    definitions they propose cases in."""
+    path = directory / POLICY_FILE
+    if not path.exists():
+        return []
+    return load_policies(path.read_text(encoding="utf-8"), str(path), definitions)

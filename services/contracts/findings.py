@@ -1,7 +1,8 @@
 """Findings: what the rules service concludes about a cell, shared with the workflow service.
 
 A finding's identity is `(rule_id, cell_id, scope)`. New fields get defaults; existing field
-types never change (msgspec's schema-evolution rule).
+types never change (msgspec's schema-evolution rule). Readers ignore fields they do not know, so a
+newer rules service never stops an older consumer.
 """
 
 from __future__ import annotations
@@ -38,14 +39,14 @@ class Mode(enum.StrEnum):
     shadow = "shadow"
 
 
-class Text(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+class Text(msgspec.Struct, frozen=True):
     """The same text in Vietnamese and English."""
 
     vi: Annotated[str, msgspec.Meta(min_length=1)]
     en: Annotated[str, msgspec.Meta(min_length=1)]
 
 
-class Finding(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """One judgment of one rule on one cell over one scope, with its evidence."""
 
     rule_id: str

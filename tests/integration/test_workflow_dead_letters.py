@@ -43,3 +43,16 @@ async def test_a_poison_finding_is_dead_lettered_and_the_consumer_keeps_going(
     assert [row["scope"] for row in stored] == ["2025-03"]
     # Terminated, not left to be redelivered forever.
     await consumer_idle(nc, "workflow-findings", FINDINGS_STREAM)
+
+
+async def test_a_finding_with_a_field_this_version_does_not_know_is_taken(
+    workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    # A newer rules service adds defaulted fields; an older workflow replica ignores them.
+    newer = msgspec.to_builtins(finding(1)) | {"explanation": {"vi": "…", "en": "…"}}
+    await nc.jetstream().publish(findings_subject("open"), msgspec.json.encode(newer))
+    stored = await eventually(
+        lambda: db.fetch("select scope, status from workflow.findings"), lambda rows: rows
+    )
+    assert [(r["scope"], r["status"]) for r in stored] == [("2025-01", "open")]
+    await consumer_idle(nc, "workflow-findings", FINDINGS_STREAM)

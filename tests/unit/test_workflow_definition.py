@@ -95,3 +95,17 @@ def test_lint_accepts_the_shipped_definitions_and_policy(
 ) -> None:
     assert main(["workflow", "lint", str(ROOT / "rules" / "workflows")]) == 0
     assert "1 policies" in capsys.readouterr().out
+
+
+def test_a_duplicate_key_is_refused_where_it_stands(tmp_path: Path) -> None:
+    # YAML keeps the last of two equal keys without a word: the author's first title would vanish.
+    path = variant(tmp_path, "\ntitle:", "\ntitle: Kiểm tra chi bộ\ntitle:")
+    [problem] = problems(path)
+    line = 1 + next(n for n, x in enumerate(path.read_text().splitlines()) if x.startswith("title:"))
+    assert problem == f"{path}:{line + 1}:1: duplicate key `title`"
+
+
+def test_a_role_that_moves_no_case_is_refused(tmp_path: Path) -> None:
+    path = variant(tmp_path, "roles: [inspector, admin]", "roles: [viewer, admin]")
+    [problem] = problems(path)
+    assert "a viewer does not move cases" in problem

@@ -25,6 +25,10 @@ MeetingFilter = Annotated[
 ]
 
 
+class AuthoredText(Text, forbid_unknown_fields=True, frozen=True):
+    """Vietnamese and English as a rule author writes them: a misspelt language key is refused."""
+
+
 class _Check(
     msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, tag_field="kind"
 ):
@@ -85,7 +89,7 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     """
 
     id: Annotated[RuleId, msgspec.Meta(description="Equals the file name without `.yaml`")]
-    title: Text
+    title: AuthoredText
     basis: Annotated[str, msgspec.Meta(min_length=1, description="The regulation it rests on")]
     severity: Severity
     weight: Annotated[
@@ -106,7 +110,8 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     ] = None
     check: Check
     message: Annotated[
-        Text, msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check")
+        AuthoredText,
+        msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check"),
     ]
 
 
@@ -115,7 +120,7 @@ class Band(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     band: Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,40}$")]
     at_least: Annotated[int, msgspec.Meta(ge=0, le=100)]
-    label: Text | None = None  # what a reader sees, e.g. "Hoàn thành tốt nhiệm vụ"
+    label: AuthoredText | None = None  # what a reader sees, e.g. "Hoàn thành tốt nhiệm vụ"
 
 
 class Pack(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -15,6 +15,7 @@ import asyncpg
 from services.contracts.roles import Role
 from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
+from services.rules.adapters import queries
 
 KEY_FILE = "auth.key"
 KEY_VARIABLE = "CHIBO_AUTH_KEY"
@@ -84,10 +85,6 @@ def _from_here(path: Path) -> str:
 async def _first_root_and_cell(database_url: str) -> tuple[str | None, str | None]:
     conn = await asyncpg.connect(database_url)
     try:
-        root = await conn.fetchval(
-            "select org_id from rules.orgs where parent_id is null order by org_id limit 1"
-        )
-        cell = await conn.fetchval("select cell_id from rules.cells order by cell_id limit 1")
+        return await queries.first_root_and_cell(conn)
     finally:
         await conn.close()
-    return root, cell

@@ -1,9 +1,10 @@
-"""SQL for findings: what is stored per cell, and writing a judgment's changes with messages."""
+"""Findings in PostgreSQL: what is stored per cell, writing a judgment's changes with the messages
+announcing them, and the record of the last complete judgment of every cell."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 import msgspec
@@ -153,3 +154,39 @@ def _message(finding: Finding, revision: int) -> outbox.Message:
         msg_id=f"finding:{rule_id}:{cell_id}:{scope}:r{revision}",
         payload=_encoder.encode(msgspec.structs.replace(finding, revision=revision)),
     )
+
+
+class JudgedState(msgspec.Struct, frozen=True):
+    """The last complete judgment of every cell: its horizon and each rule's version then."""
+
+    horizon: date
+    rules: dict[str, str]
+
+
+async def judged_state(conn: Connection) -> JudgedState | None:
+    """What every cell was last judged with as a whole, if anything."""
+    row = await conn.fetchrow("select horizon, rules::text from rules.evaluation_state")
+    if row is None:
+        return None
+    return JudgedState(row["horizon"], msgspec.json.decode(row["rules"]))
+
+
+async def record_judged(
+    conn: Connection, state: JudgedState, pack_version: str, at: datetime
+) -> None:
+    """Record that every cell has been judged at `state`."""
+    await conn.execute(
+        "insert into rules.evaluation_state (horizon, pack_version, rules, judged_at)"
+        " values ($1, $2, $3, $4) on conflict (singleton) do update set"
+        " horizon = excluded.horizon, pack_version = excluded.pack_version,"
+        " rules = excluded.rules, judged_at = excluded.judged_at",
+        state.horizon,
+        pack_version,
+        _encoder.encode(state.rules).decode(),
+        at,
+    )
+
+
+async def forget_judged(conn: Connection) -> None:
+    """Forget the last complete judgment, so that every cell is judged again at the next pass."""
+    await conn.execute("delete from rules.evaluation_state")

@@ -181,3 +181,12 @@ async def org_exists(conn: Connection, org_id: str) -> bool:
             org_id,
         )
     )
+
+
+async def first_root_and_cell(conn: Connection) -> tuple[str | None, str | None]:
+    """The first root org and the first cell registered, by id (for development tokens)."""
+    root = await conn.fetchval(
+        "select org_id from rules.orgs where parent_id is null order by org_id limit 1"
+    )
+    cell = await conn.fetchval("select cell_id from rules.cells order by cell_id limit 1")
+    return root, cell

@@ -123,6 +123,16 @@ async def load_cells(
     ]
 
 
+async def cell_ids(conn: Connection) -> list[str]:
+    """Every registered cell's id."""
+    return [r["cell_id"] for r in await conn.fetch("select cell_id from rules.cells")]
+
+
+async def cell_exists(conn: Connection, cell_id: str) -> bool:
+    """Whether the cell is registered."""
+    return bool(await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id))
+
+
 def registered_cell(row: asyncpg.Record) -> CellRegistered:
     """A cell as registered, from a row of `rules.cells`."""
     return CellRegistered(

@@ -17,6 +17,7 @@ from services.rules.adapters.files import load_rules
 from services.rules.cli import report
 from services.rules.cli.sources import OneCell, facts_from
 from services.rules.domain.evaluate import compare, evaluate
+from services.rules.domain.explain import explain
 from services.rules.domain.score import score_year
 from services.rules.errors import RuleFileError
 
@@ -73,7 +74,7 @@ def explain_verdict(args: argparse.Namespace) -> int:
         else f"no such scope judged before {horizon}: the period has not ended, the cell was not "
         "active for all of it, the rule was not in force, or nothing matched the scope"
     )
-    report.explain(sys.stdout, rule, cell, args.scope, found, why)
+    explain(sys.stdout, rule, cell, args.scope, found, why)
     return 0
 
 

@@ -4,25 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Annotated, Literal
 
 import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery, QueryParameter
 
-from services.contracts.findings import Finding
 from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
-from services.infra.auth.scope import cell_visible, org_visible, reach
-from services.infra.errors import NotFoundError
+from services.infra.auth.scope import reach
 from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.rules.adapters import queries
 from services.rules.adapters.queries import CellRecord
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
-from services.rules.service.compliance import RuleSummary
+from services.rules.service.compliance import Compliance, RuleSummary
 
 
 class CellPage(msgspec.Struct):
@@ -30,14 +27,6 @@ class CellPage(msgspec.Struct):
 
     items: list[CellRecord]
     next_after: str | None
-
-
-class Compliance(msgspec.Struct):
-    """Every judgment of a cell in a year: passed ones have status `resolved`."""
-
-    cell_id: str
-    year: int
-    judgments: list[Finding]
 
 
 @get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
@@ -64,15 +53,7 @@ async def cell_compliance(
     pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
 ) -> Compliance:
     """Each rule's judgment of each period of `year` ended so far, passed or violated."""
-    async with pool.acquire() as conn:
-        if not await cell_visible(conn, "rules", claims, cell_id):
-            raise NotFoundError(f"no cell `{cell_id}`")
-        found = await compliance.judgments(
-            conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1)
-        )
-        if not await conn.fetchval("select 1 from rules.cells where cell_id = $1", cell_id):
-            raise NotFoundError(f"no cell `{cell_id}`")
-    return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
+    return await compliance.cell_compliance(pool, judge, claims, cell_id, year)
 
 
 @get(
@@ -85,12 +66,7 @@ async def cell_score(
     pool: Pool, judge: JudgeDep, claims: ClaimsDep, cell_id: PathId, year: Year
 ) -> Score:
     """100 minus the weights of the year's violations, floored at 0, banded by QĐ 366."""
-    async with pool.acquire() as conn:
-        if not await cell_visible(conn, "rules", claims, cell_id) or not await conn.fetchval(
-            "select 1 from rules.cells where cell_id = $1", cell_id
-        ):
-            raise NotFoundError(f"no cell `{cell_id}`")
-        return await compliance.cell_score(conn, judge, cell_id, year)
+    return await compliance.cell_score(pool, judge, claims, cell_id, year)
 
 
 _CSV_HEADERS = (
@@ -119,13 +95,9 @@ async def org_summary(
     period: Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")],
     format: FromQuery[Literal["json", "csv"]] = "json",
 ) -> Response[list[RuleSummary]] | Response[str]:
-    """The periodic report to the standing committee (point 7 of the seed)."""
-    async with pool.acquire() as conn:
-        visible = await org_visible(conn, "rules", claims, org_id)
-        if not visible or not await queries.org_exists(conn, org_id):
-            raise NotFoundError(f"no org `{org_id}`")
-        cells = await queries.cells_under(conn, org_id)
-        rows = await compliance.org_summary(conn, judge, cells, period)
+    """The periodic report to the standing committee: per rule, the cells judged in the
+    period, those violated, and the share compliant."""
+    rows = await compliance.org_summary(pool, judge, claims, org_id, period)
     if format == "json":
         return Response(rows)
     # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.

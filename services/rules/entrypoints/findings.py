@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Annotated
 
@@ -12,13 +11,14 @@ from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import FindingStatus
 from services.infra.auth.http import READERS, ClaimsDep, allow
-from services.infra.auth.scope import cell_visible, reach
-from services.infra.errors import InvalidInputError, NotFoundError
+from services.infra.auth.scope import reach
+from services.infra.errors import InvalidInputError
 from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
-from services.rules.adapters import queries, repository
+from services.rules.adapters import queries
 from services.rules.adapters.queries import FindingFilter, FindingRecord
-from services.rules.cli import report
 from services.rules.entrypoints.deps import JudgeDep, Pool
+from services.rules.service import compliance
+from services.rules.service.compliance import FindingDetail
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")]
 
@@ -28,23 +28,6 @@ class FindingPage(msgspec.Struct):
 
     items: list[FindingRecord]
     next_after: int | None
-
-
-class Rule(msgspec.Struct):
-    """The rule behind a finding, as in force now."""
-
-    title_vi: str
-    title_en: str
-    basis: str
-    weight: int
-
-
-class FindingDetail(msgspec.Struct):
-    """A finding with the rule it rests on and a readable account of the verdict."""
-
-    record: FindingRecord
-    rule: Rule | None
-    explanation: str
 
 
 @get("/findings", tags=["findings"], summary="List findings", guards=[allow(*READERS)])
@@ -106,19 +89,4 @@ async def get_finding(
     pool: Pool, judge: JudgeDep, claims: ClaimsDep, finding_id: PathNumber
 ) -> FindingDetail:
     """The finding, the rule and regulation it rests on, and how the verdict was reached."""
-    async with pool.acquire() as conn:
-        record = await queries.get_finding(conn, finding_id)
-        # Out of reach reads as absent, so ids do not reveal other cells' findings.
-        if record is None or not await cell_visible(conn, "rules", claims, record.finding.cell_id):
-            raise NotFoundError(f"no finding {finding_id}")
-        cells = await repository.load_cells(conn, [record.finding.cell_id], judge.meetings)
-    rule = judge.pack.by_id.get(record.finding.rule_id)
-    if rule is None or not cells:
-        return FindingDetail(record, None, "The rule is no longer in the pack in force.")
-    out = io.StringIO()
-    why = "the judgment no longer stands on the current facts"
-    report.explain(out, rule, cells[0], record.finding.scope, record.finding, why)
-    spec = rule.rule
-    return FindingDetail(
-        record, Rule(spec.title.vi, spec.title.en, spec.basis, spec.weight), out.getvalue()
-    )
+    return await compliance.finding_detail(pool, judge, claims, finding_id)

@@ -1,23 +1,30 @@
 """Reports computed by the engine on demand: a cell's compliance, an org's summary, a score.
 
 Passed judgments are not stored (only violations are findings), so these judge the stored facts
-again with `passes=True`; the engine is the same one that keeps the findings.
+again with `passes=True`; the engine is the same one that keeps the findings. Each report is of
+a cell or an org within the caller's reach: out of reach reads as absent (404), like one that
+does not exist.
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from collections.abc import Sequence
 from datetime import date
 
+import asyncpg
 import msgspec
 
 from services.contracts.findings import Finding, FindingStatus, Mode
+from services.infra.auth.scope import Scoped, cell_visible, org_visible
 from services.infra.database import Connection
-from services.infra.errors import InvalidInputError
-from services.rules.adapters import repository
+from services.infra.errors import InvalidInputError, NotFoundError
+from services.rules.adapters import queries, repository
+from services.rules.adapters.queries import FindingRecord
 from services.rules.domain.evaluate import judge_cell
+from services.rules.domain.explain import explain
 from services.rules.domain.facts import CellFacts
 from services.rules.domain.pack import RulePack
 from services.rules.domain.periods import PeriodKind, end_day, first_day, period_of
@@ -56,6 +63,32 @@ def parse_period(text: str) -> tuple[date, date]:
     return first_day(kind, key), end_day(kind, key)
 
 
+class Compliance(msgspec.Struct):
+    """Every judgment of a cell in a year: passed ones have status `resolved`."""
+
+    cell_id: str
+    year: int
+    judgments: list[Finding]
+
+
+async def visible_cell(conn: Connection, claims: Scoped, cell_id: str) -> None:
+    """404 unless the cell is registered and within the caller's reach."""
+    if not await cell_visible(conn, "rules", claims, cell_id) or not await repository.cell_exists(
+        conn, cell_id
+    ):
+        raise NotFoundError(f"no cell `{cell_id}`")
+
+
+async def cell_compliance(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, cell_id: str, year: int
+) -> Compliance:
+    """Each rule's judgment of each period of `year` ended so far, passed or violated."""
+    async with pool.acquire() as conn:
+        await visible_cell(conn, claims, cell_id)
+        found = await judgments(conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1))
+    return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
+
+
 async def judgments(
     conn: Connection, judge: Judge, cell_ids: Sequence[str], start: date, end: date
 ) -> list[Finding]:
@@ -82,13 +115,19 @@ def _within(
 
 
 async def org_summary(
-    conn: Connection, judge: Judge, cell_ids: Sequence[str], period: str
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
-    """Per rule: cells judged in `period`, cells violated, and the share compliant."""
+    """Per rule: cells under the org judged in `period`, cells violated, the share compliant."""
     start, end = parse_period(period)
+    async with pool.acquire() as conn:
+        visible = await org_visible(conn, "rules", claims, org_id)
+        if not visible or not await queries.org_exists(conn, org_id):
+            raise NotFoundError(f"no org `{org_id}`")
+        cell_ids = await queries.cells_under(conn, org_id)
+        found = await judgments(conn, judge, cell_ids, start, end)
     judged: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}
     violated: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}
-    for f in await judgments(conn, judge, cell_ids, start, end):
+    for f in found:
         judged[f.rule_id].add(f.cell_id)
         if f.status is FindingStatus.open:
             violated[f.rule_id].add(f.cell_id)
@@ -109,10 +148,52 @@ async def org_summary(
     return rows
 
 
-async def cell_score(conn: Connection, judge: Judge, cell_id: str, year: int) -> Score:
+async def cell_score(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, cell_id: str, year: int
+) -> Score:
     """The cell's annual score and band from the violations of `year` judged so far."""
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     pack = judge.pack
     weights = {rule.id: rule.rule.weight for rule in pack.rules}
-    found = await judgments(conn, judge, [cell_id], start, end)
+    async with pool.acquire() as conn:
+        await visible_cell(conn, claims, cell_id)
+        found = await judgments(conn, judge, [cell_id], start, end)
     return score_year([cell_id], found, weights, pack.pack, year)[0]
+
+
+class RuleBasis(msgspec.Struct):
+    """The rule behind a finding, as in force now."""
+
+    title_vi: str
+    title_en: str
+    basis: str
+    weight: int
+
+
+class FindingDetail(msgspec.Struct):
+    """A finding with the rule it rests on and a readable account of the verdict."""
+
+    record: FindingRecord
+    rule: RuleBasis | None
+    explanation: str
+
+
+async def finding_detail(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, finding_id: int
+) -> FindingDetail:
+    """The finding, the rule and regulation it rests on, and how the verdict was reached."""
+    async with pool.acquire() as conn:
+        record = await queries.get_finding(conn, finding_id)
+        # Out of reach reads as absent, so ids do not reveal other cells' findings.
+        if record is None or not await cell_visible(conn, "rules", claims, record.finding.cell_id):
+            raise NotFoundError(f"no finding {finding_id}")
+        cells = await repository.load_cells(conn, [record.finding.cell_id], judge.meetings)
+    rule = judge.pack.by_id.get(record.finding.rule_id)
+    if rule is None or not cells:
+        return FindingDetail(record, None, "The rule is no longer in the pack in force.")
+    out = io.StringIO()
+    why = "the judgment no longer stands on the current facts"
+    explain(out, rule, cells[0], record.finding.scope, record.finding, why)
+    spec = rule.rule
+    basis = RuleBasis(spec.title.vi, spec.title.en, spec.basis, spec.weight)
+    return FindingDetail(record, basis, out.getvalue())

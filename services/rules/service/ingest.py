@@ -15,15 +15,25 @@ import asyncpg
 import msgspec
 
 from services.contracts.calendar import vietnam_date
-from services.contracts.codec import encode
+from services.contracts.codec import InvalidEventError, decode_event, encode, split_batch
 from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEvent
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import Connection
+from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
 from services.rules.adapters import repository
 from services.rules.adapters.findings import SCHEMA
 from services.rules.domain.facts import meeting_fact
 from services.rules.service.judging import Judge, Touched
+
+
+class EventRejection(msgspec.Struct):
+    """Why one event of a request was refused: its position, its id if readable, the field."""
+
+    index: int
+    id: str | None
+    field: str
+    message: str
 
 
 class IngestReport(msgspec.Struct):
@@ -136,3 +146,60 @@ def _touched(fresh: Sequence[Event], replaced: list[tuple[str, datetime | None]]
     touched: Touched = {cell: frozenset(found) for cell, found in years.items()}
     touched.update(dict.fromkeys(whole))
     return touched
+
+
+# Room left in a NATS message for its headers (the message id, at most a few hundred bytes).
+MESSAGE_HEADROOM = 4096
+
+
+async def accept(
+    pool: asyncpg.Pool, judge: Judge, body: bytes, *, max_events: int, max_payload: int
+) -> IngestReport:
+    """Store the valid events of a request body, refusing the invalid ones by event and field.
+
+    The body is one CloudEvent (event contract v1) or a JSON array of at most `max_events` of
+    them, each within `max_payload`, what the NATS server carries in one message (every event
+    is published there too). Some invalid: InvalidInputError listing them under `errors`, while
+    the valid ones are still stored and listed under `accepted`.
+    """
+    try:
+        raw_events = split_batch(body)
+    except InvalidEventError as exc:
+        raise BadRequestError(exc.message) from None
+    if len(raw_events) > max_events:
+        raise PayloadTooLargeError(
+            f"{len(raw_events)} events in one request; the limit is {max_events}"
+        )
+    # A larger event could never leave the outbox, and would hold every message behind it.
+    largest = max_payload - MESSAGE_HEADROOM
+    events: list[Event] = []
+    rejections: list[EventRejection] = []
+    for index, raw in enumerate(raw_events):
+        try:
+            event = decode_event(raw)
+        except InvalidEventError as exc:
+            rejections.append(EventRejection(index, _readable_id(raw), exc.field, exc.message))
+            continue
+        if len(raw) > largest and (size := len(encode(event))) > largest:
+            message = f"the event is {size} bytes; NATS carries events of up to {largest}"
+            rejections.append(EventRejection(index, event.id, "$", message))
+            continue
+        events.append(event)
+    report = await ingest(pool, judge, events, "http")
+    if rejections:
+        raise InvalidInputError(
+            f"{len(rejections)} of {len(raw_events)} events are invalid; the others were stored",
+            errors=msgspec.to_builtins(rejections),
+            accepted=report.accepted,
+            duplicates=report.duplicates,
+        )
+    return report
+
+
+def _readable_id(raw: bytes) -> str | None:
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return None
+    event_id = value.get("id") if isinstance(value, dict) else None
+    return event_id if isinstance(event_id, str) else None

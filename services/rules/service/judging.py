@@ -16,8 +16,7 @@ from services.contracts.calendar import vietnam_date
 from services.contracts.findings import Finding
 from services.infra.clock import Clock
 from services.infra.database import TRANSIENT_ERRORS, Connection
-from services.rules.adapters import findings as findings_repository
-from services.rules.adapters import repository
+from services.rules.adapters import findings, repository
 from services.rules.domain.evaluate import Years, cut, judge_cell
 from services.rules.domain.pack import RulePack
 from services.rules.domain.reconcile import Key, Stored, reconcile
@@ -75,7 +74,7 @@ class Judge:
         pack = pack or self.pack  # one pack for the whole judgment, even if a reload swaps it
         await repository.lock_cells(conn, cell_ids)
         cells = await repository.load_cells(conn, sorted(cell_ids), self.meetings)
-        stored = await findings_repository.stored_for(conn, list(cell_ids))
+        stored = await findings.stored_for(conn, list(cell_ids))
         rules = [r for r in pack.rules if rule_ids is None or r.id in rule_ids]
         at = horizon or self.horizon()
         violations: list[Finding] = []
@@ -98,7 +97,7 @@ class Judge:
             return 0
         self.metrics.findings_changed.labels("opened").inc(len(changes.opened))
         self.metrics.findings_changed.labels("resolved").inc(len(changes.resolved))
-        return await findings_repository.write(conn, changes, pack.version, self.now())
+        return await findings.write(conn, changes, pack.version, self.now())
 
     async def judge_cells_or_defer(self, conn: Connection, touched: Touched) -> int | None:
         """Judge what `touched` names, as `judge_cells` does; None if judging itself failed.
@@ -116,7 +115,7 @@ class Judge:
             raise
         except Exception:
             log.exception("judging failed; the facts are kept and judged at the next full pass")
-            await conn.execute("delete from rules.evaluation_state")
+            await findings.forget_judged(conn)
             return None
 
     def judge_everything_soon(self) -> None:

@@ -12,10 +12,10 @@ import logging
 from datetime import datetime, time, timedelta
 
 import asyncpg
-import msgspec
 
 from services.contracts.calendar import VIETNAM
 from services.infra.database import session_lock
+from services.rules.adapters import findings, repository
 from services.rules.service.judging import Judge
 
 log = logging.getLogger(__name__)
@@ -78,16 +78,16 @@ class PeriodScheduler:
         """One pass; True when the state it leaves is current (nothing to judge, or judged)."""
         pack, horizon = self._judge.pack, self._judge.horizon()
         rules = {rule.id: rule.version for rule in pack.rules}
-        state = await conn.fetchrow("select horizon, rules::text from rules.evaluation_state")
-        if state is None or state["horizon"] != horizon:
+        state = await findings.judged_state(conn)
+        if state is None or state.horizon != horizon:
             rule_ids = None  # the horizon moved: periods ended and gaps grew for every rule
         else:
-            before: dict[str, str] = msgspec.json.decode(state["rules"])
+            before = state.rules
             rule_ids = {r for r in before.keys() | rules.keys() if before.get(r) != rules.get(r)}
             if not rule_ids:
                 return True
         log.info("judging every cell", extra={"horizon": str(horizon), "rules": rule_ids})
-        cells = [r["cell_id"] for r in await conn.fetch("select cell_id from rules.cells")]
+        cells = await repository.cell_ids(conn)
         for start in range(0, len(cells), CHUNK_CELLS):
             if self._stopping:
                 return False
@@ -96,16 +96,8 @@ class PeriodScheduler:
                 announced = await self._judge.judge_cells(conn, chunk, rule_ids, horizon, pack)
             if announced:
                 self._judge.announce()
-        await conn.execute(
-            "insert into rules.evaluation_state (horizon, pack_version, rules, judged_at)"
-            " values ($1, $2, $3, $4) on conflict (singleton) do update set"
-            " horizon = excluded.horizon, pack_version = excluded.pack_version,"
-            " rules = excluded.rules, judged_at = excluded.judged_at",
-            horizon,
-            pack.version,
-            msgspec.json.encode(rules).decode(),
-            self._judge.now(),
-        )
+        judged = findings.JudgedState(horizon, rules)
+        await findings.record_judged(conn, judged, pack.version, self._judge.now())
         return self._judge.horizon() == horizon and self._judge.pack is pack
 
 

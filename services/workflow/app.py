@@ -33,7 +33,7 @@ from services.workflow.settings import WorkflowSettings
 
 def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litestar:
     """Build the workflow service; files are read and connections opened in the lifespan."""
-    now: Clock = clock or SystemClock()
+    time: Clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -70,7 +70,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 pool, Publisher(nc), SCHEMA, batch=50, poll_seconds=settings.outbox_poll_seconds
             )
             service = Service(
-                pool=pool, registry=registry, clock=now, wake=relay.wake, policies=policies
+                pool=pool, registry=registry, clock=time, wake=relay.wake, policies=policies
             )
             dead_letters = DeadLetters(js, subjects.DLQ_WORKFLOW, id_prefix="dlq-workflow")
             consumers = [
@@ -85,7 +85,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
             workers.start("outbox-relay", relay)
             workers.start(
                 "deadline-poller",
-                DeadlinePoller(pool, now, relay.wake, settings.deadline_poll_seconds),
+                DeadlinePoller(pool, time, relay.wake, settings.deadline_poll_seconds),
             )
             for route, consumer in zip(SUBSCRIPTIONS, consumers, strict=True):
                 workers.start(f"consumer {route.subject}", consumer)
@@ -96,7 +96,7 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
         route_handlers=[*HEALTH_HANDLERS, *ROUTES],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],
-        on_app_init=[jwt_auth(settings.auth).on_app_init],
+        on_app_init=[jwt_auth(settings.auth, time).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Chibo workflow service",

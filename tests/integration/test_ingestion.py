@@ -284,4 +284,3 @@ async def test_migrations_apply_once_however_often_the_service_starts(
         f.name for f in resources.files("services.rules.migrations").iterdir() if f.suffix == ".sql"
     )
     assert [r["name"] for r in names] == shipped
-

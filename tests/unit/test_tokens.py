@@ -14,11 +14,13 @@ import pytest
 from services.cli import main
 from services.contracts.roles import Role
 from services.infra.auth import AuthSettings
-from services.infra.auth import claims as claims_module
+from services.infra.auth.claims import VerifiedTokens
 from services.infra.auth.http import allow, jwt_auth
 from services.infra.auth.tokens import TokenRequestError, mint, parse_ttl, verify
+from services.infra.clock import SystemClock
 from services.infra.errors import StartupError, UnauthorizedError
 from services.infra.settings import from_env
+from tests.clock import ManualClock
 
 SETTINGS = AuthSettings(key="unit-test-key-0123456789abcdef0123456789")
 
@@ -52,14 +54,15 @@ def test_a_tampered_token_is_refused() -> None:
 
 def test_a_token_of_another_key_issuer_or_audience_is_refused() -> None:
     token = mint(SETTINGS, Role.admin, sub="a")
-    assert verify(SETTINGS, token).sub == "a"  # remembered as verified, under SETTINGS only
+    remembered = VerifiedTokens(SETTINGS, SystemClock())
+    assert verify(SETTINGS, token, remembered).sub == "a"  # remembered, under SETTINGS only
     for other in (
         msgspec.structs.replace(SETTINGS, key="another-key-0123456789abcdef012345678"),
         msgspec.structs.replace(SETTINGS, issuer="elsewhere"),
         msgspec.structs.replace(SETTINGS, audience="elsewhere"),
     ):
         with pytest.raises(UnauthorizedError):
-            verify(other, token)
+            verify(other, token, remembered)
 
 
 def test_a_token_without_its_scope_is_refused_when_verified() -> None:
@@ -111,29 +114,35 @@ def test_chibo_token_mints_a_token_the_services_accept(
     assert "must name an org" in capsys.readouterr().err
 
 
-def test_a_remembered_token_is_still_refused_once_it_expires(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_remembered_token_is_still_refused_once_it_expires() -> None:
+    clock = ManualClock(datetime.now(UTC))
+    remembered = VerifiedTokens(SETTINGS, clock)
     token = mint(SETTINGS, Role.admin, sub="a", ttl=timedelta(minutes=5))
-    assert verify(SETTINGS, token).sub == "a"  # verified once, and remembered
-    assert verify(SETTINGS, token).sub == "a"
-    later = (datetime.now(UTC) + timedelta(minutes=5, seconds=1)).timestamp()
-    monkeypatch.setattr(claims_module, "now", lambda: later)
+    assert verify(SETTINGS, token, remembered).sub == "a"  # verified once, and remembered
+    assert verify(SETTINGS, token, remembered).sub == "a"
+    assert remembered.remembered() == [token]
+    clock.advance(minutes=5, seconds=1)
     with pytest.raises(UnauthorizedError):
-        verify(SETTINGS, token)
+        verify(SETTINGS, token, remembered)
 
 
-def test_the_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(claims_module, "VERIFIED_TOKENS_KEPT", 3)
-    monkeypatch.setattr(claims_module, "_VERIFIED", {})
+def test_the_remembered_tokens_are_bounded() -> None:
+    remembered = VerifiedTokens(SETTINGS, SystemClock(), kept=3)
     tokens = [mint(SETTINGS, Role.secretary, sub=f"bt-{n}", cell=f"cb-{n}") for n in range(5)]
     for token in tokens:
-        verify(SETTINGS, token)
-    assert len(claims_module._VERIFIED) == 3
-    assert [key[1] for key in claims_module._VERIFIED] == tokens[2:]  # the newest kept
+        verify(SETTINGS, token, remembered)
+    assert remembered.remembered() == tokens[2:]  # the newest kept
+
+
+def test_two_apps_remember_tokens_apart() -> None:
+    # One app's cache is its own: nothing another app (or another key) verified is in it.
+    token = mint(SETTINGS, Role.admin, sub="a")
+    first, second = VerifiedTokens(SETTINGS, SystemClock()), VerifiedTokens(SETTINGS, SystemClock())
+    verify(SETTINGS, token, first)
+    assert (len(first), len(second)) == (1, 0)
 
 
 def test_guards_and_the_token_check_run_on_the_event_loop() -> None:
     # Litestar runs plain functions in a worker thread: a hop per request on the hot path.
     assert inspect.iscoroutinefunction(allow(Role.admin))
-    assert inspect.iscoroutinefunction(jwt_auth(SETTINGS).retrieve_user_handler)
+    assert inspect.iscoroutinefunction(jwt_auth(SETTINGS, SystemClock()).retrieve_user_handler)

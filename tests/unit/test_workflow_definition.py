@@ -101,7 +101,9 @@ def test_a_duplicate_key_is_refused_where_it_stands(tmp_path: Path) -> None:
     # YAML keeps the last of two equal keys without a word: the author's first title would vanish.
     path = variant(tmp_path, "\ntitle:", "\ntitle: Kiểm tra chi bộ\ntitle:")
     [problem] = problems(path)
-    line = 1 + next(n for n, x in enumerate(path.read_text().splitlines()) if x.startswith("title:"))
+    line = 1 + next(
+        n for n, x in enumerate(path.read_text().splitlines()) if x.startswith("title:")
+    )
     assert problem == f"{path}:{line + 1}:1: duplicate key `title`"
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 
 import msgspec
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import Token
 
 from services.contracts.roles import Role
+from services.infra.clock import Clock
 
 Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
@@ -78,65 +79,74 @@ class ChiboToken(Token):
     org: str | None = None
     cell: str | None = None
 
-    @classmethod
-    def decode(
-        cls,
-        encoded_token: str,
-        secret: str,
-        algorithm: str,
-        audience: str | Sequence[str] | None = None,
-        issuer: str | Sequence[str] | None = None,
-        require_claims: Sequence[str] | None = None,
-        verify_exp: bool = True,
-        verify_nbf: bool = True,
-        strict_audience: bool = False,
-    ) -> Self:
-        """Litestar's decode, remembered: a token's signature and claims are checked the first
-        time it is seen, its expiry at every use.
 
-        A client sends the same token with every request until it expires; checking the HMAC
-        and parsing the claims again each time was a fifth of a workflow transition's CPU.
-        The key is the whole token text with every verification setting (the secret included),
-        so a different key, issuer or audience never hits an entry made under another.
-        """
-        key = (
-            cls,
-            encoded_token,
-            secret,
-            algorithm,
-            _frozen(audience),
-            _frozen(issuer),
-            tuple(require_claims or ()),
-            verify_nbf,
-            strict_audience,
-        )
-        token = _VERIFIED.get(key)
+class VerifiedTokens:
+    """Tokens already verified under one app's settings, the most recent `kept` of them.
+
+    A client sends the same token with every request until it expires; checking the HMAC and
+    parsing the claims again each time was a fifth of a workflow transition's CPU. So a token's
+    signature and claims are checked the first time it is seen, and its expiry, against the
+    app's clock, at every use. Entries are kept only for the one secret, issuer and audience
+    this object was made for: a decode asked under any other settings is checked in full.
+    """
+
+    def __init__(self, settings: AuthSettings, clock: Clock, kept: int = 10_000) -> None:
+        self._settings, self._clock, self._kept = settings, clock, kept
+        self._tokens: dict[str, ChiboToken] = {}  # oldest first
+
+    def __len__(self) -> int:
+        return len(self._tokens)
+
+    def remembered(self) -> list[str]:
+        """The encoded tokens remembered, oldest first."""
+        return list(self._tokens)
+
+    def token_class(self) -> type[ChiboToken]:
+        """A `ChiboToken` class whose `decode` goes through this object, for the middleware."""
+        verified = self
+
+        @dataclasses.dataclass
+        class RememberedToken(ChiboToken):
+            @classmethod
+            def decode(
+                cls,
+                encoded_token: str,
+                secret: str,
+                algorithm: str,
+                audience: str | Sequence[str] | None = None,
+                issuer: str | Sequence[str] | None = None,
+                require_claims: Sequence[str] | None = None,
+                verify_exp: bool = True,
+                verify_nbf: bool = True,
+                strict_audience: bool = False,
+            ) -> Self:
+                check = functools.partial(
+                    super().decode,
+                    encoded_token, secret, algorithm, audience, issuer, require_claims,
+                    verify_exp, verify_nbf, strict_audience,
+                )  # fmt: skip
+                settings = verified._settings
+                ours = (secret, _frozen(audience), _frozen(issuer)) == (
+                    settings.key, (settings.audience,), (settings.issuer,)
+                )  # fmt: skip
+                if not ours or not verify_exp:
+                    return check()
+                return verified._remembered(encoded_token, check)  # type: ignore[return-value]
+
+        return RememberedToken
+
+    def _remembered(self, encoded: str, check: Callable[[], ChiboToken]) -> ChiboToken:
+        token = self._tokens.get(encoded)
         if token is None:
-            token = super().decode(
-                encoded_token,
-                secret,
-                algorithm,
-                audience,
-                issuer,
-                require_claims,
-                verify_exp,
-                verify_nbf,
-                strict_audience,
-            )
-            if len(_VERIFIED) >= VERIFIED_TOKENS_KEPT:
-                del _VERIFIED[next(iter(_VERIFIED))]  # the oldest entry
-            _VERIFIED[key] = token
-        if verify_exp and token.exp.timestamp() <= now():
+            token = check()
+            if len(self._tokens) >= self._kept:
+                del self._tokens[next(iter(self._tokens))]  # the oldest entry
+            self._tokens[encoded] = token
+        if token.exp <= self._clock.now():
             raise NotAuthorizedException("Invalid token")
         # The same instance serves every request bearing this token: nothing mutates it.
-        return token  # type: ignore[return-value]
+        return token
 
 
-# Tokens already verified, oldest first, with the settings they were verified under.
-VERIFIED_TOKENS_KEPT = 10_000
-_VERIFIED: dict[tuple[Any, ...], ChiboToken] = {}
-now = time.time  # seconds since the epoch; tests replace it to pass a token's expiry
-
-
-def _frozen(value: str | Sequence[str] | None) -> str | tuple[str, ...] | None:
-    return value if value is None or isinstance(value, str) else tuple(value)
+def _frozen(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    return None if value is None else (value,) if isinstance(value, str) else tuple(value)

@@ -18,8 +18,9 @@ from litestar.security.jwt import JWTAuth
 from litestar.types import Guard
 
 from services.contracts.roles import Role
-from services.infra.auth.claims import AuthSettings, ChiboToken, Claims
+from services.infra.auth.claims import AuthSettings, ChiboToken, Claims, VerifiedTokens
 from services.infra.auth.tokens import ALGORITHM, REQUIRED_CLAIMS, claims_of
+from services.infra.clock import Clock
 from services.infra.errors import ForbiddenError
 
 # Route option that lets a handler answer without a token (see the module docstring).
@@ -28,8 +29,9 @@ PUBLIC = {"exclude_from_auth": True}
 DOCS_PATTERN = r"^/schema(/|$)"
 
 
-def jwt_auth(settings: AuthSettings) -> JWTAuth[Claims, ChiboToken]:
-    """Litestar's JWT middleware configured with Chibo's key, issuer, audience and claims."""
+def jwt_auth(settings: AuthSettings, clock: Clock) -> JWTAuth[Claims, ChiboToken]:
+    """Litestar's JWT middleware configured with Chibo's key, issuer, audience and claims; the
+    tokens it has verified are remembered for this app alone, their expiry told by `clock`."""
 
     # A coroutine: Litestar would run a plain function in a worker thread, once per request.
     async def retrieve(token: ChiboToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
@@ -39,7 +41,7 @@ def jwt_auth(settings: AuthSettings) -> JWTAuth[Claims, ChiboToken]:
         token_secret=settings.key,
         algorithm=ALGORITHM,
         retrieve_user_handler=retrieve,
-        token_cls=ChiboToken,
+        token_cls=VerifiedTokens(settings, clock).token_class(),
         accepted_issuers=[settings.issuer],
         accepted_audiences=[settings.audience],
         require_claims=list(REQUIRED_CLAIMS),

@@ -10,7 +10,7 @@ import msgspec
 from litestar.exceptions import ImproperlyConfiguredException, NotAuthorizedException
 
 from services.contracts.roles import Role
-from services.infra.auth.claims import AuthSettings, ChiboToken, Claims
+from services.infra.auth.claims import AuthSettings, ChiboToken, Claims, VerifiedTokens
 from services.infra.errors import UnauthorizedError
 
 ALGORITHM = "HS256"
@@ -85,15 +85,19 @@ def claims_of(token: ChiboToken) -> Claims:
         raise UnauthorizedError("invalid token") from None
 
 
-def verify(settings: AuthSettings, encoded: str) -> Claims:
-    """The claims of a token signed with the configured key, for this issuer and audience."""
+def verify(
+    settings: AuthSettings, encoded: str, remembered: VerifiedTokens | None = None
+) -> Claims:
+    """The claims of a token signed with the configured key, for this issuer and audience
+    (remembered in `remembered` if given, as the services' middleware remembers them)."""
+    kind = ChiboToken if remembered is None else remembered.token_class()
     try:
-        token = ChiboToken.decode(
+        token = kind.decode(
             encoded,
             settings.key,
             ALGORITHM,
-            audience=settings.audience,
-            issuer=settings.issuer,
+            audience=[settings.audience],
+            issuer=[settings.issuer],
             require_claims=REQUIRED_CLAIMS,
         )
     except (NotAuthorizedException, ImproperlyConfiguredException):

@@ -1,10 +1,10 @@
 """The default pack's twelve rules hand-written as SQL over the stored facts: the baseline.
 
 Each query takes the exclusive horizon as `$1` and returns the violations as
-`(rule_id, cell_id, scope)` rows, with DESIGN.md's semantics ("Default rule pack") spelled out
-directly: Vietnam dates, periods judged only when ended and the cell active throughout, meetings
-judged only from establishment to the horizon or dissolution. Thresholds are written in, as a
-person answering the question with SQL would.
+`(rule_id, cell_id, scope)` rows, with the default pack's semantics (docs/default-rules.md)
+spelled out directly: Vietnam dates, periods judged only when ended and the cell active
+throughout, meetings judged only from establishment to the horizon or dissolution. Thresholds
+are written in, as a person answering the question with SQL would.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Event contract v1: the CloudEvents that source systems publish (see DESIGN.md).
+"""Event contract v1: the CloudEvents that source systems publish (docs/events.md).
 
 Every type here is a strict msgspec Struct: unknown fields are refused, identifiers are
 constrained, dates and offsets are parsed. New fields get defaults; existing field types never

@@ -1,4 +1,4 @@
-"""The default pack's calendar-period rules on hand-checked data (DESIGN.md, default rule pack)."""
+"""The default pack's calendar-period rules on hand-checked data (docs/default-rules.md)."""
 
 from __future__ import annotations
 

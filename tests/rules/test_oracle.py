@@ -1,4 +1,5 @@
-"""The default pack agrees with a naive day-by-day reading of DESIGN.md on synthetic history.
+"""The default pack agrees with a naive day-by-day reading of docs/default-rules.md on synthetic
+history.
 
 The oracle below walks calendars and days instead of grouping by period keys, shares no code
 with the judges, and is slow on purpose: it is the spec written as plainly as possible.

@@ -9,7 +9,7 @@ import pytest
 from services.rules.adapters.files import case_files, problems_of, rule_files, run_case_file
 from tests.builders import RULES, default_pack
 
-DESIGN_RULES = {
+DEFAULT_RULES = {
     "regular-meeting-monthly",
     "committee-meeting-monthly",
     "thematic-meeting-quarterly",
@@ -26,7 +26,7 @@ DESIGN_RULES = {
 
 
 def test_the_pack_holds_exactly_the_twelve_rules_of_the_design() -> None:
-    assert set(default_pack().by_id) == DESIGN_RULES
+    assert set(default_pack().by_id) == DEFAULT_RULES
 
 
 def test_file_names_equal_rule_ids() -> None:
@@ -43,7 +43,7 @@ def test_every_rule_names_its_regulation_and_speaks_both_languages() -> None:
 
 
 def test_every_rule_has_test_cases_beside_it() -> None:
-    assert {path.stem for path in case_files(RULES)} == DESIGN_RULES
+    assert {path.stem for path in case_files(RULES)} == DEFAULT_RULES
 
 
 def test_case_files_are_well_formed() -> None:

@@ -141,7 +141,8 @@ MEETING_NAMES: dict[str, Name] = {
     "criticism_held": Name(attrgetter("criticism_held")),
     "hcm_study": Name(attrgetter("hcm_study")),
 }
-"""Names a meeting expression may use; `thematic` is DESIGN.md's definition."""
+"""Names a meeting expression may use; `thematic`: a thematic meeting, or a regular one that
+also held a thematic session."""
 
 CELL_NAMES: dict[str, Name] = {
     "cell_id": Name(attrgetter("cell_id")),

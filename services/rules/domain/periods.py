@@ -72,7 +72,7 @@ def judged_periods(
     """Keys of the periods that have ended before `horizon` with the cell active throughout.
 
     Active throughout means established on or before the first day and not dissolved before the
-    day after the last day (DESIGN.md, "Default rule pack").
+    day after the last day (docs/default-rules.md).
     """
     start = period_of(kind, established_on)
     if first_day(kind, start) < established_on:

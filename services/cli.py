@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from services.infra.auth import commands as token_commands
-from services.infra.errors import StartupError
+from services.infra.errors import FileProblemsError, StartupError
 from services.rules.cli import commands as rules_commands
 from services.workflow.cli import commands as workflow_commands
 
@@ -63,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StartupError as exc:
         print(f"chibo: {exc.detail}", file=sys.stderr)
         return 2
+    except FileProblemsError as exc:  # rule or workflow files that do not load: every fault
+        print(exc, file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -9,7 +9,9 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from services.infra.auth.claims import AuthSettings
 from services.infra.errors import StartupError
+from services.infra.messaging import NatsCredentials
 
 _FIELD = re.compile(r"field `(\w+)`|at `\$\.(\w+)`")
 T = TypeVar("T", bound=msgspec.Struct)
@@ -67,3 +69,17 @@ def _struct_type(annotation: Any) -> type[msgspec.Struct] | None:
 
 def _variable(field: str, prefix: str) -> str:
     return field.upper() if field in _UNPREFIXED else prefix + field.upper()
+
+
+class ServiceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """What every Chibo service needs to start; each service's settings add their own."""
+
+    database_url: str
+    nats_url: str
+    # Token key, issuer, audience and lifetime: `CHIBO_AUTH_*`, the same for every service.
+    auth: AuthSettings
+    # This service's NATS identity: <PREFIX>NATS_USER and _PASSWORD, _TOKEN or _NKEY_SEED_FILE.
+    nats: NatsCredentials = NatsCredentials()
+    host: str = "127.0.0.1"
+    port: int
+    log_level: str = "info"

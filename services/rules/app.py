@@ -7,19 +7,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from services.contracts import subjects
 from services.infra import database, messaging
-from services.infra.auth.http import jwt_auth
 from services.infra.clock import Clock, SystemClock
 from services.infra.errors import StartupError
-from services.infra.health import HEALTH_HANDLERS
 from services.infra.lifespan import Workers
 from services.infra.outbox import OutboxRelay
-from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.publisher import Publisher
+from services.infra.web import service_app
 from services.rules.adapters.files import load_rules
 from services.rules.entrypoints import cells, events, findings, operations
 from services.rules.entrypoints.consumer import EventConsumer
@@ -33,7 +29,6 @@ from services.rules.settings import RulesSettings
 
 SCHEMA = "rules"
 ROUTES = [
-    *HEALTH_HANDLERS,
     events.post_events,
     findings.list_findings,
     findings.get_finding,
@@ -112,17 +107,14 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             )  # fmt: skip
             yield
 
-    return Litestar(
-        route_handlers=ROUTES,
+    return service_app(
+        settings,
+        time,
+        title="Chibo rules service",
+        description="Ingests meeting and cell events, keeps the facts, judges them by rules.",
+        routes=ROUTES,
         dependencies=DEPENDENCIES,
-        lifespan=[lifespan],
-        on_app_init=[jwt_auth(settings.auth, time).on_app_init],
-        exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(
-            title="Chibo rules service",
-            version="1",
-            description="Ingests meeting and cell events, keeps the facts, judges them by rules.",
-        ),
-        state=State({"settings": settings, "metrics": metrics, "pool": None, "nats": None}),
-        request_max_body_size=settings.max_body_bytes,
+        lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
+        state={"metrics": metrics},
     )

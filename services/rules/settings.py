@@ -6,24 +6,15 @@ from typing import Annotated
 
 import msgspec
 
-from services.infra.auth import AuthSettings
-from services.infra.messaging import NatsCredentials
+from services.infra.settings import ServiceSettings
 
 PREFIX = "CHIBO_RULES_"
 
 
-class RulesSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+class RulesSettings(ServiceSettings, kw_only=True, frozen=True):
     """Everything the rules service needs to start; see the README for each variable."""
 
-    database_url: str
-    nats_url: str
-    # Token key, issuer, audience and lifetime: `CHIBO_AUTH_*`, the same for both services.
-    auth: AuthSettings
-    # This service's NATS identity: CHIBO_RULES_NATS_USER and _PASSWORD, _TOKEN or _NKEY_SEED_FILE.
-    nats: NatsCredentials = NatsCredentials()
-    host: str = "127.0.0.1"
     port: int = 8001
-    log_level: str = "info"
     # The rule pack: validated at start (an invalid pack stops the start) and watched after.
     rules_dir: str = "rules"
     rules_watch_seconds: float = 2.0

@@ -7,19 +7,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar import Litestar
-from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from services.contracts import subjects
 from services.infra import database, messaging
-from services.infra.auth.http import jwt_auth
 from services.infra.clock import Clock, SystemClock
 from services.infra.consumer import DeadLetters
-from services.infra.health import HEALTH_HANDLERS
 from services.infra.lifespan import Workers
 from services.infra.outbox import OutboxRelay
-from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.publisher import Publisher
+from services.infra.web import service_app
 from services.workflow.adapters.files import read_policies
 from services.workflow.entrypoints.cases import ROUTES
 from services.workflow.entrypoints.consumer import ROUTES as SUBSCRIPTIONS
@@ -92,19 +88,15 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
             app.state.update(pool=pool, nats=nc, service=service, workers=workers)
             yield
 
-    return Litestar(
-        route_handlers=[*HEALTH_HANDLERS, *ROUTES],
+    return service_app(
+        settings,
+        time,
+        title="Chibo workflow service",
+        description="Inspection, conclusion and remediation cases for each party cell. "
+        "Every call but health, readiness and these docs needs a bearer token "
+        "(`chibo token`): its roles say what may be done, its org or cell where.",
+        routes=ROUTES,
         dependencies=DEPENDENCIES,
-        lifespan=[lifespan],
-        on_app_init=[jwt_auth(settings.auth, time).on_app_init],
-        exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(
-            title="Chibo workflow service",
-            version="1",
-            description="Inspection, conclusion and remediation cases for each party cell. "
-            "Every call but health, readiness and these docs needs a bearer token "
-            "(`chibo token`): its roles say what may be done, its org or cell where.",
-        ),
-        state=State({"settings": settings, "pool": None, "nats": None, "service": None}),
-        request_max_body_size=settings.max_body_bytes,
+        lifespan=lifespan,
+        max_body_bytes=settings.max_body_bytes,
     )

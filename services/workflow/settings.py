@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import msgspec
-
-from services.infra.auth import AuthSettings
-from services.infra.messaging import NatsCredentials
+from services.infra.settings import ServiceSettings
 
 PREFIX = "CHIBO_WORKFLOW_"
 
 
-class WorkflowSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, frozen=True):
+class WorkflowSettings(ServiceSettings, kw_only=True, frozen=True):
     """Everything the workflow service needs to start; see the README for each variable."""
 
-    database_url: str
-    nats_url: str
-    # Token key, issuer, audience and lifetime: `CHIBO_AUTH_*`, the same for both services.
-    auth: AuthSettings
-    # This service's NATS identity: CHIBO_WORKFLOW_NATS_USER and _PASSWORD, _TOKEN, _NKEY_SEED_FILE.
-    nats: NatsCredentials = NatsCredentials()
-    host: str = "127.0.0.1"
     port: int = 8002
-    log_level: str = "info"
     max_body_bytes: int = 1024 * 1024
     # Workflow definitions (`*.yaml`) and the findings policy (`policy.yaml`).
     definitions_dir: str = "rules/workflows"

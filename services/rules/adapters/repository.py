@@ -21,7 +21,6 @@ from services.contracts.codec import encode
 from services.contracts.events import (
     CellRegistered,
     CellRegisteredEvent,
-    CellType,
     Event,
     MeetingHeldEvent,
     MeetingRetractedEvent,
@@ -135,15 +134,10 @@ async def cell_exists(conn: Connection, cell_id: str) -> bool:
 
 def registered_cell(row: asyncpg.Record) -> CellRegistered:
     """A cell as registered, from a row of `rules.cells`."""
-    return CellRegistered(
-        cell_id=row["cell_id"],
-        name=row["name"],
-        org_id=row["org_id"],
-        cell_type=CellType(row["cell_type"]),
-        has_committee=row["has_committee"],
-        established_on=row["established_on"],
-        dissolved_on=row["dissolved_on"],
-    )
+    return msgspec.convert({name: row[name] for name in _CELL_FIELDS}, CellRegistered)
+
+
+_CELL_FIELDS = CellRegistered.__struct_fields__
 
 
 async def meeting_cells(conn: Connection, events: Sequence[Event]) -> set[str]:

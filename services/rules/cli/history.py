@@ -1,5 +1,7 @@
 """`chibo rules backtest | explain | score`: judging a history of events without publishing.
 
+A rule pack that does not load stops each command with its faults (`services.cli` prints them).
+
 Facts come through a `FactSource` opened by `sources.facts_from`, the one place that knows where
 they are read from: an events file (`--events`) or the stored facts in PostgreSQL (`--db`).
 """
@@ -19,17 +21,12 @@ from services.rules.cli.sources import OneCell, facts_from
 from services.rules.domain.evaluate import compare, evaluate
 from services.rules.domain.explain import explain
 from services.rules.domain.score import score_year
-from services.rules.errors import RuleFileError
 
 
 def run_backtest(args: argparse.Namespace) -> int:
     """Judge the events' history up to `--until`; print findings or their changes."""
-    try:
-        pack = load_rules(args.rules)
-        baseline = load_rules(args.diff_against) if args.diff_against else None
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    pack = load_rules(args.rules)
+    baseline = load_rules(args.diff_against) if args.diff_against else None
     with facts_from(args) as facts:
         if baseline is None:  # streamed: a long history never sits in memory as findings
             found = evaluate(pack.rules, facts, args.until, since=args.since, passes=args.passes)
@@ -49,11 +46,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
 def explain_verdict(args: argparse.Namespace) -> int:
     """Explain how `--rule` judged `--cell` over `--scope`."""
-    try:
-        pack = load_rules(args.rules)
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    pack = load_rules(args.rules)
     rule = pack.by_id.get(args.rule)
     if rule is None:
         print(f"no rule `{args.rule}` in {args.rules}", file=sys.stderr)
@@ -80,11 +73,7 @@ def explain_verdict(args: argparse.Namespace) -> int:
 
 def score_cells(args: argparse.Namespace) -> int:
     """Print each cell's score and band for `--year`."""
-    try:
-        pack = load_rules(args.rules)
-    except RuleFileError as exc:
-        print(exc, file=sys.stderr)
-        return 1
+    pack = load_rules(args.rules)
     first, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
     weights = {rule.id: rule.rule.weight for rule in pack.rules}
     with facts_from(args) as facts:

@@ -1,19 +1,20 @@
 """The judges: for each kind of check, the function that gives one rule's verdicts on one cell.
 
 A judge sees the cell through a `CellView` (its judged meetings and the horizon) and asks its
-rule only what `Judged` declares: whether it was in force, and to write a finding.
+rule (a `JudgedRule`) only whether it was in force and to write a finding.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from itertools import groupby
-from typing import Any, Protocol
+from typing import Any
 
 from services.contracts.events import CellRegistered
-from services.contracts.findings import Evidence, Finding
+from services.contracts.findings import Evidence, Finding, FindingStatus, Text
 from services.rules.domain.expressions import Getter
 from services.rules.domain.facts import CellFacts, MeetingFact
 from services.rules.domain.model import (
@@ -22,6 +23,7 @@ from services.rules.domain.model import (
     GapCheck,
     MeetingCheck,
     MemberCheck,
+    Rule,
 )
 from services.rules.domain.periods import (
     first_day,
@@ -30,32 +32,6 @@ from services.rules.domain.periods import (
     last_day,
     months_in,
 )
-
-
-class Judged(Protocol):
-    """What a judge asks of the rule it judges for (a compiled rule, in `pack`)."""
-
-    def in_force(self, day: date) -> bool:
-        """Whether the rule was in force on `day`."""
-        ...
-
-    def in_force_meetings(self, meetings: list[MeetingFact]) -> list[MeetingFact]:
-        """The meetings held while the rule was in force."""
-        ...
-
-    def finding(
-        self,
-        view: CellView,
-        scope: str,
-        violated: bool,
-        span: tuple[date, date],
-        observed: Evidence,
-        expected: str,
-        meeting_ids: list[str],
-        **values: Any,
-    ) -> Finding:
-        """A finding of the rule, its message filled with the evidence."""
-        ...
 
 
 class CellView:
@@ -87,7 +63,70 @@ class CellView:
         return found
 
 
-Verdicts = Callable[[Judged, CellView, bool], Iterator[Finding]]
+class JudgedRule:
+    """What a judge asks of the rule it judges for: whether it was in force, and to write a
+    finding. A compiled rule (`pack.CompiledRule`) is one."""
+
+    def __init__(self, rule: Rule, version: str) -> None:
+        self.rule, self.version = rule, version
+        self.id, self.severity, self.mode = rule.id, rule.severity, rule.mode
+        self.dated = rule.effective_from is not None or rule.effective_until is not None
+
+    def in_force(self, day: date) -> bool:
+        """Whether the rule was in force on `day` (its effective dates)."""
+        start, until = self.rule.effective_from, self.rule.effective_until
+        return (start is None or day >= start) and (until is None or day < until)
+
+    def in_force_meetings(self, meetings: list[MeetingFact]) -> list[MeetingFact]:
+        """The meetings held while the rule was in force (all of them for an undated rule)."""
+        if not self.dated:  # the common case costs nothing per meeting
+            return meetings
+        return [m for m in meetings if self.in_force(m.day)]
+
+    def finding(
+        self,
+        view: CellView,
+        scope: str,
+        violated: bool,
+        span: tuple[date, date],
+        observed: Evidence,
+        expected: str,
+        meeting_ids: list[str],
+        **values: Any,
+    ) -> Finding:
+        """A finding of this rule, its message filled with the evidence."""
+        cell_id = view.cell.cell_id
+        if isinstance(observed, float) and not math.isfinite(observed):
+            observed = str(observed)  # JSON has no infinity; "inf" still reads as what it is
+        values.update(cell=cell_id, observed=observed, expected=expected)
+        values.setdefault("period", scope)
+        message = self.rule.message
+        return Finding(
+            rule_id=self.id,
+            cell_id=cell_id,
+            scope=scope,
+            status=FindingStatus.open if violated else FindingStatus.resolved,
+            severity=self.severity,
+            mode=self.mode,
+            period_start=span[0],
+            period_end=span[1],
+            observed=observed,
+            expected=expected,
+            meeting_ids=meeting_ids,
+            rule_version=self.version,
+            message=Text(
+                vi=message.vi.format_map({k: _vietnamese(v) for k, v in values.items()}),
+                en=message.en.format_map(values),
+            ),
+        )
+
+
+def _vietnamese(value: Any) -> Any:
+    # Vietnamese writes a decimal comma: "0,8333", as the rule texts themselves write "0,85".
+    return str(value).replace(".", ",") if isinstance(value, float) else value
+
+
+Verdicts = Callable[[JudgedRule, CellView, bool], Iterator[Finding]]
 """One rule's verdicts on one cell: its violations and, when asked (`passes`), its passes."""
 
 
@@ -100,7 +139,7 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
 
     months = months_in(kind)
 
-    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+    def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         cell = view.cell
         by_period: dict[int, list[MeetingFact]] = {}
         for meeting in view.matching(key, test):  # period_key inlined: it runs per meeting
@@ -161,7 +200,7 @@ def each_meeting(
     key, test = meetings
     expected = " ".join(check.require.split())
 
-    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+    def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         for meeting in rule.in_force_meetings(view.matching(key, test)):
             violated = not require(meeting)
             if violated or passes:
@@ -192,7 +231,7 @@ def gaps(check: GapCheck, meetings: tuple[str, Getter]) -> Verdicts:
     key, test = meetings
     limit = check.at_most_days
 
-    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+    def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         point = first = view.cell.established_on
         before: list[str] = []
         stretches: list[tuple[date, date, date, list[str]]] = []
@@ -245,7 +284,7 @@ def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Verdicts:
     excused = check.absence == "excused"
     limit = check.at_most
 
-    def judge(rule: Judged, view: CellView, passes: bool) -> Iterator[Finding]:
+    def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         in_force = rule.in_force_meetings(view.matching(key, test))
         for year, of_year in groupby(in_force, key=_year):
             for member, meeting_ids in sorted(measure(of_year, excused).items()):

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import math
 import string
-from datetime import date
 from pathlib import Path, PurePath
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 import yaml
 
 from services.contracts.events import CellRegistered
-from services.contracts.findings import Evidence, Finding, FindingStatus, Text
 from services.infra import yamlfile
 from services.infra.errors import FileProblemsError, Problem
 from services.rules.domain import judges
 from services.rules.domain.expressions import ExpressionError, Getter, Name, compile_expression
-from services.rules.domain.facts import CELL_NAMES, MEETING_NAMES, MeetingFact
-from services.rules.domain.judges import CellView, Verdicts
+from services.rules.domain.facts import CELL_NAMES, MEETING_NAMES
+from services.rules.domain.judges import JudgedRule, Verdicts
 from services.rules.domain.model import (
     Band,
     CountCheck,
@@ -58,13 +55,12 @@ class CompileError(ValueError):
         self.path, self.message, self.offset = path, message, offset
 
 
-class CompiledRule:
-    """A rule ready to judge cells; built once at load and shared by every evaluation."""
+class CompiledRule(JudgedRule):
+    """A rule ready to judge cells: its expressions compiled and its judge chosen, once at load,
+    then shared by every evaluation."""
 
     def __init__(self, rule: Rule, version: str) -> None:
-        self.rule, self.version = rule, version
-        self.id, self.severity, self.mode = rule.id, rule.severity, rule.mode
-        self.dated = rule.effective_from is not None or rule.effective_until is not None
+        super().__init__(rule, version)
         applies = rule.applies_to
         self.applies: Getter = (
             _expression("$.applies_to", applies, CELL_NAMES) if applies else lambda _cell: True
@@ -75,59 +71,6 @@ class CompiledRule:
     def applies_to(self, cell: CellRegistered) -> bool:
         """Whether the rule judges `cell` at all."""
         return bool(self.applies(cell))
-
-    def in_force(self, day: date) -> bool:
-        """Whether the rule was in force on `day` (its effective dates)."""
-        start, until = self.rule.effective_from, self.rule.effective_until
-        return (start is None or day >= start) and (until is None or day < until)
-
-    def in_force_meetings(self, meetings: list[MeetingFact]) -> list[MeetingFact]:
-        """The meetings held while the rule was in force (all of them for an undated rule)."""
-        if not self.dated:  # the common case costs nothing per meeting
-            return meetings
-        return [m for m in meetings if self.in_force(m.day)]
-
-    def finding(
-        self,
-        view: CellView,
-        scope: str,
-        violated: bool,
-        span: tuple[date, date],
-        observed: Evidence,
-        expected: str,
-        meeting_ids: list[str],
-        **values: Any,
-    ) -> Finding:
-        """A finding of this rule, its message filled with the evidence."""
-        cell_id = view.cell.cell_id
-        if isinstance(observed, float) and not math.isfinite(observed):
-            observed = str(observed)  # JSON has no infinity; "inf" still reads as what it is
-        values.update(cell=cell_id, observed=observed, expected=expected)
-        values.setdefault("period", scope)
-        message = self.rule.message
-        return Finding(
-            rule_id=self.id,
-            cell_id=cell_id,
-            scope=scope,
-            status=FindingStatus.open if violated else FindingStatus.resolved,
-            severity=self.severity,
-            mode=self.mode,
-            period_start=span[0],
-            period_end=span[1],
-            observed=observed,
-            expected=expected,
-            meeting_ids=meeting_ids,
-            rule_version=self.version,
-            message=Text(
-                vi=message.vi.format_map({k: _vietnamese(v) for k, v in values.items()}),
-                en=message.en.format_map(values),
-            ),
-        )
-
-
-def _vietnamese(value: Any) -> Any:
-    # Vietnamese writes a decimal comma: "0,8333", as the rule texts themselves write "0,85".
-    return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
 def meeting_expression(path: str, text: str) -> tuple[str, Getter]:

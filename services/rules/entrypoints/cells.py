@@ -13,7 +13,7 @@ from litestar.params import FromQuery, QueryParameter
 from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.auth.scope import reach
-from services.infra.params import IdCursor, PathId, QueryOrg, Year
+from services.infra.web import IdCursor, PathId, QueryOrg, Year
 from services.rules.adapters import queries
 from services.rules.adapters.queries import CellRecord
 from services.rules.domain.score import Score

@@ -13,7 +13,7 @@ from services.contracts.findings import FindingStatus
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.auth.scope import reach
 from services.infra.errors import InvalidInputError
-from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
+from services.infra.web import NumberCursor, PathNumber, QueryId, QueryOrg
 from services.rules.adapters import queries
 from services.rules.adapters.queries import FindingFilter, FindingRecord
 from services.rules.entrypoints.deps import JudgeDep, Pool

@@ -176,8 +176,16 @@ async def definition_text(conn: Connection, name: str, version: str) -> tuple[st
 
 # Advisory-lock namespace of cells in this schema (the rules service's is 7301).
 _CELL_LOCKS = 7401
-# The same order as the rules service: envelope time, then event id byte-wise.
-_NEWER = "(excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)"
+# Where a cell or org sits in the tree, kept from its latest registration: the same order as the
+# rules service, envelope time and then event id byte-wise, whatever the arrival order.
+_KEEP = """
+insert into workflow.{table} ({key}, {parent}, event_time, event_id) values ($1, $2, $3, $4)
+on conflict ({key}) do update set {parent} = excluded.{parent},
+    event_time = excluded.event_time, event_id = excluded.event_id
+where (excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)
+"""
+_KEEP_CELL = _KEEP.format(table="cells", key="cell_id", parent="org_id")
+_KEEP_ORG = _KEEP.format(table="orgs", key="org_id", parent="parent_id")
 
 
 async def lock_cell(conn: Connection, cell_id: str) -> None:
@@ -231,35 +239,19 @@ async def cell_org(conn: Connection, cell_id: str) -> str | None:
 
 async def keep_cell(conn: Connection, event: CellRegisteredEvent) -> None:
     """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
-    await conn.execute(
-        "insert into workflow.cells (cell_id, org_id, event_time, event_id)"
-        " values ($1, $2, $3, $4) on conflict (cell_id) do update set org_id = excluded.org_id,"
-        " event_time = excluded.event_time, event_id = excluded.event_id"
-        f" where {_NEWER.format(table='cells')}",
-        event.data.cell_id,
-        event.data.org_id,
-        event.time,
-        event.id,
-    )
+    data = event.data
+    await conn.execute(_KEEP_CELL, data.cell_id, data.org_id, event.time, event.id)
     await conn.execute(
         "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
-        event.data.cell_id,
-        event.data.org_id,
+        data.cell_id,
+        data.org_id,
     )
 
 
 async def keep_org(conn: Connection, event: OrgRegisteredEvent) -> None:
     """Remember where the organisation sits in the tree (latest registration wins)."""
-    await conn.execute(
-        "insert into workflow.orgs (org_id, parent_id, event_time, event_id)"
-        " values ($1, $2, $3, $4) on conflict (org_id) do update"
-        " set parent_id = excluded.parent_id, event_time = excluded.event_time,"
-        f" event_id = excluded.event_id where {_NEWER.format(table='orgs')}",
-        event.data.org_id,
-        event.data.parent_id,
-        event.time,
-        event.id,
-    )
+    data = event.data
+    await conn.execute(_KEEP_ORG, data.org_id, data.parent_id, event.time, event.id)
 
 
 class Due(msgspec.Struct, frozen=True):

@@ -10,7 +10,7 @@ from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
-from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year
+from services.infra.web import Offset, PathId, QueryId, QueryOrg, Year
 from services.workflow.adapters.queries import MAX_PAGE, CaseFilter, CasePage, CaseSummary
 from services.workflow.domain.model import Case
 from services.workflow.entrypoints.deps import CallerDep, ServiceDep

@@ -32,15 +32,7 @@ async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> in
         due = await repository.due_cases(conn, now, batch)
         for case in due:
             await repository.mark_overdue(conn, case.case_id, case.deadline)
-            message = CaseOverdue(
-                case_id=case.case_id,
-                cell_id=case.cell_id,
-                org_id=case.org_id,
-                state=case.state,
-                deadline=case.deadline,
-                due=case.due,
-                at=now,
-            )
+            message = CaseOverdue(**msgspec.structs.asdict(case), at=now)
             msg_id = f"case-{case.case_id}-overdue-{case.deadline}-{case.due.isoformat()}"
             body = msgspec.json.encode(message)
             await outbox.enqueue(

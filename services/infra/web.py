@@ -1,0 +1,134 @@
+"""The HTTP service every Chibo API is: the Litestar app (tokens in front, problem details for
+every error, OpenAPI docs, a body limit), its liveness and readiness, and the bounded parameters
+its routes take.
+
+Bounded parameters: unbounded text reached PostgreSQL with NUL bytes, and unbounded integers
+past int64; every id, cursor and year has a length or a range, refused with 400 naming the
+parameter before any query runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Litestar, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.params import PathParameter, QueryParameter
+from litestar.types import ControllerRouterHandler
+
+from services.infra.auth.http import PUBLIC, jwt_auth
+from services.infra.clock import Clock
+from services.infra.database import is_reachable
+from services.infra.lifespan import Workers
+from services.infra.messaging import is_connected
+from services.infra.problems import EXCEPTION_HANDLERS
+from services.infra.settings import ServiceSettings
+
+
+def service_app(
+    settings: ServiceSettings,
+    clock: Clock,
+    *,
+    title: str,
+    description: str,
+    routes: Sequence[ControllerRouterHandler],
+    dependencies: dict[str, Provide],
+    lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
+    max_body_bytes: int,
+    state: dict[str, Any] | None = None,
+) -> Litestar:
+    """A Chibo service's app: its routes behind tokens, with health and readiness beside them."""
+    return Litestar(
+        route_handlers=[health, ready, *routes],
+        dependencies=dependencies,
+        lifespan=[lifespan],
+        on_app_init=[jwt_auth(settings.auth, clock).on_app_init],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=OpenAPIConfig(title=title, version="1", description=description),
+        state=State({"settings": settings, "pool": None, "nats": None, **(state or {})}),
+        request_max_body_size=max_body_bytes,
+    )
+
+
+class Health(msgspec.Struct):
+    """Liveness: the process answers."""
+
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    """Readiness: whether PostgreSQL and NATS are reachable and the background work runs."""
+
+    status: str
+    postgres: bool
+    nats: bool
+    background: bool = True
+    # Background workers whose loop ended (each a fault: they run until shutdown).
+    stopped: list[str] = []
+
+
+@get(
+    "/health",
+    tags=["operations"],
+    summary="Liveness",
+    sync_to_thread=False,
+    opt=PUBLIC,
+    security=[],
+)
+def health() -> Health:
+    """Answer while the process runs."""
+    return Health(status="ok")
+
+
+@get(
+    "/ready",
+    tags=["operations"],
+    summary="Readiness: PostgreSQL and NATS reachable, background work running",
+    opt=PUBLIC,
+    security=[],
+)
+async def ready(state: State) -> Response[Readiness]:
+    """Answer 200 when PostgreSQL and NATS are reachable and no background task died, else 503."""
+    pool: Any = state.get("pool")
+    postgres = pool is not None and await is_reachable(pool)
+    nats = is_connected(state.get("nats"))
+    workers: Workers | None = state.get("workers")
+    stopped = workers.ended() if workers is not None else []
+    ok = postgres and nats and not stopped
+    body = Readiness(
+        status="ready" if ok else "unavailable",
+        postgres=postgres,
+        nats=nats,
+        background=not stopped,
+        stopped=stopped,
+    )
+    return Response(body, status_code=200 if ok else 503)
+
+
+ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+# Largest value a PostgreSQL bigint (ids, offsets) holds.
+BIGINT_MAX = 2**63 - 1
+
+# Path segments naming an org, a cell, a case (UUID) or a workflow.
+PathId = Annotated[str, PathParameter(pattern=ID_PATTERN)]
+PathNumber = Annotated[int, PathParameter(ge=1, le=BIGINT_MAX)]
+
+# Optional filters by id.
+QueryId = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
+QueryOrg = Annotated[
+    str | None, QueryParameter(pattern=ID_PATTERN, description="Cells under this org, any depth")
+]
+# Cursors and page offsets.
+IdCursor = Annotated[
+    str, QueryParameter(pattern=r"^[A-Za-z0-9_-]{0,64}$", description="Cursor: last id seen")
+]
+NumberCursor = Annotated[
+    int, QueryParameter(ge=0, le=BIGINT_MAX, description="Cursor: last id seen")
+]
+Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="rows to skip")]
+Year = Annotated[int, QueryParameter(ge=1945, le=2200)]

@@ -140,3 +140,8 @@ def judge(events: Iterable[Event], until: str, pack: RulePack | None = None) -> 
 def opened(events: Iterable[Event], until: str, rule_id: str) -> set[tuple[str, str]]:
     """`(cell_id, scope)` of the open findings of one rule."""
     return {(f.cell_id, f.scope) for f in judge(events, until) if f.rule_id == rule_id}
+
+
+def of(cell_id: str, *scopes: str) -> set[tuple[str, str]]:
+    """The (cell, scope) identities of one cell's findings over `scopes`."""
+    return {(cell_id, scope) for scope in scopes}

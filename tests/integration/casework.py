@@ -74,6 +74,12 @@ class Casework:
             self.version = response.json()["version"]
         return response
 
+    async def to_verifying(self, note: str | None = None) -> None:
+        """Start the inspection, take the cell's self-report and begin verifying it."""
+        await self.fire("start", START)
+        await self.fire("submit_self_report", {"self_report": "Báo cáo tự kiểm tra"}, who=SECRETARY)
+        await self.fire("verify", {"verification_note": note} if note else None)
+
     async def detail(self, who: dict[str, str] = INSPECTOR) -> dict[str, Any]:
         """`GET /cases/{id}` as `who`."""
         response = await self.client.get(f"/cases/{self.id}", headers=who)

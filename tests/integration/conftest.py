@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 
 from services.contracts.calendar import VIETNAM
 from services.contracts.subjects import EVENTS_STREAM
@@ -23,13 +26,16 @@ from tests.tokens import ADMIN, AUTH
 from tests.waiting import eventually
 
 
+def on(servers: Servers) -> dict[str, Any]:
+    """The settings every service needs to run on the session's servers."""
+    return {"database_url": servers.database_url, "nats_url": servers.nats_url, "auth": AUTH}
+
+
 @pytest.fixture
 def rules_settings(servers: Servers) -> RulesSettings:
     """Settings of a rules service on the session's servers, with small limits to test them."""
     return RulesSettings(
-        database_url=servers.database_url,
-        nats_url=servers.nats_url,
-        auth=AUTH,
+        **on(servers),
         max_batch_events=5,
         max_body_bytes=64 * 1024,
         consumer_batch=50,
@@ -66,9 +72,7 @@ def workflow_clock() -> ManualClock:
 def workflow_settings(servers: Servers) -> WorkflowSettings:
     """Settings of a workflow service on the session's servers, polling deadlines quickly."""
     return WorkflowSettings(
-        database_url=servers.database_url,
-        nats_url=servers.nats_url,
-        auth=AUTH,
+        **on(servers),
         definitions_dir=str(ROOT / "rules" / "workflows"),
         deadline_poll_seconds=0.05,
         outbox_poll_seconds=0.05,
@@ -91,6 +95,13 @@ async def settled(nc: Client, db: asyncpg.Connection) -> None:
     """Wait until every event is consumed and every finding message published."""
     await consumer_idle(nc)
     await eventually(lambda: db.fetchval("select count(*) from rules.outbox"), lambda n: n == 0)
+
+
+async def dead_letters(nc: Client, subject: str) -> asyncio.Queue[Msg]:
+    """A queue receiving every message parked on the dead-letter `subject` from now on."""
+    parked: asyncio.Queue[Msg] = asyncio.Queue()
+    await nc.jetstream().subscribe(subject, cb=parked.put, ordered_consumer=True)
+    return parked
 
 
 async def consumer_idle(

@@ -62,7 +62,8 @@ def _jsonl(batches: Sequence[Sequence[Event]], path: Path) -> Path:
     return path
 
 
-async def _store(url: str, batches: Sequence[Sequence[Event]]) -> None:
+async def store_history(url: str, batches: Sequence[Sequence[Event]]) -> None:
+    """Store the batches through the ingest path (judging nothing), schema made first."""
     pool = await database.create_pool(url, min_size=1, max_size=2)
     try:
         await database.migrate(pool, "rules", "services.rules.migrations")
@@ -76,7 +77,7 @@ async def _store(url: str, batches: Sequence[Sequence[Event]]) -> None:
 async def stored(servers: Servers, clean: None, tmp_path: Path) -> tuple[Path, str]:
     """The JSONL file of the history and the URL of a database that ingested it."""
     batches = _history()
-    await _store(servers.database_url, batches)
+    await store_history(servers.database_url, batches)
     return _jsonl(batches, tmp_path / "events.jsonl"), servers.database_url
 
 

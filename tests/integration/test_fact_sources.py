@@ -22,8 +22,8 @@ from services.rules.adapters.repository import (
     load_cells,
 )
 from services.rules.domain.facts import meeting_fact
-from services.rules.service.ingest import store
 from tests.builders import cell, meeting, retraction
+from tests.integration.test_backtest_db import store_history
 
 EARLY, LATE, LATER = "2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z", "2024-08-01T00:00:00Z"
 ABSENT = [
@@ -81,13 +81,7 @@ def history() -> list[list[Event]]:
 @pytest.fixture
 async def url(servers: Servers, clean: None, history: list[list[Event]]) -> str:
     """A database that stored the history through the ingest path."""
-    pool = await database.create_pool(servers.database_url, min_size=1, max_size=2)
-    try:
-        await database.migrate(pool, "rules", "services.rules.migrations")
-        for batch in history:
-            await store(pool, batch)
-    finally:
-        await pool.close()
+    await store_history(servers.database_url, history)
     return servers.database_url
 
 

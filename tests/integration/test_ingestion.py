@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
@@ -17,7 +18,7 @@ from services.rules.app import create_app as create_rules_app
 from services.rules.settings import RulesSettings
 from tests.clock import ManualClock
 from tests.factories import cell_registered, dumps, meeting_held, meeting_retracted, org_registered
-from tests.integration.conftest import consumer_idle
+from tests.integration.conftest import consumer_idle, dead_letters
 from tests.tokens import ADMIN
 from tests.waiting import eventually
 
@@ -94,30 +95,29 @@ async def test_records_with_the_same_time_are_ordered_by_event_id_in_any_arrival
     assert (await meeting(db, "m-c"))["duration_minutes"] == 50
 
 
-async def test_a_retraction_removes_the_meeting(
-    rules: AsyncTestClient, db: asyncpg.Connection
+@pytest.mark.parametrize(
+    ("held_at", "retracted_at", "arrival", "retracted"),
+    [
+        (EARLY, LATE, "held first", True),
+        (EARLY, LATE, "retraction first", True),  # arriving first still removes the older one
+        (LATE, EARLY, "retraction first", False),  # recorded again after its retraction
+    ],
+)
+async def test_the_later_of_a_meeting_and_its_retraction_wins_whatever_the_arrival_order(
+    rules: AsyncTestClient,
+    db: asyncpg.Connection,
+    held_at: str,
+    retracted_at: str,
+    arrival: str,
+    retracted: bool,
 ) -> None:
-    await rules.post("/events", json=meeting_held(id="evt-held", time=EARLY))
-    await rules.post("/events", json=meeting_retracted(id="evt-retract", time=LATE))
+    held = meeting_held(id="evt-held", time=held_at)
+    retraction = meeting_retracted(id="evt-retract", time=retracted_at)
+    for event in [held, retraction] if arrival == "held first" else [retraction, held]:
+        await rules.post("/events", json=event)
     row = await meeting(db)
-    assert row["retracted"] is True
-    assert row["held_at"] is None
-
-
-async def test_a_retraction_that_arrives_first_still_removes_the_older_meeting(
-    rules: AsyncTestClient, db: asyncpg.Connection
-) -> None:
-    await rules.post("/events", json=meeting_retracted(id="evt-retract", time=LATE))
-    await rules.post("/events", json=meeting_held(id="evt-held", time=EARLY))
-    assert (await meeting(db))["retracted"] is True
-
-
-async def test_a_meeting_recorded_again_after_its_retraction_is_back(
-    rules: AsyncTestClient, db: asyncpg.Connection
-) -> None:
-    await rules.post("/events", json=meeting_retracted(id="evt-retract", time=EARLY))
-    await rules.post("/events", json=meeting_held(id="evt-held", time=LATE))
-    assert (await meeting(db))["retracted"] is False
+    assert row["retracted"] is retracted
+    assert (row["held_at"] is None) is retracted
 
 
 async def test_a_batch_with_one_bad_event_stores_the_good_ones_and_names_the_bad_field(
@@ -190,9 +190,8 @@ async def test_a_body_over_the_byte_limit_is_refused(rules: AsyncTestClient) -> 
 async def test_a_malformed_nats_message_is_dead_lettered_and_the_consumer_keeps_going(
     rules: AsyncTestClient, nc: Client, db: asyncpg.Connection
 ) -> None:
-    dead: asyncio.Queue[Any] = asyncio.Queue()
+    dead = await dead_letters(nc, DLQ_EVENTS)
     js = nc.jetstream()
-    await js.subscribe(DLQ_EVENTS, cb=dead.put, ordered_consumer=True)
     misrouted = meeting_held("m-2", id="evt-misrouted")
     await js.publish("chibo.events.meeting.held", b"{not json")
     await js.publish("chibo.events.cell.registered", dumps(misrouted))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import asyncpg
 import msgspec
@@ -11,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.subjects import DLQ_WORKFLOW, FINDINGS_STREAM, findings_subject
-from tests.integration.conftest import consumer_idle
+from tests.integration.conftest import consumer_idle, dead_letters
 from tests.integration.test_workflow_policy import finding, send
 from tests.waiting import eventually
 
@@ -19,9 +18,8 @@ from tests.waiting import eventually
 async def test_a_poison_finding_is_dead_lettered_and_the_consumer_keeps_going(
     workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection
 ) -> None:
-    dead: asyncio.Queue[Any] = asyncio.Queue()
+    dead = await dead_letters(nc, DLQ_WORKFLOW)
     js = nc.jetstream()
-    await js.subscribe(DLQ_WORKFLOW, cb=dead.put, ordered_consumer=True)
     subject = findings_subject("open")
     wrong_type = msgspec.to_builtins(finding(1)) | {"revision": "two"}
     # Decodes, but PostgreSQL refuses a NUL in text: a database error that no retry can cure.

@@ -13,7 +13,6 @@ from services.workflow.service.deadlines import mark_overdue
 from tests.clock import ManualClock
 from tests.integration.casework import (
     INSPECTOR,
-    SECRETARY,
     SHORTCOMINGS,
     START,
     Casework,
@@ -50,9 +49,7 @@ async def test_a_remediation_past_its_due_date_is_overdue_and_counted(
     workflow: AsyncTestClient, nc: Client, workflow_clock: ManualClock
 ) -> None:
     case = await Casework.open(workflow)
-    await case.fire("start", START)
-    await case.fire("submit_self_report", {"self_report": "Báo cáo"}, who=SECRETARY)
-    await case.fire("verify")
+    await case.to_verifying()
     conclusion = {"conclusion": "Còn hạn chế", "shortcomings": SHORTCOMINGS}
     await case.fire("conclude", {**conclusion, "remediation_due": "2025-05-31"})
     workflow_clock.advance(days=100)

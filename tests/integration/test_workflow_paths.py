@@ -23,9 +23,7 @@ async def test_remediation_rejected_once_then_verified_closes_the_case(
     workflow: AsyncTestClient, nc: Client
 ) -> None:
     case = await Casework.open(workflow)
-    await case.fire("start", START)
-    await case.fire("submit_self_report", {"self_report": "Báo cáo tự kiểm tra"}, who=SECRETARY)
-    await case.fire("verify", {"verification_note": "Đối chiếu sổ biên bản"})
+    await case.to_verifying("Đối chiếu sổ biên bản")
     conclusion = {
         "conclusion": "Chi bộ còn hạn chế",
         "shortcomings": SHORTCOMINGS,
@@ -91,9 +89,7 @@ async def test_a_conclusion_without_shortcomings_closes_the_case(
     workflow: AsyncTestClient, nc: Client
 ) -> None:
     case = await Casework.open(workflow)
-    await case.fire("start", START)
-    await case.fire("submit_self_report", {"self_report": "Báo cáo"}, who=SECRETARY)
-    await case.fire("verify")
+    await case.to_verifying()
     response = await case.fire("conclude", {"conclusion": "Thực hiện tốt", "shortcomings": []})
     assert response.json()["state"] == "closed"
     assert [t[2] for t in await case.trail()][-1] == "closed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.builders import cell, meeting, monthly, opened
+from tests.builders import cell, meeting, monthly, of, opened
 
 REGULAR = "regular-meeting-monthly"
 
@@ -15,11 +15,7 @@ def test_month_without_regular_meeting_is_a_violation() -> None:
 
 
 def test_cell_without_any_meeting_is_judged_every_ended_month() -> None:
-    assert opened([cell("c1")], "2024-04-01", REGULAR) == {
-        ("c1", "2024-01"),
-        ("c1", "2024-02"),
-        ("c1", "2024-03"),
-    }
+    assert opened([cell("c1")], "2024-04-01", REGULAR) == of("c1", "2024-01", "2024-02", "2024-03")
 
 
 def test_month_still_running_at_the_horizon_is_not_judged() -> None:
@@ -58,11 +54,7 @@ def test_dissolved_cell_is_judged_only_for_months_it_lived_through() -> None:
 
 def test_cell_dissolved_on_the_first_of_a_month_is_judged_for_the_month_before() -> None:
     events = [cell("c1", dissolved_on="2024-04-01")]
-    assert opened(events, "2024-06-01", REGULAR) == {
-        ("c1", "2024-01"),
-        ("c1", "2024-02"),
-        ("c1", "2024-03"),
-    }
+    assert opened(events, "2024-06-01", REGULAR) == of("c1", "2024-01", "2024-02", "2024-03")
 
 
 def test_meeting_on_the_dissolution_day_in_vietnam_does_not_count() -> None:

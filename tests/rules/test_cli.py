@@ -43,6 +43,14 @@ def events_file(tmp_path: Path) -> Path:
     return path
 
 
+def _edited(tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the shipped rules folder with `old` replaced by `new` in one file; its path."""
+    shutil.copytree(RULES, tmp_path / "rules")
+    path = tmp_path / "rules" / file
+    path.write_text(path.read_text().replace(old, new))
+    return path
+
+
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(["rules", *argv])
     out, err = capsys.readouterr()
@@ -57,9 +65,7 @@ def test_lint_passes_on_the_shipped_pack(capsys: pytest.CaptureFixture[str]) -> 
 def test_lint_fails_with_file_line_column(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(RULES, tmp_path / "rules")
-    path = tmp_path / "rules/attendance-rate.yaml"
-    path.write_text(path.read_text().replace("weight: 2", "weight: two"))
+    path = _edited(tmp_path, "attendance-rate.yaml", "weight: 2", "weight: two")
     status, out, _ = _run(capsys, "lint", str(tmp_path / "rules"))
     assert (status, out) == (1, f"{path}:7:9: weight: Expected `int`, got `str`\n")
 
@@ -80,16 +86,7 @@ def test_schema_describes_the_rule_format(capsys: pytest.CaptureFixture[str]) ->
 def test_backtest_prints_one_finding_per_line_and_reports_bad_lines(
     events_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, err = _run(
-        capsys,
-        "backtest",
-        "--events",
-        str(events_file),
-        "--until",
-        "2024-05-01",
-        "--rules",
-        str(RULES),
-    )
+    status, out, err = _backtest(capsys, events_file)
     rows = [json.loads(line) for line in out.splitlines()]
     assert status == 0
     assert all(set(row) >= FIELDS for row in rows)
@@ -106,20 +103,7 @@ def test_backtest_prints_one_finding_per_line_and_reports_bad_lines(
 def test_backtest_from_date_and_table_format(
     events_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = _run(
-        capsys,
-        "backtest",
-        "--events",
-        str(events_file),
-        "--until",
-        "2024-05-01",
-        "--from",
-        "2024-04-01",
-        "--format",
-        "table",
-        "--rules",
-        str(RULES),
-    )
+    status, out, _ = _backtest(capsys, events_file, "--from", "2024-04-01", "--format", "table")
     lines = out.splitlines()
     assert status == 0
     assert lines[0].split("\t")[:4] == ["±", "rule_id", "cell_id", "scope"]
@@ -132,18 +116,8 @@ def test_backtest_diff_shows_what_an_edit_would_change(
     shutil.copytree(RULES, tmp_path / "edited")
     gap = tmp_path / "edited/regular-meeting-gap.yaml"
     gap.write_text(gap.read_text().replace("at_most_days: 45", "at_most_days: 90"))
-    status, out, _ = _run(
-        capsys,
-        "backtest",
-        "--events",
-        str(events_file),
-        "--until",
-        "2024-05-01",
-        "--rules",
-        str(tmp_path / "edited"),
-        "--diff-against",
-        str(RULES),
-    )
+    edited = tmp_path / "edited"
+    status, out, _ = _backtest(capsys, events_file, "--diff-against", str(RULES), rules=edited)
     rows = [json.loads(line) for line in out.splitlines()]
     assert status == 0
     assert [(r["change"], r["rule_id"], r["scope"]) for r in rows] == [
@@ -151,25 +125,31 @@ def test_backtest_diff_shows_what_an_edit_would_change(
     ]
 
 
+def _backtest(
+    capsys: pytest.CaptureFixture[str], events: Path, *argv: str, rules: Path = RULES
+) -> tuple[int, str, str]:
+    """`chibo rules backtest` of an events file at 2024-05-01, with more arguments."""
+    return _run(
+        capsys, "backtest", "--events", str(events), "--until", "2024-05-01",
+        "--rules", str(rules), *argv,
+    )  # fmt: skip
+
+
+def _explain(
+    capsys: pytest.CaptureFixture[str], events_file: Path, rule: str, scope: str
+) -> tuple[int, str]:
+    """`chibo rules explain` of cell c1 of the events file, at 2024-05-01."""
+    status, out, _ = _run(
+        capsys, "explain", "--events", str(events_file), "--cell", "c1", "--rule", rule,
+        "--scope", scope, "--until", "2024-05-01", "--rules", str(RULES),
+    )  # fmt: skip
+    return status, out
+
+
 def test_explain_tells_which_meetings_counted(
     events_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = _run(
-        capsys,
-        "explain",
-        "--events",
-        str(events_file),
-        "--cell",
-        "c1",
-        "--rule",
-        "regular-meeting-gap",
-        "--scope",
-        "since/2024-02-11",
-        "--until",
-        "2024-05-01",
-        "--rules",
-        str(RULES),
-    )
+    status, out = _explain(capsys, events_file, "regular-meeting-gap", "since/2024-02-11")
     assert status == 0
     assert "VIOLATED" in out
     assert "Điều lệ Đảng, Điều 24, khoản 2" in out
@@ -180,22 +160,7 @@ def test_explain_tells_which_meetings_counted(
 def test_explain_says_why_a_scope_was_not_judged(
     events_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = _run(
-        capsys,
-        "explain",
-        "--events",
-        str(events_file),
-        "--cell",
-        "c1",
-        "--rule",
-        "committee-meeting-monthly",
-        "--scope",
-        "2024-03",
-        "--until",
-        "2024-05-01",
-        "--rules",
-        str(RULES),
-    )
+    status, out = _explain(capsys, events_file, "committee-meeting-monthly", "2024-03")
     assert status == 0
     assert "not judged: the rule does not apply to this cell (has_committee)" in out
 
@@ -235,9 +200,8 @@ def test_backtest_refuses_a_line_holding_two_events(
 def test_failing_case_prints_a_readable_diff(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shutil.copytree(RULES, tmp_path / "rules")
-    cases = tmp_path / "rules/tests/criticism-each-meeting.yaml"
-    cases.write_text(cases.read_text().replace("scope: meeting/silent", "scope: meeting/thematic"))
+    file = "tests/criticism-each-meeting.yaml"
+    cases = _edited(tmp_path, file, "scope: meeting/silent", "scope: meeting/thematic")
     status, out, _ = _run(capsys, "test", str(tmp_path / "rules"))
     assert status == 1
     assert f"FAIL {cases}:3: a regular meeting without self-criticism" in out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.builders import cell, meeting, monthly, opened, retraction
+from tests.builders import cell, meeting, monthly, of, opened, retraction
 
 REGULAR = "regular-meeting-monthly"
 LATER = "2024-06-01T00:00:00Z"
@@ -76,11 +76,7 @@ def test_re_registration_replaces_the_cells_attributes_by_envelope_time() -> Non
     first = cell("c1", established_on="2024-03-01", time=EARLIER)
     second = cell("c1", established_on="2024-01-01", time=LATER)
     for order in ([first, second], [second, first]):
-        assert opened(order, "2024-04-01", REGULAR) == {
-            ("c1", "2024-01"),
-            ("c1", "2024-02"),
-            ("c1", "2024-03"),
-        }
+        assert opened(order, "2024-04-01", REGULAR) == of("c1", "2024-01", "2024-02", "2024-03")
 
 
 def test_committee_flag_follows_the_latest_registration() -> None:

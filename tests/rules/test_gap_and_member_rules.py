@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.builders import cell, judge, meeting, opened
+from tests.builders import cell, judge, meeting, of, opened
 
 GAP = "regular-meeting-gap"
 UNEXCUSED = "member-unexcused-3-months"
@@ -26,11 +26,9 @@ def test_gap_over_45_days_counts_from_establishment_and_is_scoped_by_its_first_d
 
 
 def test_last_gap_runs_to_the_horizon() -> None:
-    assert opened(_gappy(), "2024-07-01", GAP) == {
-        ("c1", "since/2024-01-01"),
-        ("c1", "since/2024-04-01"),
-        ("c1", "since/2024-05-17"),
-    }
+    assert opened(_gappy(), "2024-07-01", GAP) == of(
+        "c1", "since/2024-01-01", "since/2024-04-01", "since/2024-05-17"
+    )
 
 
 def test_gap_finding_reports_the_days_and_the_meetings_around_it() -> None:

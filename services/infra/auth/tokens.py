@@ -60,17 +60,8 @@ def mint(
         )
     except msgspec.ValidationError as exc:
         raise TokenRequestError(str(exc)) from None
-    token = ChiboToken(
-        exp=claims.exp,
-        sub=claims.sub,
-        iat=claims.iat,
-        iss=claims.iss,
-        aud=claims.aud,
-        roles=[str(r) for r in claims.roles],
-        org=claims.org,
-        cell=claims.cell,
-    )
-    return token.encode(settings.key, ALGORITHM)
+    fields = msgspec.structs.asdict(claims) | {"roles": [str(r) for r in claims.roles]}
+    return ChiboToken(**fields).encode(settings.key, ALGORITHM)
 
 
 def claims_of(token: ChiboToken) -> Claims:

@@ -1,0 +1,1 @@
+"""How work reaches the rules service: its HTTP API and its JetStream consumer of events."""

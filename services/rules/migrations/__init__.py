@@ -1,0 +1,1 @@
+"""The `rules` schema, one numbered SQL file per change, applied at start."""

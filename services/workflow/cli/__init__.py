@@ -1,0 +1,1 @@
+"""`chibo workflow ...`: lint definitions and the policy, draw a definition."""

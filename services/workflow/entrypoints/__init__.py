@@ -1,0 +1,1 @@
+"""How work reaches the workflow service: its HTTP API and its JetStream consumers."""

@@ -1,0 +1,1 @@
+"""The `workflow` schema, one numbered SQL file per change, applied at start."""

@@ -1,6 +1,6 @@
 """The HTTP service every Chibo API is: the Litestar app (tokens in front, problem details for
-every error, OpenAPI docs, a body limit), its liveness and readiness, and the bounded parameters
-its routes take.
+every error, OpenAPI docs, a body limit), its liveness, readiness and metrics, and the bounded
+parameters its routes take.
 
 Bounded parameters: unbounded text reached PostgreSQL with NUL bytes, and unbounded integers
 past int64; every id, cursor and year has a length or a range, refused with 400 naming the
@@ -26,6 +26,7 @@ from services.infra.clock import Clock
 from services.infra.database import is_reachable
 from services.infra.lifespan import Workers
 from services.infra.messaging import is_connected
+from services.infra.metrics import ServiceMetrics
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.settings import ServiceSettings
 
@@ -40,17 +41,17 @@ def service_app(
     dependencies: dict[str, Provide],
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
     max_body_bytes: int,
-    state: dict[str, Any] | None = None,
+    metrics: ServiceMetrics,
 ) -> Litestar:
-    """A Chibo service's app: its routes behind tokens, with health and readiness beside them."""
+    """A Chibo service's app: its routes behind tokens, with health, readiness and metrics."""
     return Litestar(
-        route_handlers=[health, ready, *routes],
+        route_handlers=[health, ready, metrics_endpoint, *routes],
         dependencies=dependencies,
         lifespan=[lifespan],
         on_app_init=[jwt_auth(settings.auth, clock).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title=title, version="1", description=description),
-        state=State({"settings": settings, "pool": None, "nats": None, **(state or {})}),
+        state=State({"settings": settings, "metrics": metrics, "pool": None, "nats": None}),
         request_max_body_size=max_body_bytes,
     )
 
@@ -108,6 +109,20 @@ async def ready(state: State) -> Response[Readiness]:
         stopped=stopped,
     )
     return Response(body, status_code=200 if ok else 503)
+
+
+@get(
+    "/metrics",
+    tags=["operations"],
+    summary="Prometheus metrics (no token: scraped by Prometheus)",
+    opt=PUBLIC,
+    security=[],
+    name="metrics",
+)
+async def metrics_endpoint(state: State) -> Response[bytes]:
+    """Counters, latencies and consumer lag, in Prometheus text format."""
+    metrics: ServiceMetrics = state.metrics
+    return Response(await metrics.exposition(), media_type="text/plain; version=0.0.4")
 
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

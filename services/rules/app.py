@@ -38,7 +38,6 @@ ROUTES = [
     cells.org_summary,
     operations.rules_in_force,
     operations.reload_rules,
-    operations.metrics,
 ]
 
 
@@ -94,6 +93,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 ready=lambda: relay.within(settings.consumer_batch * settings.consumer_in_flight),
             )
             await consumer.subscribe()
+            metrics.watch(js, [(subjects.EVENTS_STREAM, settings.consumer_name)])
             # Stopped in reverse: the watcher and the consumer, then the scheduler, and the relay
             # last, so that what they committed is still published.
             workers = Workers(stack)
@@ -116,5 +116,5 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
         dependencies=DEPENDENCIES,
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
-        state={"metrics": metrics},
+        metrics=metrics,
     )

@@ -21,6 +21,7 @@ from services.workflow.entrypoints.cases import ROUTES
 from services.workflow.entrypoints.consumer import ROUTES as SUBSCRIPTIONS
 from services.workflow.entrypoints.consumer import MessageConsumer
 from services.workflow.entrypoints.deps import DEPENDENCIES
+from services.workflow.metrics import Metrics
 from services.workflow.service.deadlines import DeadlinePoller
 from services.workflow.service.handlers import SCHEMA, Service
 from services.workflow.service.registry import Registry
@@ -30,6 +31,7 @@ from services.workflow.settings import WorkflowSettings
 def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litestar:
     """Build the workflow service; files are read and connections opened in the lifespan."""
     time: Clock = clock or SystemClock()
+    metrics = Metrics()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -66,22 +68,33 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 pool, Publisher(nc), SCHEMA, batch=50, poll_seconds=settings.outbox_poll_seconds
             )
             service = Service(
-                pool=pool, registry=registry, clock=time, wake=relay.wake, policies=policies
+                pool=pool,
+                registry=registry,
+                clock=time,
+                wake=relay.wake,
+                metrics=metrics,
+                policies=policies,
             )
-            dead_letters = DeadLetters(js, subjects.DLQ_WORKFLOW, id_prefix="dlq-workflow")
+            dead_letters = DeadLetters(
+                js,
+                subjects.DLQ_WORKFLOW,
+                id_prefix="dlq-workflow",
+                counted=metrics.dead_lettered.inc,
+            )
             consumers = [
                 MessageConsumer(nc, service, dead_letters, route, settings)
                 for route in SUBSCRIPTIONS
             ]
             for consumer in consumers:
                 await consumer.subscribe()
+            metrics.watch(js, [(route.stream, route.durable(settings)) for route in SUBSCRIPTIONS])
             # Stopped in reverse: the consumers and the poller first, the relay last, so that
             # what they committed is still published.
             workers = Workers(stack)
             workers.start("outbox-relay", relay)
             workers.start(
                 "deadline-poller",
-                DeadlinePoller(pool, time, relay.wake, settings.deadline_poll_seconds),
+                DeadlinePoller(pool, time, relay.wake, settings.deadline_poll_seconds, metrics),
             )
             for route, consumer in zip(SUBSCRIPTIONS, consumers, strict=True):
                 workers.start(f"consumer {route.subject}", consumer)
@@ -99,4 +112,5 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
         dependencies=DEPENDENCIES,
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
+        metrics=metrics,
     )

@@ -38,6 +38,7 @@ rules    GET    /rules                       200   200       200     200       2
 rules    POST   /rules/reload                200   403       403     403       200         403
 workflow GET    /health                      200   200       200     200       200         200
 workflow GET    /ready                       200   200       200     200       200         200
+workflow GET    /metrics                     200   200       200     200       200         200
 workflow POST   /cases                       201   201/403   403     403       403         403
 workflow GET    /cases                       200   200       200     200       403         403
 workflow GET    /cases/{case_id}             200   200/404   200/404 200/404   403         403

@@ -142,7 +142,7 @@ async def test_metrics_count_events_and_findings(
     text = (await commune.get("/metrics")).text
     assert 'chibo_events_ingested_total{path="http"} 19.0' in text
     assert 'chibo_findings_changed_total{change="opened"}' in text
-    assert "chibo_consumer_pending 0.0" in text
+    assert 'chibo_consumer_pending{consumer="rules-ingest"} 0.0' in text
 
 
 @pytest.fixture

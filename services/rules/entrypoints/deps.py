@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import asyncpg
 from litestar.di import NamedDependency
-from nats.js import JetStreamContext
 
 from services.infra.auth.http import CLAIMS
 from services.infra.lifespan import provide
-from services.rules.metrics import Metrics
 from services.rules.service.judging import Judge
 from services.rules.service.reload import Reloader
 from services.rules.settings import RulesSettings
 
-DEPENDENCIES = {**provide("pool", "judge", "settings", "metrics", "reloader", "js"), **CLAIMS}
+DEPENDENCIES = {**provide("pool", "judge", "settings", "reloader"), **CLAIMS}
 
 # What handlers declare: each parameter named as its dependency.
 Pool = NamedDependency[asyncpg.Pool]
 JudgeDep = NamedDependency[Judge]
 SettingsDep = NamedDependency[RulesSettings]
-MetricsDep = NamedDependency[Metrics]
 ReloaderDep = NamedDependency[Reloader]
-JetStream = NamedDependency[JetStreamContext]

@@ -5,18 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from litestar import Response, get, post
+from litestar import get, post
 
 from services.contracts.findings import Mode, Severity
 from services.contracts.roles import Role
-from services.contracts.subjects import EVENTS_STREAM
-from services.infra.auth.http import EVERYONE_BUT_SOURCES, PUBLIC, allow
+from services.infra.auth.http import EVERYONE_BUT_SOURCES, allow
 from services.rules.entrypoints.deps import (
-    JetStream,
     JudgeDep,
-    MetricsDep,
     ReloaderDep,
-    SettingsDep,
 )
 from services.rules.service.reload import ReloadOutcome
 
@@ -72,22 +68,3 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
 async def reload_rules(reloader: ReloaderDep) -> ReloadOutcome:
     """Validate the folder's whole pack and put it in force; an invalid pack is refused (422)."""
     return await reloader.reload()
-
-
-@get(
-    "/metrics",
-    tags=["operations"],
-    summary="Prometheus metrics (no token: scraped by Prometheus)",
-    include_in_schema=True,
-    opt=PUBLIC,
-    security=[],
-)
-async def metrics(metrics: MetricsDep, js: JetStream, settings: SettingsDep) -> Response[bytes]:
-    """Counters, latency histogram and consumer lag, in Prometheus text format."""
-    try:
-        info = await js.consumer_info(EVENTS_STREAM, settings.consumer_name, timeout=1)
-        metrics.consumer_pending.set(info.num_pending or 0)
-        metrics.consumer_ack_pending.set(info.num_ack_pending or 0)
-    except Exception:  # lag is best effort; the other metrics still answer
-        metrics.consumer_pending.set(float("nan"))
-    return Response(metrics.exposition(), media_type="text/plain; version=0.0.4")

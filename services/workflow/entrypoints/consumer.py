@@ -38,8 +38,10 @@ _finding = msgspec.json.Decoder(Finding)
 async def on_finding(svc: Service, conn: Connection, data: bytes) -> None:
     """A finding opened or resolved: kept, and perhaps a case proposed for its cell."""
     finding = _finding.decode(data)
-    if await intake.take_finding(conn, finding, svc.policies, svc.registry, svc.clock.now()):
+    opened = await intake.take_finding(conn, finding, svc.policies, svc.registry, svc.clock.now())
+    if opened:
         svc.wake()
+        svc.metrics.cases_opened.labels("policy").inc(len(opened))
 
 
 async def on_registered(svc: Service, conn: Connection, data: bytes) -> None:

@@ -20,13 +20,15 @@ from services.contracts.workflow import CaseOverdue
 from services.infra import outbox
 from services.infra.clock import Clock
 from services.workflow.adapters import repository
+from services.workflow.adapters.repository import Due
+from services.workflow.metrics import Metrics
 
 log = logging.getLogger(__name__)
 OVERDUE = "overdue"
 
 
-async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> int:
-    """Mark one batch of cases whose running deadline has passed; return how many."""
+async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> list[Due]:
+    """Mark one batch of cases whose running deadline has passed; return them."""
     now = clock.now()
     async with pool.acquire() as conn, conn.transaction():
         due = await repository.due_cases(conn, now, batch)
@@ -38,17 +40,22 @@ async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> in
             await outbox.enqueue(
                 conn, "workflow", [outbox.Message(case_subject(OVERDUE), msg_id, body)]
             )
-    return len(due)
+    return due
 
 
 class DeadlinePoller:
     """Calls `mark_overdue` every `interval` seconds until stopped."""
 
     def __init__(
-        self, pool: asyncpg.Pool, clock: Clock, wake: Callable[[], None], interval: float
+        self,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        wake: Callable[[], None],
+        interval: float,
+        metrics: Metrics,
     ) -> None:
         self._pool, self._clock, self._interval = pool, clock, interval
-        self._wake = wake
+        self._wake, self._metrics = wake, metrics
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -59,8 +66,11 @@ class DeadlinePoller:
         """Poll until stopped; faults are logged and retried at the next interval."""
         while not self._stopping.is_set():
             try:
-                if await mark_overdue(self._pool, self._clock):
+                passed = await mark_overdue(self._pool, self._clock)
+                if passed:
                     self._wake()
+                for case in passed:
+                    self._metrics.deadlines_passed.labels(case.deadline).inc()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("deadline poll failed, will retry: %s", exc)
             with contextlib.suppress(TimeoutError):

@@ -28,6 +28,7 @@ from services.workflow.domain.fields import decode_payload
 from services.workflow.domain.model import AuditEntry, Case, transition_message
 from services.workflow.domain.policy import Policy
 from services.workflow.errors import RoleError, StaleVersionError
+from services.workflow.metrics import Metrics
 from services.workflow.service import access
 from services.workflow.service.access import Caller
 from services.workflow.service.registry import Registry
@@ -45,6 +46,7 @@ class Service:
     registry: Registry
     clock: Clock
     wake: Callable[[], None]  # tells the outbox relay that rows were committed
+    metrics: Metrics
     policies: Sequence[Policy] = ()  # which findings propose which cases
 
 
@@ -78,6 +80,7 @@ async def open_case(svc: Service, command: OpenCase, caller: Caller) -> Case:
         await access.require_can_open(conn, caller, command)
         await store_opened(conn, case, caller, command.comment, svc.clock.now(), None)
     svc.wake()
+    svc.metrics.cases_opened.labels("person").inc()
     return case
 
 
@@ -138,6 +141,7 @@ async def fire(svc: Service, case_id: str, command: FireTrigger, caller: Caller)
         ):
             raise _stale(None)
     svc.wake()
+    svc.metrics.transitions.labels(command.trigger).inc()
     return Transitioned(
         case_id=case.id,
         trigger=command.trigger,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 
-from services.dev import tokens as devauth
+from services.dev import tokens as dev_tokens
 from services.dev.servers import Servers
 from services.infra.auth import AuthSettings
 from services.infra.errors import StartupError
@@ -36,15 +36,15 @@ def up(data_dir: Path) -> int:
     with Servers(data_dir) as infra:
         env = {**os.environ, "DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
-        key_configured = devauth.KEY_VARIABLE in env
-        env.setdefault(devauth.KEY_VARIABLE, devauth.development_key(data_dir))
+        key_configured = dev_tokens.KEY_VARIABLE in env
+        env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
         children = {name: _spawn(name, env) for name in SERVICES}
         try:
             urls = {name: _base_url(name, env) for name in SERVICES}
             _wait_ready(urls, children, lambda: stop_requested)
             auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
-            minting = devauth.mint_command(data_dir, key_configured)
-            tokens = devauth.role_tokens(auth, infra.database_url, minting)
+            minting = dev_tokens.mint_command(data_dir, key_configured)
+            tokens = dev_tokens.role_tokens(auth, infra.database_url, minting)
             print(_banner(urls, infra) + "\n" + "\n".join(tokens) + "\n", flush=True)
             while not stop_requested:
                 exited = [n for n, p in children.items() if p.poll() is not None]

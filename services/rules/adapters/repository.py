@@ -354,7 +354,7 @@ class DatabaseFacts:
     def __init__(self, url: str, chunk_cells: int = 500) -> None:
         self.url, self.chunk_cells = url, chunk_cells
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="factstore")
+        self._thread = threading.Thread(target=self._loop.run_forever, name="stored-facts")
         self._conn: asyncpg.Connection | None = None
 
     def __enter__(self) -> DatabaseFacts:

@@ -17,6 +17,10 @@ Evidence = int | float | str | list[int]
 """An observed value: a count, a ratio, a number of days, or the topic groups seen."""
 
 
+MAX_MEETING_IDS = 100
+"""How many meeting ids a finding lists at most."""
+
+
 class FindingStatus(enum.StrEnum):
     """`open`: the scope was judged and violated; `resolved`: judged and no longer violated."""
 
@@ -59,12 +63,16 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     period_end: date
     observed: Evidence
     expected: str
+    # The meetings behind the verdict, in order held: the first MAX_MEETING_IDS of them, so a
+    # finding stays small however long the history; `meeting_count` says how many there are.
     meeting_ids: list[str]
     rule_version: str
     message: Text
     # How many times the finding's status changed, as published: a consumer keeps the highest,
     # since messages of different revisions may arrive out of order. 0 for a fresh judgment.
     revision: int = 0
+    # How many meetings are behind the verdict (None from writers that listed them all).
+    meeting_count: int | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from services.rules.domain.reconcile import Changes, Key, Stored, digest
 SCHEMA = "rules"
 COLUMNS = (
     "rule_id, cell_id, scope, status, severity, mode, period_start, period_end, observed,"
-    " expected, meeting_ids, rule_version, message_vi, message_en"
+    " expected, meeting_ids, meeting_count, rule_version, message_vi, message_en"
 )
 _encoder = msgspec.json.Encoder()
 
@@ -40,6 +40,7 @@ def finding_of(row: asyncpg.Record) -> Finding:
         rule_version=row["rule_version"],
         message=Text(vi=row["message_vi"], en=row["message_en"]),
         revision=row["revision"],
+        meeting_count=row["meeting_count"],
     )
 
 
@@ -62,8 +63,8 @@ def _rows(findings: Iterable[Finding]) -> str:
                 "severity": f.severity, "mode": f.mode,
                 "period_start": f.period_start, "period_end": f.period_end,
                 "observed": f.observed, "expected": f.expected, "meeting_ids": f.meeting_ids,
-                "rule_version": f.rule_version, "message_vi": f.message.vi,
-                "message_en": f.message.en, "digest": digest(f),
+                "meeting_count": f.meeting_count, "rule_version": f.rule_version,
+                "message_vi": f.message.vi, "message_en": f.message.en, "digest": digest(f),
             }
             for f in findings
         ]
@@ -72,26 +73,29 @@ def _rows(findings: Iterable[Finding]) -> str:
 
 _RECORD = """jsonb_to_recordset($1::jsonb) as r(rule_id text, cell_id text, scope text,
     severity text, mode text, period_start date, period_end date, observed jsonb,
-    expected text, meeting_ids text[], rule_version text, message_vi text, message_en text,
-    digest text)"""
+    expected text, meeting_ids text[], meeting_count integer, rule_version text,
+    message_vi text, message_en text, digest text)"""
 # Opened findings arrive as the messages announcing them (one JSON array of findings as
 # published, `$1`) beside their digests (`$4`): each is encoded once, for both.
 _OPEN = f"""
 insert into rules.findings ({COLUMNS}, pack_version, opened_at, changed_at, revision, digest)
 select rule_id, cell_id, scope, status, severity, mode, period_start, period_end, observed,
-    expected, meeting_ids, rule_version, message->>'vi', message->>'en', $2, $3, $3, revision,
-    digest
+    expected, meeting_ids, meeting_count, rule_version, message->>'vi', message->>'en', $2, $3,
+    $3, revision, digest
 from rows from (jsonb_to_recordset($1::jsonb) as (rule_id text, cell_id text, scope text,
     status text, severity text, mode text, period_start date, period_end date, observed jsonb,
-    expected text, meeting_ids text[], rule_version text, message jsonb, revision integer),
+    expected text, meeting_ids text[], meeting_count integer, rule_version text,
+    message jsonb, revision integer),
     unnest($4::text[])) as r(rule_id, cell_id, scope, status, severity, mode, period_start,
-    period_end, observed, expected, meeting_ids, rule_version, message, revision, digest)
+    period_end, observed, expected, meeting_ids, meeting_count, rule_version, message,
+    revision, digest)
 on conflict (rule_id, cell_id, scope) do update set
     status = excluded.status, severity = excluded.severity, mode = excluded.mode,
     period_start = excluded.period_start, period_end = excluded.period_end,
     observed = excluded.observed, expected = excluded.expected,
-    meeting_ids = excluded.meeting_ids, rule_version = excluded.rule_version,
-    message_vi = excluded.message_vi, message_en = excluded.message_en,
+    meeting_ids = excluded.meeting_ids, meeting_count = excluded.meeting_count,
+    rule_version = excluded.rule_version, message_vi = excluded.message_vi,
+    message_en = excluded.message_en,
     pack_version = excluded.pack_version, opened_at = excluded.opened_at,
     resolved_at = null, changed_at = excluded.changed_at, revision = excluded.revision,
     digest = excluded.digest
@@ -99,7 +103,8 @@ on conflict (rule_id, cell_id, scope) do update set
 _UPDATE = f"""
 update rules.findings f set observed = r.observed, expected = r.expected,
     period_start = r.period_start, period_end = r.period_end,
-    meeting_ids = r.meeting_ids, rule_version = r.rule_version, message_vi = r.message_vi,
+    meeting_ids = r.meeting_ids, meeting_count = r.meeting_count,
+    rule_version = r.rule_version, message_vi = r.message_vi,
     message_en = r.message_en, severity = r.severity, mode = r.mode, pack_version = $2,
     changed_at = $3, digest = r.digest
 from {_RECORD}

@@ -36,8 +36,14 @@ def explain(
     out.write(f"Yêu cầu (expected)     {found.expected}\nThực tế (observed)     {found.observed}\n")
     counted = set(found.meeting_ids)
     meetings = [m for m in facts.meetings if m.meeting_id in counted]
+    total = found.meeting_count if found.meeting_count is not None else len(found.meeting_ids)
     if meetings:
-        out.write(f"Cuộc họp (meetings)    {len(meetings)} được tính / counted\n")
+        shown = (
+            f" ({len(meetings)} đầu tiên / the first {len(meetings)})"
+            if total > len(meetings)
+            else ""
+        )
+        out.write(f"Cuộc họp (meetings)    {total} được tính / counted{shown}\n")
     else:
         out.write("Cuộc họp (meetings)    không có / none counted\n")
     for meeting in meetings:

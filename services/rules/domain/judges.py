@@ -14,7 +14,7 @@ from itertools import groupby
 from typing import Any
 
 from services.contracts.events import CellRegistered
-from services.contracts.findings import Evidence, Finding, FindingStatus, Text
+from services.contracts.findings import MAX_MEETING_IDS, Evidence, Finding, FindingStatus, Text
 from services.rules.domain.expressions import Getter
 from services.rules.domain.facts import CellFacts, MeetingFact
 from services.rules.domain.model import (
@@ -112,7 +112,8 @@ class JudgedRule:
             period_end=span[1],
             observed=observed,
             expected=expected,
-            meeting_ids=meeting_ids,
+            meeting_ids=meeting_ids[:MAX_MEETING_IDS],
+            meeting_count=len(meeting_ids),
             rule_version=self.version,
             message=Text(
                 vi=message.vi.format_map({k: _vietnamese(v) for k, v in values.items()}),
@@ -198,7 +199,7 @@ def each_meeting(
 ) -> Verdicts:
     """The judge of a predicate every matching meeting must satisfy."""
     key, test = meetings
-    expected = " ".join(check.require.split())
+    expected = check.expected
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         for meeting in rule.in_force_meetings(view.matching(key, test)):

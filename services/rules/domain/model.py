@@ -20,6 +20,7 @@ RuleId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Expression = Annotated[
     str, msgspec.Meta(min_length=1, description="A predicate in the rule expression language")
 ]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 MeetingFilter = Annotated[
     Expression, msgspec.Meta(description="Which meetings count, e.g. `kind == 'regular'`")
 ]
@@ -55,10 +56,12 @@ class CoverageCheck(_Check, tag="coverage", frozen=True):
 
 
 class MeetingCheck(_Check, tag="meeting", frozen=True):
-    """Each matching meeting satisfies `require`; `observe` is the value reported as evidence."""
+    """Each matching meeting satisfies `require`; `observe` is the value reported as evidence and
+    `expected` what a finding says was required, in a few words (not the expression)."""
 
     meetings: MeetingFilter
     require: Expression
+    expected: ShortText
     observe: Expression | None = None
 
 

@@ -43,11 +43,14 @@ class Changes(msgspec.Struct, frozen=True):
 
 def digest(finding: Finding) -> str:
     """A short fingerprint of everything a finding says besides its identity and status."""
-    evidence = (
+    evidence: tuple[object, ...] = (
         finding.severity, finding.mode, finding.period_start, finding.period_end,
         finding.observed, finding.expected, finding.meeting_ids, finding.rule_version,
         finding.message,
     )  # fmt: skip
+    if finding.meeting_count not in (None, len(finding.meeting_ids)):
+        # Only where the list is cut: the digests of findings stored before the cut stay valid.
+        evidence += (finding.meeting_count,)
     return hashlib.blake2b(_encoder.encode(evidence), digest_size=12).hexdigest()
 
 

@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import TypeAlias
 
 import asyncpg
@@ -94,15 +95,17 @@ def _close(conn: Connection) -> None:
 
 
 async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
-    """Apply the `NNN_name.sql` files of `package` not yet applied to `schema`, in order.
+    """Apply the `NNN_name.sql` files of `package` not yet applied to `schema`, in order, then
+    those every schema has (`services.infra.migrations`, recorded as `infra/NNN_name.sql`).
 
     Runs under a session advisory lock so that several replicas starting at once apply each
     migration exactly once. Returns the names applied now.
     """
-    files = sorted(
-        (f for f in resources.files(package).iterdir() if f.name.endswith(".sql")),
-        key=lambda f: f.name,
-    )
+    files = [(f.name, f.read_text(encoding="utf-8")) for f in _sql_files(package)]
+    files += [
+        (f"infra/{f.name}", f.read_text(encoding="utf-8").replace("{schema}", schema))
+        for f in _sql_files(SHARED_MIGRATIONS)
+    ]
     lock_key = int.from_bytes(
         hashlib.sha256(f"chibo:{schema}".encode()).digest()[:8], "big", signed=True
     )
@@ -114,17 +117,25 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
             " name text primary key, applied_at timestamptz not null default now())"
         )
         done = {r["name"] for r in await conn.fetch(f"select name from {schema}.schema_migrations")}
-        for file in files:
-            if file.name in done:
+        for name, text in files:
+            if name in done:
                 continue
             async with conn.transaction():
-                await conn.execute(file.read_text(encoding="utf-8"))
+                await conn.execute(text)
                 await conn.execute(
-                    f"insert into {schema}.schema_migrations (name) values ($1)", file.name
+                    f"insert into {schema}.schema_migrations (name) values ($1)", name
                 )
-            applied_now.append(file.name)
-            log.info("migration applied", extra={"schema": schema, "migration": file.name})
+            applied_now.append(name)
+            log.info("migration applied", extra={"schema": schema, "migration": name})
     return applied_now
+
+
+SHARED_MIGRATIONS = "services.infra.migrations"
+
+
+def _sql_files(package: str) -> list[Traversable]:
+    found = (f for f in resources.files(package).iterdir() if f.name.endswith(".sql"))
+    return sorted(found, key=lambda f: f.name)
 
 
 async def is_reachable(pool: asyncpg.Pool) -> bool:

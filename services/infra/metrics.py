@@ -28,6 +28,9 @@ class ServiceMetrics:
             "chibo_consumer_ack_pending", "Messages delivered to the consumer, not acked yet",
             ["consumer"], registry=self.registry,
         )  # fmt: skip
+        self.outbox_parked = self.counter(
+            "chibo_outbox_parked", "Outbox messages the server will never take, set aside", "schema"
+        )
         self._js: JetStreamContext | None = None
         self._consumers: Sequence[tuple[str, str]] = ()
 

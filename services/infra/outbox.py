@@ -4,6 +4,11 @@ A change and its message commit together, so a crash between commit and publish 
 the message (the relay finds it on the next pass) nor doubles it (each message carries a
 deterministic `Nats-Msg-Id`, which JetStream and consumers dedupe on). Several replicas may relay
 at once: rows are claimed with `FOR UPDATE SKIP LOCKED`.
+
+A message the server will never take (larger than NATS carries, or refused for good by its
+stream) is set aside in `<schema>.parked` with the reason, in the same transaction that
+publishes the rest of its batch: no single row holds back the ones behind it. Each one is
+logged and counted; `parked_messages` lists them for an operator.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from operator import itemgetter
 
 import asyncpg
@@ -83,9 +89,10 @@ class OutboxRelay:
         *,
         batch: int = 1000,
         poll_seconds: float = 1.0,
+        parked: Callable[[int], object] = lambda _count: None,
     ) -> None:
         self._pool, self._publisher, self._schema = pool, publisher, schema
-        self._batch, self._poll = batch, poll_seconds
+        self._batch, self._poll, self._parked = batch, poll_seconds, parked
         self._wake = asyncio.Event()
         self._stopping = False
         self._progress = asyncio.Event()  # set after every pass
@@ -165,12 +172,60 @@ class OutboxRelay:
             if not taken:
                 return 0
             rows = sorted(taken, key=itemgetter(0))  # RETURNING keeps no order
+            outgoing = [
+                Outgoing(r["subject"], r["payload"], _headers(r["headers"], r["msg_id"]))
+                for r in rows
+            ]
+            refused = {
+                n: why for n, m in enumerate(outgoing) if (why := self._publisher.refusal(m))
+            }
+            sent = [n for n in range(len(rows)) if n not in refused]
             # Pipelined: every message is sent, in order, before any acknowledgement is awaited.
-            await self._publisher.publish(
-                [
-                    Outgoing(r["subject"], r["payload"], _headers(r["headers"], r["msg_id"]))
-                    for r in rows
-                ],
-                ACK_TIMEOUT_SECONDS,
-            )
+            stored = await self._publisher.publish([outgoing[n] for n in sent], ACK_TIMEOUT_SECONDS)
+            refused |= {sent[position]: why for position, why in stored.items()}
+            if refused:
+                await self._park(conn, [(rows[n], why) for n, why in sorted(refused.items())])
         return len(rows)
+
+    async def _park(self, conn: Connection, refused: list[tuple[asyncpg.Record, str]]) -> None:
+        await conn.execute(
+            f"insert into {self._schema}.parked (subject, msg_id, payload, headers, size, reason)"
+            " select * from unnest($1::text[], $2::text[], $3::bytea[], $4::jsonb[],"
+            " $5::integer[], $6::text[])",
+            [row["subject"] for row, _ in refused],
+            [row["msg_id"] for row, _ in refused],
+            [row["payload"] for row, _ in refused],
+            [row["headers"] for row, _ in refused],
+            [len(row["payload"]) for row, _ in refused],
+            [why for _, why in refused],
+        )
+        for row, why in refused:
+            log.warning(
+                "outbox message parked: the server will never take it",
+                extra={"schema": self._schema, "msg_id": row["msg_id"], "reason": why},
+            )
+        self._parked(len(refused))
+
+
+class ParkedMessage(msgspec.Struct, frozen=True, kw_only=True):
+    """An outbox message set aside because the server will never take it, and why."""
+
+    id: int
+    subject: str
+    msg_id: str
+    size: int
+    reason: str
+    parked_at: datetime
+
+
+async def parked_messages(
+    conn: Connection, schema: str, after: int, limit: int
+) -> list[ParkedMessage]:
+    """The parked messages of `schema` after the id `after`, oldest first."""
+    rows = await conn.fetch(
+        f"select id, subject, msg_id, size, reason, parked_at from {schema}.parked"
+        " where id > $1 order by id limit $2",
+        after,
+        limit,
+    )
+    return [ParkedMessage(**dict(row)) for row in rows]

@@ -43,6 +43,12 @@ class Outgoing(msgspec.Struct, frozen=True):
 class _Error(msgspec.Struct, frozen=True):
     description: str = ""
     code: int = 0
+    err_code: int = 0
+
+
+# JetStream's refusals of one message that no resend can cure: "message size exceeds maximum
+# allowed" (a stream's max_msg_size). Every other refusal may pass (no stream yet, no leader).
+_FOR_GOOD = frozenset({10054})
 
 
 class _Ack(msgspec.Struct, frozen=True):
@@ -62,14 +68,19 @@ class _Batch:
 
     def __init__(self, count: int) -> None:
         self.waiting = count
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # refusals that may pass
+        self.for_good: dict[int, str] = {}  # refusals of one message that never pass, by position
         self.done = asyncio.Event()
         if count == 0:
             self.done.set()
 
-    def acknowledged(self, error: str | None) -> None:
-        if error is not None:
-            self.errors.append(error)
+    def acknowledged(self, position: int, refusal: tuple[str, bool] | None) -> None:
+        if refusal is not None:
+            reason, for_good = refusal
+            if for_good:
+                self.for_good[position] = reason
+            else:
+                self.errors.append(reason)
         self.waiting -= 1
         if self.waiting == 0:
             self.done.set()
@@ -83,30 +94,45 @@ class Publisher:
         self._prefix = ""
         self._subscription: Subscription | None = None
         self._numbers = itertools.count()
-        self._pending: dict[str, _Batch] = {}
+        self._pending: dict[str, tuple[_Batch, int]] = {}
 
-    async def publish(self, messages: Sequence[Outgoing], wait_seconds: float) -> None:
-        """Send `messages` in order and return once JetStream stored each one.
+    def refusal(self, message: Outgoing) -> str | None:
+        """Why the server will never take `message` (it is larger than a message may be), or
+        None: checked before sending, so that one such message holds back no other."""
+        size = len(_head(message)) + len(message.payload)
+        if size > self._nc.max_payload:
+            return (
+                f"a message on {message.subject} is {size} bytes;"
+                f" the server takes {self._nc.max_payload}"
+            )
+        return None
 
-        Raises PublishError naming the first refusal, or the count still unanswered after
-        `timeout` seconds; the caller then sends them again, and JetStream drops the ones it
-        already stored as duplicates of their `Nats-Msg-Id`.
+    async def publish(self, messages: Sequence[Outgoing], wait_seconds: float) -> dict[int, str]:
+        """Send `messages` in order and return once JetStream answered each one: the positions
+        of the messages it refused for good, with why (it stored all the others).
+
+        Raises PublishError naming the first refusal that may pass, or the count still
+        unanswered after `wait_seconds`; the caller then sends them again, and JetStream drops
+        the ones it already stored as duplicates of their `Nats-Msg-Id`. A message `refusal`
+        names is refused here, before any of the batch is sent.
         """
         if self._subscription is None:
             self._prefix = self._nc.new_inbox() + "."
             self._subscription = await self._nc.subscribe(self._prefix + "*", cb=self._on_ack)
         if not messages:
-            return
+            return {}
         if not self._nc.is_connected:
             raise PublishError("not connected to NATS")
+        for message in messages:
+            if (refused := self.refusal(message)) is not None:
+                raise PublishError(refused)
         batch = _Batch(len(messages))
         tokens = [str(n) for n in itertools.islice(self._numbers, len(messages))]
         frames = b"".join(
-            _frame(m, self._prefix + token, self._nc.max_payload)
-            for m, token in zip(messages, tokens, strict=True)
+            _frame(m, self._prefix + token) for m, token in zip(messages, tokens, strict=True)
         )
         try:
-            self._pending.update(dict.fromkeys(tokens, batch))
+            self._pending.update({token: (batch, n) for n, token in enumerate(tokens)})
             await _write(self._nc, frames)
             try:
                 await asyncio.wait_for(batch.done.wait(), wait_seconds)
@@ -119,12 +145,14 @@ class Publisher:
                 self._pending.pop(token, None)
         if batch.errors:
             raise PublishError(f"{len(batch.errors)} messages refused: {batch.errors[0]}")
+        return batch.for_good
 
     async def _on_ack(self, msg: Msg) -> None:
-        batch = self._pending.pop(msg.subject[len(self._prefix) :], None)
-        if batch is None:
+        waiting = self._pending.pop(msg.subject[len(self._prefix) :], None)
+        if waiting is None:
             return  # an answer that came after its batch gave up waiting
-        batch.acknowledged(_refusal(msg))
+        batch, position = waiting
+        batch.acknowledged(position, _refusal(msg))
 
     async def close(self) -> None:
         """Stop listening for acknowledgements."""
@@ -143,15 +171,15 @@ async def _write(nc: Client, frames: bytes) -> None:
 _ONE_LINE = str.maketrans("\r\n", "  ")
 
 
-def _frame(message: Outgoing, reply: str, max_payload: int) -> bytes:
-    """The `HPUB` frame of `message`, answered on `reply`."""
+def _head(message: Outgoing) -> bytes:
     lines = "".join(f"{k}: {v.translate(_ONE_LINE)}\r\n" for k, v in message.headers.items())
-    head = f"NATS/1.0\r\n{lines}\r\n".encode()
+    return f"NATS/1.0\r\n{lines}\r\n".encode()
+
+
+def _frame(message: Outgoing, reply: str) -> bytes:
+    """The `HPUB` frame of `message`, answered on `reply`."""
+    head = _head(message)
     size = len(head) + len(message.payload)
-    if size > max_payload:
-        raise PublishError(
-            f"a message on {message.subject} is {size} bytes; the server takes {max_payload}"
-        )
     return (
         f"HPUB {message.subject} {reply} {len(head)} {size}\r\n".encode()
         + head
@@ -160,17 +188,18 @@ def _frame(message: Outgoing, reply: str, max_payload: int) -> bytes:
     )
 
 
-def _refusal(msg: Msg) -> str | None:
-    """Why JetStream refused the message this acknowledgement answers, or None if it stored it."""
+def _refusal(msg: Msg) -> tuple[str, bool] | None:
+    """Why JetStream refused the message this acknowledgement answers, and whether for good; None
+    if it stored it."""
     status = (msg.headers or {}).get("Status")
     if status is not None:  # 503: no stream listens on the subject
-        return f"status {status} {(msg.headers or {}).get('Description', '')}".strip()
+        return f"status {status} {(msg.headers or {}).get('Description', '')}".strip(), False
     try:
         ack = _decode_ack(msg.data)
     except msgspec.DecodeError:
-        return f"unreadable acknowledgement {msg.data[:200]!r}"
+        return f"unreadable acknowledgement {msg.data[:200]!r}", False
     if ack.error is not None:
-        return f"{ack.error.code} {ack.error.description}"
+        return f"{ack.error.code} {ack.error.description}", ack.error.err_code in _FOR_GOOD
     if not ack.stream:
-        return f"acknowledgement without a stream {msg.data[:200]!r}"
+        return f"acknowledgement without a stream {msg.data[:200]!r}", False
     return None

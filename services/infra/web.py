@@ -21,12 +21,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.params import PathParameter, QueryParameter
 from litestar.types import ControllerRouterHandler
 
-from services.infra.auth.http import PUBLIC, jwt_auth
+from services.contracts.roles import Role
+from services.infra.auth.http import PUBLIC, allow, jwt_auth
 from services.infra.clock import Clock
 from services.infra.database import is_reachable
 from services.infra.lifespan import Workers
 from services.infra.messaging import is_connected
 from services.infra.metrics import ServiceMetrics
+from services.infra.outbox import ParkedMessage, parked_messages
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.settings import ServiceSettings
 
@@ -42,16 +44,20 @@ def service_app(
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
     max_body_bytes: int,
     metrics: ServiceMetrics,
+    schema: str,
 ) -> Litestar:
-    """A Chibo service's app: its routes behind tokens, with health, readiness and metrics."""
+    """A Chibo service's app: its routes behind tokens, with health, readiness and metrics, and
+    for admins the messages its outbox (in `schema`) set aside."""
     return Litestar(
-        route_handlers=[health, ready, metrics_endpoint, *routes],
+        route_handlers=[health, ready, metrics_endpoint, list_parked, *routes],
         dependencies=dependencies,
         lifespan=[lifespan],
         on_app_init=[jwt_auth(settings.auth, clock).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(title=title, version="1", description=description),
-        state=State({"settings": settings, "metrics": metrics, "pool": None, "nats": None}),
+        state=State(
+            {"settings": settings, "metrics": metrics, "schema": schema, "pool": None, "nats": None}
+        ),
         request_max_body_size=max_body_bytes,
     )
 
@@ -123,6 +129,30 @@ async def metrics_endpoint(state: State) -> Response[bytes]:
     """Counters, latencies and consumer lag, in Prometheus text format."""
     metrics: ServiceMetrics = state.metrics
     return Response(await metrics.exposition(), media_type="text/plain; version=0.0.4")
+
+
+class ParkedPage(msgspec.Struct, frozen=True):
+    """One page of parked messages; pass `next_after` as `after` for the next (null at the end)."""
+
+    items: list[ParkedMessage]
+    next_after: int | None
+
+
+@get(
+    "/outbox/parked",
+    tags=["operations"],
+    summary="Outbox messages set aside because the server will never take them (admin)",
+    guards=[allow(Role.admin)],
+)
+async def list_parked(
+    state: State,
+    after: NumberCursor = 0,
+    limit: Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")] = 100,
+) -> ParkedPage:
+    """Each message with its subject, id, size and why it was set aside, oldest first."""
+    async with state.pool.acquire() as conn:
+        items = await parked_messages(conn, state.schema, after, limit)
+    return ParkedPage(items, items[-1].id if len(items) == limit else None)
 
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"

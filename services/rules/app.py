@@ -70,7 +70,11 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                     js, name, [subject], max_age_days=days, replicas=settings.stream_replicas
                 )
             relay = OutboxRelay(
-                pool, Publisher(nc), SCHEMA, poll_seconds=settings.outbox_poll_seconds
+                pool,
+                Publisher(nc),
+                SCHEMA,
+                poll_seconds=settings.outbox_poll_seconds,
+                parked=metrics.outbox_parked.labels(SCHEMA).inc,
             )
             judge = Judge(pack, time, relay.wake, metrics)
             scheduler = PeriodScheduler(pool, judge)
@@ -117,4 +121,5 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
+        schema=SCHEMA,
     )

@@ -65,7 +65,12 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 )
             # Small batches: publishing a batch holds the event loop, which shows in the p99.
             relay = OutboxRelay(
-                pool, Publisher(nc), SCHEMA, batch=50, poll_seconds=settings.outbox_poll_seconds
+                pool,
+                Publisher(nc),
+                SCHEMA,
+                batch=50,
+                poll_seconds=settings.outbox_poll_seconds,
+                parked=metrics.outbox_parked.labels(SCHEMA).inc,
             )
             service = Service(
                 pool=pool,
@@ -113,4 +118,5 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
         lifespan=lifespan,
         max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
+        schema=SCHEMA,
     )

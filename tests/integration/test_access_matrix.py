@@ -27,6 +27,7 @@ service  method route                        admin inspector viewer  secretary r
 rules    GET    /health                      200   200       200     200       200         200
 rules    GET    /ready                       200   200       200     200       200         200
 rules    GET    /metrics                     200   200       200     200       200         200
+rules    GET    /outbox/parked               200   403       403     403       403         403
 rules    POST   /events                      202   403       403     403       403         202
 rules    GET    /findings                    200   200       200     200       403         403
 rules    GET    /findings/{finding_id}       200   200/404   200/404 200/404   403         403
@@ -39,6 +40,7 @@ rules    POST   /rules/reload                200   403       403     403       2
 workflow GET    /health                      200   200       200     200       200         200
 workflow GET    /ready                       200   200       200     200       200         200
 workflow GET    /metrics                     200   200       200     200       200         200
+workflow GET    /outbox/parked               200   403       403     403       403         403
 workflow POST   /cases                       201   201/403   403     403       403         403
 workflow GET    /cases                       200   200       200     200       403         403
 workflow GET    /cases/{case_id}             200   200/404   200/404 200/404   403         403

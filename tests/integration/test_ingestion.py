@@ -279,7 +279,7 @@ async def test_migrations_apply_once_however_often_the_service_starts(
         async with AsyncTestClient(app=create_app(rules_settings)):
             pass
     names = await db.fetch("select name from rules.schema_migrations order by name")
-    shipped = sorted(
-        f.name for f in resources.files("services.rules.migrations").iterdir() if f.suffix == ".sql"
-    )
+    own = [f.name for f in resources.files("services.rules.migrations").iterdir()]
+    shared = [f"infra/{f.name}" for f in resources.files("services.infra.migrations").iterdir()]
+    shipped = sorted(name for name in own + shared if name.endswith(".sql"))
     assert [r["name"] for r in names] == shipped

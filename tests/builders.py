@@ -12,7 +12,7 @@ import msgspec
 from services.contracts.codec import decode_event
 from services.contracts.events import Event
 from services.contracts.findings import Finding, FindingStatus
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.domain.evaluate import evaluate
 from services.rules.domain.facts import InMemoryFacts
 from services.rules.domain.pack import RulePack
@@ -119,7 +119,7 @@ def default_pack() -> RulePack:
     """The shipped rule pack, loaded once."""
     global _pack
     if _pack is None:
-        _pack = load_rules(RULES)
+        _pack = read_rules(RULES)
     return _pack
 
 

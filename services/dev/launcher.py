@@ -33,8 +33,8 @@ def up(data_dir: Path) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with Servers(data_dir) as infra:
-        env = {**os.environ, "DATABASE_URL": infra.database_url, "NATS_URL": infra.nats_url}
+    with Servers(data_dir) as servers:
+        env = {**os.environ, "DATABASE_URL": servers.database_url, "NATS_URL": servers.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
         key_configured = dev_tokens.KEY_VARIABLE in env
         env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
@@ -44,8 +44,8 @@ def up(data_dir: Path) -> int:
             _wait_ready(urls, children, lambda: stop_requested)
             auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
             minting = dev_tokens.mint_command(data_dir, key_configured)
-            tokens = dev_tokens.role_tokens(auth, infra.database_url, minting)
-            print(_banner(urls, infra) + "\n" + "\n".join(tokens) + "\n", flush=True)
+            tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
+            print(_banner(urls, servers) + "\n" + "\n".join(tokens) + "\n", flush=True)
             while not stop_requested:
                 exited = [n for n, p in children.items() if p.poll() is not None]
                 if exited:
@@ -111,12 +111,12 @@ def _terminate(children: Iterable[subprocess.Popen[bytes]]) -> None:
             process.wait()
 
 
-def _banner(urls: dict[str, str], infra: Servers) -> str:
+def _banner(urls: dict[str, str], servers: Servers) -> str:
     lines = ["", "Chibo is up. Ctrl-C stops everything.", ""]
     for name, url in urls.items():
         lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")
-    for name, url in (("postgres", infra.database_url), ("nats", infra.nats_url)):
-        version = infra.embedded.get(name)
+    for name, url in (("postgres", servers.database_url), ("nats", servers.nats_url)):
+        version = servers.embedded.get(name)
         lines.append(f"  {name:<13} {url}" + (f" (embedded: {version})" if version else ""))
     lines.append("")
     return "\n".join(lines)

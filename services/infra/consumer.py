@@ -18,6 +18,7 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+import asyncpg
 import msgspec
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -27,6 +28,7 @@ from nats.js.errors import NotFoundError
 
 from services.contracts.codec import InvalidEventError
 from services.infra.database import TRANSIENT_ERRORS
+from services.infra.lifespan import stopped_within
 from services.infra.messaging import FETCH_SECONDS
 from services.infra.puller import Puller
 
@@ -82,38 +84,38 @@ async def settle(msg: Msg, take: Callable[[], Awaitable[object]], dead: DeadLett
         await msg.nak(delay=RETRY_DELAY_SECONDS)
         return
     except Exception as exc:
-        await dead.park(msg, *fault_of(exc))
+        await dead.park(msg, *fault_of(exc, msg))
         return
     await msg.ack()
 
 
 async def settle_batch(
-    messages: Sequence[Msg],
-    take_all: Callable[[], Awaitable[object]],
-    take_one: Callable[[Msg], Awaitable[object]],
+    taken: Sequence[tuple[Msg, T]],
+    take: Callable[[Sequence[tuple[Msg, T]]], Awaitable[object]],
     dead: DeadLetters,
 ) -> None:
-    """`settle` for a batch taken in one transaction: all acked once it commits, all naked on a
-    passing fault; on any other fault each is taken alone, so only the culprit is parked."""
+    """`settle` for a batch of messages (each with what was read from it) taken in one
+    transaction by `take`: all acked once it commits, all naked on a passing fault; on any
+    other fault each is taken alone, so only the culprit is parked."""
     try:
-        await take_all()
+        await take(taken)
     except TRANSIENT_ERRORS as exc:
         log.warning("storing a batch failed, will retry: %s", exc)
-        for msg in messages:
+        for msg, _ in taken:
             await msg.nak(delay=RETRY_DELAY_SECONDS)
         return
     except Exception:
-        for msg in messages:
-            await settle(msg, functools.partial(take_one, msg), dead)
+        for one in taken:
+            await settle(one[0], functools.partial(take, [one]), dead)
         return
-    for msg in messages:
+    for msg, _ in taken:
         await msg.ack()
 
 
 _AT = re.compile(r" - at `([^`]*)`$")
 
 
-def fault_of(exc: Exception) -> tuple[str, str]:
+def fault_of(exc: Exception, msg: Msg) -> tuple[str, str]:
     """The field at fault and the reason, as a dead letter's headers carry them."""
     if isinstance(exc, InvalidEventError):
         return exc.field, exc.message
@@ -121,8 +123,11 @@ def fault_of(exc: Exception) -> tuple[str, str]:
         # msgspec names the offending field at the end of its message.
         found = _AT.search(str(exc))
         return (found[1] if found else "$"), str(exc)
-    log.exception("message refused", exc_info=exc)
-    return "$", f"refused: {exc}" if str(exc) else f"refused: {type(exc).__name__}"
+    # Not the message's shape: something refused it for good, the database most often. The
+    # trace is for the operator; the dead letter says what refused it.
+    log.exception("message refused", extra={"subject": msg.subject}, exc_info=exc)
+    refused_by = "the database" if isinstance(exc, asyncpg.PostgresError) else "the service"
+    return "$", f"refused by {refused_by}: {str(exc) or type(exc).__name__}"
 
 
 class PullLoop:
@@ -255,5 +260,4 @@ class PullLoop:
         return doing.result()
 
     async def _pause(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), RETRY_DELAY_SECONDS)
+        await stopped_within(self._stopping, RETRY_DELAY_SECONDS)

@@ -27,6 +27,14 @@ TRANSIENT_ERRORS: tuple[type[Exception], ...] = (
     asyncpg.AdminShutdownError,
 )
 
+
+def newer(table: str) -> str:
+    """SQL for an upsert's `where`: the incoming row (`excluded`) records a later event than the
+    one `table` holds. Envelope time, then event id byte by byte (a C-collated column): the order
+    every service keeps registrations and meetings in, whatever the order they arrive in."""
+    return f"(excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)"
+
+
 # What a repository function takes: a plain connection or one borrowed from the pool.
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 

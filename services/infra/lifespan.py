@@ -66,6 +66,13 @@ def _report(task: asyncio.Task[None]) -> None:
         log.error("background task %s died", task.get_name(), exc_info=error)
 
 
+async def stopped_within(stopping: asyncio.Event, seconds: float) -> bool:
+    """Wait `seconds`, or less if `stopping` is set first; whether it was (a worker's pause)."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)
+    return stopping.is_set()
+
+
 def provide(*names: str) -> dict[str, Provide]:
     """Dependencies named after what the lifespan put in the app's state under those names."""
     return {name: Provide(_getter(name), sync_to_thread=False) for name in names}

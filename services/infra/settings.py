@@ -83,3 +83,5 @@ class ServiceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     host: str = "127.0.0.1"
     port: int
     log_level: str = "info"
+    # The largest request body the service reads (413 beyond it).
+    max_body_bytes: int

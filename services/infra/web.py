@@ -1,10 +1,6 @@
 """The HTTP service every Chibo API is: the Litestar app (tokens in front, problem details for
-every error, OpenAPI docs, a body limit), its liveness, readiness and metrics, and the bounded
-parameters its routes take.
-
-Bounded parameters: unbounded text reached PostgreSQL with NUL bytes, and unbounded integers
-past int64; every id, cursor and year has a length or a range, refused with 400 naming the
-parameter before any query runs.
+every error, OpenAPI docs, a body limit), and the routes every service has: liveness,
+readiness, metrics, and the outbox's parked messages.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
@@ -29,6 +25,7 @@ from services.infra.lifespan import Workers
 from services.infra.messaging import is_connected
 from services.infra.metrics import ServiceMetrics
 from services.infra.outbox import ParkedMessage, parked_messages
+from services.infra.params import NumberCursor
 from services.infra.problems import EXCEPTION_HANDLERS
 from services.infra.settings import ServiceSettings
 
@@ -42,7 +39,6 @@ def service_app(
     routes: Sequence[ControllerRouterHandler],
     dependencies: dict[str, Provide],
     lifespan: Callable[[Litestar], AbstractAsyncContextManager[None]],
-    max_body_bytes: int,
     metrics: ServiceMetrics,
     schema: str,
 ) -> Litestar:
@@ -58,7 +54,7 @@ def service_app(
         state=State(
             {"settings": settings, "metrics": metrics, "schema": schema, "pool": None, "nats": None}
         ),
-        request_max_body_size=max_body_bytes,
+        request_max_body_size=settings.max_body_bytes,
     )
 
 
@@ -153,27 +149,3 @@ async def list_parked(
     async with state.pool.acquire() as conn:
         items = await parked_messages(conn, state.schema, after, limit)
     return ParkedPage(items, items[-1].id if len(items) == limit else None)
-
-
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-# Largest value a PostgreSQL bigint (ids, offsets) holds.
-BIGINT_MAX = 2**63 - 1
-
-# Path segments naming an org, a cell, a case (UUID) or a workflow.
-PathId = Annotated[str, PathParameter(pattern=ID_PATTERN)]
-PathNumber = Annotated[int, PathParameter(ge=1, le=BIGINT_MAX)]
-
-# Optional filters by id.
-QueryId = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
-QueryOrg = Annotated[
-    str | None, QueryParameter(pattern=ID_PATTERN, description="Cells under this org, any depth")
-]
-# Cursors and page offsets.
-IdCursor = Annotated[
-    str, QueryParameter(pattern=r"^[A-Za-z0-9_-]{0,64}$", description="Cursor: last id seen")
-]
-NumberCursor = Annotated[
-    int, QueryParameter(ge=0, le=BIGINT_MAX, description="Cursor: last id seen")
-]
-Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="rows to skip")]
-Year = Annotated[int, QueryParameter(ge=1945, le=2200)]

@@ -35,14 +35,18 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def load(text: str, name: str, kind: type[T]) -> tuple[T, yaml.Node]:
-    """Decode YAML `text` into `kind`; faults raise FileProblemsError at `name`:line:col."""
+def load(
+    text: str, name: str, kind: type[T], *, duplicate_keys: bool = False
+) -> tuple[T, yaml.Node]:
+    """Decode YAML `text` into `kind`; faults raise FileProblemsError at `name`:line:col. Two
+    equal keys in one mapping are a fault unless `duplicate_keys` (then the last one wins)."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise FileProblemsError([Problem(name, 1, 1, "the file is empty")])
-        _refuse_duplicate_keys(name, node)
+        if not duplicate_keys:
+            _refuse_duplicate_keys(name, node)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

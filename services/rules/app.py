@@ -11,12 +11,13 @@ from litestar import Litestar
 from services.contracts import subjects
 from services.infra import database, messaging
 from services.infra.clock import Clock, SystemClock
+from services.infra.consumer import DeadLetters
 from services.infra.errors import StartupError
 from services.infra.lifespan import Workers
 from services.infra.outbox import OutboxRelay
 from services.infra.publisher import Publisher
 from services.infra.web import service_app
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.entrypoints import cells, events, findings, operations
 from services.rules.entrypoints.consumer import EventConsumer
 from services.rules.entrypoints.deps import DEPENDENCIES
@@ -49,7 +50,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         try:
-            pack = load_rules(Path(settings.rules_dir))
+            pack = read_rules(Path(settings.rules_dir))
         except RuleFileError as exc:
             raise StartupError(
                 f"the rule pack in {settings.rules_dir} is invalid:\n{exc}"
@@ -85,10 +86,14 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
                 scheduler,
                 watch_seconds=settings.rules_watch_seconds,
             )
+            dead_letters = DeadLetters(
+                js, subjects.DLQ_EVENTS, id_prefix="dlq", counted=metrics.events_dead_lettered.inc
+            )
             consumer = EventConsumer(
                 nc,
                 pool,
                 judge,
+                dead_letters,
                 durable=settings.consumer_name,
                 batch=settings.consumer_batch,
                 ack_wait=settings.consumer_ack_wait_seconds,
@@ -105,10 +110,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             workers.start("period-scheduler", scheduler)
             workers.start("event-consumer", consumer)
             workers.start("rule-watch", reloader)
-            app.state.update(
-                pool=pool, nats=nc, js=js, judge=judge, scheduler=scheduler, reloader=reloader,
-                workers=workers,
-            )  # fmt: skip
+            app.state.update(pool=pool, nats=nc, judge=judge, reloader=reloader, workers=workers)
             yield
 
     return service_app(
@@ -119,7 +121,6 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
         routes=ROUTES,
         dependencies=DEPENDENCIES,
         lifespan=lifespan,
-        max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
         schema=SCHEMA,
     )

@@ -18,8 +18,7 @@ from services.infra.publisher import Publisher
 from services.infra.web import service_app
 from services.workflow.adapters.files import read_policies
 from services.workflow.entrypoints.cases import ROUTES
-from services.workflow.entrypoints.consumer import ROUTES as SUBSCRIPTIONS
-from services.workflow.entrypoints.consumer import MessageConsumer
+from services.workflow.entrypoints.consumer import SUBSCRIPTIONS, MessageConsumer
 from services.workflow.entrypoints.deps import DEPENDENCIES
 from services.workflow.metrics import Metrics
 from services.workflow.service.deadlines import DeadlinePoller
@@ -87,12 +86,12 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 counted=metrics.dead_lettered.inc,
             )
             consumers = [
-                MessageConsumer(nc, service, dead_letters, route, settings)
-                for route in SUBSCRIPTIONS
+                MessageConsumer(nc, service, dead_letters, subscription, settings)
+                for subscription in SUBSCRIPTIONS
             ]
             for consumer in consumers:
                 await consumer.subscribe()
-            metrics.watch(js, [(route.stream, route.durable(settings)) for route in SUBSCRIPTIONS])
+            metrics.watch(js, [(s.stream, s.durable(settings)) for s in SUBSCRIPTIONS])
             # Stopped in reverse: the consumers and the poller first, the relay last, so that
             # what they committed is still published.
             workers = Workers(stack)
@@ -101,8 +100,8 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
                 "deadline-poller",
                 DeadlinePoller(pool, time, relay.wake, settings.deadline_poll_seconds, metrics),
             )
-            for route, consumer in zip(SUBSCRIPTIONS, consumers, strict=True):
-                workers.start(f"consumer {route.subject}", consumer)
+            for subscription, consumer in zip(SUBSCRIPTIONS, consumers, strict=True):
+                workers.start(f"consumer {subscription.subject}", consumer)
             app.state.update(pool=pool, nats=nc, service=service, workers=workers)
             yield
 
@@ -116,7 +115,6 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
         routes=ROUTES,
         dependencies=DEPENDENCIES,
         lifespan=lifespan,
-        max_body_bytes=settings.max_body_bytes,
         metrics=metrics,
         schema=SCHEMA,
     )

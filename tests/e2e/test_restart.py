@@ -15,7 +15,7 @@ from bench.generate import events as synthetic_events
 from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.domain.evaluate import evaluate
 from services.rules.domain.facts import InMemoryFacts
 from tests.e2e.conftest import ServiceProcess
@@ -82,7 +82,7 @@ async def test_a_service_killed_mid_stream_loses_nothing_and_publishes_each_chan
     facts = InMemoryFacts()
     facts.apply_all(decode_event(dumps(e)) for e in history)
     today = datetime.now(VIETNAM).date()
-    expected = {f.key for f in evaluate(load_rules(RULES).rules, facts, today)}
+    expected = {f.key for f in evaluate(read_rules(RULES).rules, facts, today)}
     rows = await db.fetch("select rule_id, cell_id, scope, revision, status from rules.findings")
     assert {(r[0], r[1], r[2]) for r in rows if r["status"] == "open"} == expected
     ids = await published_ids(nc)

@@ -22,7 +22,7 @@ from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.dev.servers import Servers
 from services.infra.database import create_pool, migrate
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.metrics import Metrics
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
@@ -99,7 +99,7 @@ async def pool(servers: Servers, clean: None) -> AsyncIterator[asyncpg.Pool]:
 async def test_live_findings_equal_a_backtest_after_every_batch_of_random_histories(
     pool: asyncpg.Pool,
 ) -> None:
-    pack = load_rules(RULES)
+    pack = read_rules(RULES)
     for seed in range(HISTORIES):
         rng = random.Random(seed)
         clock = ManualClock(datetime(2025, 12, 20, 10, tzinfo=VIETNAM))

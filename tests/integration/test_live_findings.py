@@ -22,7 +22,7 @@ from services.contracts.subjects import FINDINGS_STREAM, event_subject
 from services.dev.servers import Servers
 from services.infra import database
 from services.infra.database import TRANSIENT_ERRORS
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.domain.evaluate import evaluate
 from services.rules.domain.facts import InMemoryFacts
 from services.rules.metrics import Metrics
@@ -56,7 +56,7 @@ async def open_findings(client: AsyncTestClient) -> set[tuple[str, str, str]]:
 def backtest(events: list[dict[str, Any]], today: datetime) -> set[tuple[str, str, str]]:
     facts = InMemoryFacts()
     facts.apply_all(decode_event(dumps(e)) for e in events)
-    found = evaluate(load_rules(RULES).rules, facts, today.astimezone(VIETNAM).date())
+    found = evaluate(read_rules(RULES).rules, facts, today.astimezone(VIETNAM).date())
     return {f.key for f in found}
 
 
@@ -237,7 +237,7 @@ async def test_a_move_stored_while_the_original_commits_elsewhere_judges_the_cel
     (first_pool, first_pid), (second_pool, second_pid) = [
         await _one_connection(servers.database_url) for _ in range(2)
     ]
-    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
+    judge = Judge(read_rules(RULES), clock, lambda: None, Metrics())
     async with db.transaction():
         # Holds the first replica just before it commits: its findings wait on this lock.
         await db.execute("lock table rules.findings in share mode")
@@ -263,7 +263,7 @@ async def test_a_batch_whose_transaction_fails_leaves_nothing_in_the_meeting_mem
 ) -> None:
     await rules.post("/events", json=cell_registered("c-a", established_on="2025-01-01"))
     pool, pid = await _one_connection(servers.database_url)
-    judge = Judge(load_rules(RULES), clock, lambda: None, Metrics())
+    judge = Judge(read_rules(RULES), clock, lambda: None, Metrics())
     meeting = decode_event(dumps(meeting_held("m-x", "c-a", held_at="2025-11-05T19:00:00+07:00")))
     async with db.transaction():
         await db.execute("lock table rules.findings in share mode")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from services.rules.adapters.files import load_rules, problems_of
+from services.rules.adapters.files import problems_of, read_rules
 from services.rules.errors import RuleFileError
 from tests.builders import RULES
 
@@ -29,14 +29,14 @@ message: {vi: "Tháng {period}", en: "{period}"}
 def _problems(tmp_path: Path, text: str, name: str = "sample.yaml") -> list[str]:
     (tmp_path / name).write_text(text, encoding="utf-8")
     with pytest.raises(RuleFileError) as caught:
-        load_rules(tmp_path)
+        read_rules(tmp_path)
     prefix = f"{tmp_path}/"
     return [str(problem).removeprefix(prefix) for problem in caught.value.problems]
 
 
 def test_a_well_formed_rule_loads(tmp_path: Path) -> None:
     (tmp_path / "sample.yaml").write_text(GOOD, encoding="utf-8")
-    assert [rule.id for rule in load_rules(tmp_path).rules] == ["sample"]
+    assert [rule.id for rule in read_rules(tmp_path).rules] == ["sample"]
 
 
 def test_unknown_key_is_reported_at_the_key(tmp_path: Path) -> None:
@@ -156,7 +156,7 @@ def test_case_file_must_name_a_rule_of_the_pack(tmp_path: Path) -> None:
     (tmp_path / "rules/tests/unknown.yaml").write_text(
         "rule: unknown\ncases:\n  - {name: x, until: 2024-01-01}\n", encoding="utf-8"
     )
-    pack = load_rules(tmp_path / "rules")
+    pack = read_rules(tmp_path / "rules")
     assert [str(p) for p in problems_of(tmp_path / "rules", pack)] == [
         f"{tmp_path}/rules/tests/unknown.yaml:1:7: no rule `unknown` in the pack"
     ]
@@ -170,7 +170,7 @@ def test_case_with_an_impossible_meeting_is_reported(tmp_path: Path) -> None:
         " members_present: 11}\n",
         encoding="utf-8",
     )
-    pack = load_rules(tmp_path / "rules")
+    pack = read_rules(tmp_path / "rules")
     (problem,) = problems_of(tmp_path / "rules", pack)
     assert str(problem).startswith(
         f"{tmp_path}/rules/tests/attendance-rate.yaml:6:7: invalid meeting"

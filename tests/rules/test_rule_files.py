@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.rules.adapters.files import case_files, problems_of, rule_files, run_case_file
+from services.rules.adapters.files import problems_of, rule_files, run_scenario_file, scenario_files
 from tests.builders import RULES, default_pack
 
 DEFAULT_RULES = {
@@ -43,16 +43,16 @@ def test_every_rule_names_its_regulation_and_speaks_both_languages() -> None:
 
 
 def test_every_rule_has_test_cases_beside_it() -> None:
-    assert {path.stem for path in case_files(RULES)} == DEFAULT_RULES
+    assert {path.stem for path in scenario_files(RULES)} == DEFAULT_RULES
 
 
 def test_case_files_are_well_formed() -> None:
     assert problems_of(RULES, default_pack()) == []
 
 
-@pytest.mark.parametrize("path", case_files(RULES), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", scenario_files(RULES), ids=lambda p: p.stem)
 def test_authors_cases_pass(path: Path) -> None:
-    failures = [r for r in run_case_file(path, default_pack()) if not r.passed]
+    failures = [r for r in run_scenario_file(path, default_pack()) if not r.passed]
     assert failures == []
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from services.workflow.adapters.files import read_definition as load_file
+from services.workflow.adapters.files import read_definition
 from services.workflow.domain.definition import Role
 from services.workflow.domain.fields import Payload
 from services.workflow.domain.machine import Workflow
@@ -16,7 +16,7 @@ from services.workflow.domain.model import Case, DeadlineKind, Kind, record, sch
 from services.workflow.errors import GuardRefusedError, NotFromStateError
 from tests.unit.test_workflow_definition import DEFAULT
 
-WORKFLOW = Workflow(load_file(DEFAULT))
+WORKFLOW = Workflow(read_definition(DEFAULT))
 
 
 def case(state: str, **fields: Any) -> Case:

@@ -12,10 +12,10 @@ import msgspec
 from litestar.exceptions import NotAuthorizedException
 from litestar.security.jwt import Token
 
+from services.contracts.events import Identifier
 from services.contracts.roles import Role
 from services.infra.clock import Clock
 
-Identifier = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
 # HS256 with a shorter key is guessable offline from one token (and PyJWT warns about it).
 MIN_KEY_LENGTH = 32
@@ -86,13 +86,17 @@ class VerifiedTokens:
     A client sends the same token with every request until it expires; checking the HMAC and
     parsing the claims again each time was a fifth of a workflow transition's CPU. So a token's
     signature and claims are checked the first time it is seen, and its expiry, against the
-    app's clock, at every use. Entries are kept only for the one secret, issuer and audience
-    this object was made for: a decode asked under any other settings is checked in full.
+    app's clock, at every use. Entries serve only the verification they were made under: the
+    first one asked with this object's secret, issuer and audience binds it (algorithm and
+    required claims included), and a decode asked under any other is checked in full.
     """
 
     def __init__(self, settings: AuthSettings, clock: Clock, kept: int = 10_000) -> None:
         self._settings, self._clock, self._kept = settings, clock, kept
         self._tokens: dict[str, ChiboToken] = {}  # oldest first
+        self._bound: tuple[object, ...] | None = None
+        self.token_class = self._token_class()
+        """A `ChiboToken` class whose `decode` goes through this object, for the middleware."""
 
     def __len__(self) -> int:
         return len(self._tokens)
@@ -101,8 +105,19 @@ class VerifiedTokens:
         """The encoded tokens remembered, oldest first."""
         return list(self._tokens)
 
-    def token_class(self) -> type[ChiboToken]:
-        """A `ChiboToken` class whose `decode` goes through this object, for the middleware."""
+    def _serves(self, verification: tuple[object, ...]) -> bool:
+        """Whether a decode asked with these arguments may be answered from memory."""
+        if self._bound is None:
+            settings = self._settings
+            secret, _algorithm, audience, issuer = verification[:4]
+            ours = (secret, audience, issuer) == (
+                settings.key, (settings.audience,), (settings.issuer,)
+            )  # fmt: skip
+            if ours:
+                self._bound = verification
+        return verification == self._bound
+
+    def _token_class(self) -> type[ChiboToken]:
         verified = self
 
         @dataclasses.dataclass
@@ -125,11 +140,11 @@ class VerifiedTokens:
                     encoded_token, secret, algorithm, audience, issuer, require_claims,
                     verify_exp, verify_nbf, strict_audience,
                 )  # fmt: skip
-                settings = verified._settings
-                ours = (secret, _frozen(audience), _frozen(issuer)) == (
-                    settings.key, (settings.audience,), (settings.issuer,)
+                verification = (
+                    secret, algorithm, _frozen(audience), _frozen(issuer),
+                    tuple(require_claims or ()), verify_exp, verify_nbf, strict_audience,
                 )  # fmt: skip
-                if not ours or not verify_exp:
+                if not verify_exp or not verified._serves(verification):
                     return check()
                 return verified._remembered(encoded_token, check)  # type: ignore[return-value]
 

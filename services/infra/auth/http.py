@@ -41,7 +41,7 @@ def jwt_auth(settings: AuthSettings, clock: Clock) -> JWTAuth[Claims, ChiboToken
         token_secret=settings.key,
         algorithm=ALGORITHM,
         retrieve_user_handler=retrieve,
-        token_cls=VerifiedTokens(settings, clock).token_class(),
+        token_cls=VerifiedTokens(settings, clock).token_class,
         accepted_issuers=[settings.issuer],
         accepted_audiences=[settings.audience],
         require_claims=list(REQUIRED_CLAIMS),

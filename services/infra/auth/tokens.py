@@ -81,7 +81,7 @@ def verify(
 ) -> Claims:
     """The claims of a token signed with the configured key, for this issuer and audience
     (remembered in `remembered` if given, as the services' middleware remembers them)."""
-    kind = ChiboToken if remembered is None else remembered.token_class()
+    kind = ChiboToken if remembered is None else remembered.token_class
     try:
         token = kind.decode(
             encoded,

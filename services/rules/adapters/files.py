@@ -1,14 +1,19 @@
-"""Reading a rules folder from disk for the engine, which only ever sees the files' text.
+"""Files on disk, read for the engine, which only ever sees their text or their events: a rules
+folder, and a file of events to judge a history from.
 
-A folder holds every `<rule_id>.yaml`, an optional `pack.yaml` (the score frame) and the
-authors' test cases under `tests/`.
+A rules folder holds every `<rule_id>.yaml`, an optional `pack.yaml` (the score frame) and the
+authors' test cases under `tests/`. An events file holds one CloudEvent per line.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Callable
 from pathlib import Path
 
+from services.contracts.codec import InvalidEventError, decode_event
 from services.infra.errors import Problem
+from services.rules.domain.facts import InMemoryFacts
 from services.rules.domain.pack import RulePack, SourceFile, compile_pack
 from services.rules.domain.scenarios import ScenarioResult, run_scenarios, scenario_problems
 from services.rules.errors import RuleFileError
@@ -17,7 +22,7 @@ PACK_FILE = "pack.yaml"
 TESTS_FOLDER = "tests"
 
 
-def load_rules(directory: Path) -> RulePack:
+def read_rules(directory: Path) -> RulePack:
     """Load and compile every rule in `directory`, or raise RuleFileError listing all faults."""
     pack = directory / PACK_FILE
     rules = [read(path) for path in rule_files(directory)]
@@ -31,19 +36,19 @@ def rule_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.glob("*.yaml") if p.name != PACK_FILE)
 
 
-def case_files(directory: Path) -> list[Path]:
+def scenario_files(directory: Path) -> list[Path]:
     """The case files of a rules folder (`tests/*.yaml`)."""
     return sorted((directory / TESTS_FOLDER).glob("*.yaml"))
 
 
-def run_case_file(path: Path, pack: RulePack) -> list[ScenarioResult]:
+def run_scenario_file(path: Path, pack: RulePack) -> list[ScenarioResult]:
     """Run every case of the file at `path` against the whole pack."""
     return run_scenarios(read(path), pack)
 
 
 def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
     """Every fault in the case files of `directory`, without running the cases."""
-    return scenario_problems([read(path) for path in case_files(directory)], pack)
+    return scenario_problems([read(path) for path in scenario_files(directory)], pack)
 
 
 def read(path: Path) -> SourceFile:
@@ -51,3 +56,37 @@ def read(path: Path) -> SourceFile:
     # Decoding the bytes, rather than read_text, keeps line endings as they are, so a rule's
     # version (a hash of its text) is the hash of the file itself.
     return SourceFile(str(path), path.read_bytes().decode("utf-8"))
+
+
+Rejected = Callable[[str], None]
+
+
+def read_events(path: Path, rejected: Rejected, progress: Callable[[int], None]) -> InMemoryFacts:
+    """Facts from every valid event in `path`; each invalid line is reported, never fatal.
+
+    Blank lines are skipped. `progress` is called with the bytes read so far now and then.
+    """
+    facts = InMemoryFacts()
+    apply, done = facts.apply, 0
+    # Millions of long-lived records only grow the heap: cyclic GC passes would rescan them all
+    # for nothing, so collection is paused while loading. (Decoding a batch of lines in one
+    # call was measured too: slower than line by line, so it is not done.)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with path.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                done += len(line)
+                if not number & 0xFFFF:
+                    progress(done)
+                if line.isspace():
+                    continue
+                try:
+                    apply(decode_event(line))
+                except InvalidEventError as exc:
+                    rejected(f"{path}:{number}: {exc}")
+    finally:
+        if was_enabled:
+            gc.enable()
+    progress(done)
+    return facts

@@ -26,7 +26,7 @@ from services.contracts.events import (
     MeetingRetractedEvent,
     OrgRegisteredEvent,
 )
-from services.infra.database import Connection
+from services.infra.database import Connection, newer
 from services.infra.errors import StartupError
 from services.rules.domain.facts import CellFacts, MeetingFact, meeting_fact, meeting_order
 
@@ -168,13 +168,12 @@ returning id
 
 # A record replaces the stored one only when it is newer: (time, event id) orders them the same
 # way whatever order they arrive in.
-_NEWER = "(excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)"
 
 _UPSERT_ORG = f"""
 insert into rules.orgs (org_id, name, parent_id, event_time, event_id) values ($1, $2, $3, $4, $5)
 on conflict (org_id) do update set name = excluded.name, parent_id = excluded.parent_id,
     event_time = excluded.event_time, event_id = excluded.event_id
-where {_NEWER.format(table="orgs")}
+where {newer("orgs")}
 """
 
 _UPSERT_CELL = f"""
@@ -184,7 +183,7 @@ on conflict (cell_id) do update set name = excluded.name, org_id = excluded.org_
     cell_type = excluded.cell_type, has_committee = excluded.has_committee,
     established_on = excluded.established_on, dissolved_on = excluded.dissolved_on,
     event_time = excluded.event_time, event_id = excluded.event_id
-where {_NEWER.format(table="cells")}
+where {newer("cells")}
 """
 
 _MEETING_COLUMNS = (
@@ -207,7 +206,7 @@ on conflict (meeting_id) do update set ({_MEETING_COLUMNS}) = (
     excluded.members_present, excluded.absences, excluded.topic_groups,
     excluded.criticism_held, excluded.hcm_study),
     (replaced_cell_id, replaced_held_at) = (meetings.cell_id, meetings.held_at)
-where {_NEWER.format(table="meetings")}
+where {newer("meetings")}
 returning replaced_cell_id, replaced_held_at
 """
 
@@ -308,7 +307,7 @@ def _latest_per_key(events: Sequence[Event]) -> list[Event]:
 
 
 VIETNAM_SESSION = {"timezone": "<+07>-07"}  # POSIX notation for UTC+07:00, no daylight saving
-_CELLS = """
+_CELLS_WITH_MEETINGS = """
 select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee, c.established_on,
     c.dissolved_on, (
         select coalesce(json_agg(json_build_array(
@@ -325,10 +324,10 @@ select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee, c.established_
     ) as meetings
 from rules.cells c
 """
-_CELLS_AFTER = f"""{_CELLS}
+_CELLS_AFTER = f"""{_CELLS_WITH_MEETINGS}
 where c.cell_id collate "C" > $1 order by c.cell_id collate "C" limit $2
 """
-_ONE_CELL = f"{_CELLS} where c.cell_id = $1"
+_ONE_CELL = f"{_CELLS_WITH_MEETINGS} where c.cell_id = $1"
 _COUNT = "select count(*) from rules.cells"
 
 _T = TypeVar("_T")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import msgspec
 
-from services.rules.adapters.files import case_files, load_rules, problems_of, run_case_file
+from services.rules.adapters.files import problems_of, read_rules, run_scenario_file, scenario_files
 from services.rules.cli import history
 from services.rules.domain.model import Pack, Rule
 from services.rules.domain.scenarios import ScenarioFile
@@ -113,7 +113,7 @@ def _facts_arguments(parser: argparse.ArgumentParser) -> None:
 def lint_rules(args: argparse.Namespace) -> int:
     """Print every fault of the rules folder and its test cases; 1 if there is any."""
     try:
-        pack = load_rules(args.directory)
+        pack = read_rules(args.directory)
         problems = problems_of(args.directory, pack)
     except RuleFileError as exc:
         problems = exc.problems
@@ -121,7 +121,7 @@ def lint_rules(args: argparse.Namespace) -> int:
         print(problem)
     if not problems:
         print(
-            f"{args.directory}: {len(pack.rules)} rules, {len(case_files(args.directory))} "
+            f"{args.directory}: {len(pack.rules)} rules, {len(scenario_files(args.directory))} "
             "test files, no problems",
             file=sys.stderr,
         )
@@ -131,8 +131,10 @@ def lint_rules(args: argparse.Namespace) -> int:
 def test_rules(args: argparse.Namespace) -> int:
     """Run the authors' cases; a failing case prints what was missing or unexpected."""
     try:
-        pack = load_rules(args.directory)
-        results = [r for path in case_files(args.directory) for r in run_case_file(path, pack)]
+        pack = read_rules(args.directory)
+        results = [
+            r for path in scenario_files(args.directory) for r in run_scenario_file(path, pack)
+        ]
     except RuleFileError as exc:
         print(exc)
         return 1

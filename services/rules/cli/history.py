@@ -15,7 +15,7 @@ from datetime import date, datetime
 import msgspec
 
 from services.contracts.calendar import VIETNAM
-from services.rules.adapters.files import load_rules
+from services.rules.adapters.files import read_rules
 from services.rules.cli import report
 from services.rules.cli.sources import OneCell, facts_from
 from services.rules.domain.evaluate import compare, evaluate
@@ -25,8 +25,8 @@ from services.rules.domain.score import score_year
 
 def run_backtest(args: argparse.Namespace) -> int:
     """Judge the events' history up to `--until`; print findings or their changes."""
-    pack = load_rules(args.rules)
-    baseline = load_rules(args.diff_against) if args.diff_against else None
+    pack = read_rules(args.rules)
+    baseline = read_rules(args.diff_against) if args.diff_against else None
     with facts_from(args) as facts:
         if baseline is None:  # streamed: a long history never sits in memory as findings
             found = evaluate(pack.rules, facts, args.until, since=args.since, passes=args.passes)
@@ -46,7 +46,7 @@ def run_backtest(args: argparse.Namespace) -> int:
 
 def explain_verdict(args: argparse.Namespace) -> int:
     """Explain how `--rule` judged `--cell` over `--scope`."""
-    pack = load_rules(args.rules)
+    pack = read_rules(args.rules)
     rule = pack.by_id.get(args.rule)
     if rule is None:
         print(f"no rule `{args.rule}` in {args.rules}", file=sys.stderr)
@@ -73,7 +73,7 @@ def explain_verdict(args: argparse.Namespace) -> int:
 
 def score_cells(args: argparse.Namespace) -> int:
     """Print each cell's score and band for `--year`."""
-    pack = load_rules(args.rules)
+    pack = read_rules(args.rules)
     first, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
     weights = {rule.id: rule.rule.weight for rule in pack.rules}
     with facts_from(args) as facts:

@@ -1,5 +1,5 @@
-"""Where the history commands read facts: an events file (read here, bad lines reported), or the
-stored facts in PostgreSQL; and the progress line they draw on a terminal while they work.
+"""Where the history commands read facts: an events file (bad lines reported), or the stored
+facts in PostgreSQL; and the progress line they draw on a terminal while they work.
 """
 
 from __future__ import annotations
@@ -8,18 +8,17 @@ import argparse
 import gc
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TextIO
 
 import msgspec
 
-from services.contracts.codec import InvalidEventError, decode_event
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
+from services.rules.adapters.files import read_events
 from services.rules.adapters.repository import DatabaseFacts
-from services.rules.domain.facts import CellFacts, FactSource, InMemoryFacts
+from services.rules.domain.facts import CellFacts, FactSource
 
 
 @contextmanager
@@ -87,40 +86,6 @@ class OneCell:
     def cell_count(self) -> int:
         """One."""
         return 1
-
-
-Rejected = Callable[[str], None]
-
-
-def read_events(path: Path, rejected: Rejected, progress: Callable[[int], None]) -> InMemoryFacts:
-    """Facts from every valid event in `path`; each invalid line is reported, never fatal.
-
-    Blank lines are skipped. `progress` is called with the bytes read so far now and then.
-    """
-    facts = InMemoryFacts()
-    apply, done = facts.apply, 0
-    # Millions of long-lived records only grow the heap: cyclic GC passes would rescan them all
-    # for nothing, so collection is paused while loading. (Decoding a batch of lines in one
-    # call was measured too: slower than line by line, so it is not done.)
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with path.open("rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                done += len(line)
-                if not number & 0xFFFF:
-                    progress(done)
-                if line.isspace():
-                    continue
-                try:
-                    apply(decode_event(line))
-                except InvalidEventError as exc:
-                    rejected(f"{path}:{number}: {exc}")
-    finally:
-        if was_enabled:
-            gc.enable()
-    progress(done)
-    return facts
 
 
 class Progress:

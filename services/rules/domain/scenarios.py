@@ -156,7 +156,7 @@ class ScenarioResult(msgspec.Struct, frozen=True):
         return not self.diff
 
 
-def load_scenarios(source: SourceFile, pack: RulePack) -> tuple[ScenarioFile, yaml.Node]:
+def parse_scenarios(source: SourceFile, pack: RulePack) -> tuple[ScenarioFile, yaml.Node]:
     """Decode a case file and check it names a rule of the pack and is named after it."""
     cases, node = decode(source.text, source.name, ScenarioFile)
     where = yamlfile.node_at(node, "$.rule")
@@ -180,7 +180,7 @@ def load_scenarios(source: SourceFile, pack: RulePack) -> tuple[ScenarioFile, ya
 
 def run_scenarios(source: SourceFile, pack: RulePack) -> list[ScenarioResult]:
     """Run every case of a case file against the whole pack."""
-    cases, node = load_scenarios(source, pack)
+    cases, node = parse_scenarios(source, pack)
     results = []
     for index, case in enumerate(cases.cases):
         line = yamlfile.node_at(node, f"$.cases[{index}]").start_mark.line + 1
@@ -194,7 +194,7 @@ def scenario_problems(sources: list[SourceFile], pack: RulePack) -> list[Problem
     problems: list[Problem] = []
     for source in sources:
         try:
-            load_scenarios(source, pack)
+            parse_scenarios(source, pack)
         except RuleFileError as exc:
             problems.extend(exc.problems)
     return problems

@@ -6,27 +6,16 @@ import csv
 import io
 from typing import Annotated, Literal
 
-import msgspec
 from litestar import Response, get
 from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
-from services.infra.auth.scope import reach
-from services.infra.web import IdCursor, PathId, QueryOrg, Year
-from services.rules.adapters import queries
-from services.rules.adapters.queries import CellRecord
+from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
-from services.rules.service.compliance import Compliance, RuleSummary
-
-
-class CellPage(msgspec.Struct):
-    """One page of cells; pass `next_after` as `after` for the next page (null at the end)."""
-
-    items: list[CellRecord]
-    next_after: str | None
+from services.rules.service.compliance import CellPage, Compliance, RuleSummary
 
 
 @get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
@@ -38,9 +27,7 @@ async def list_cells(
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
 ) -> CellPage:
     """Cells the caller reaches, by id, with their open findings count."""
-    async with pool.acquire() as conn:
-        items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
-    return CellPage(items, items[-1].cell_id if len(items) == limit else None)
+    return await compliance.list_cells(pool, claims, org_id, after, limit)
 
 
 @get(

@@ -24,7 +24,7 @@ from nats.aio.msg import Msg
 
 from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
-from services.contracts.subjects import DLQ_EVENTS, EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
+from services.contracts.subjects import EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
 from services.infra.consumer import DeadLetters, PullLoop, settle_batch
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
@@ -40,6 +40,7 @@ class EventConsumer:
         nc: Client,
         pool: asyncpg.Pool,
         judge: Judge,
+        dead_letters: DeadLetters,
         *,
         durable: str,
         batch: int,
@@ -49,12 +50,7 @@ class EventConsumer:
     ) -> None:
         self._pool = pool
         self._judge = judge
-        self._dead = DeadLetters(
-            nc.jetstream(),
-            DLQ_EVENTS,
-            id_prefix="dlq",
-            counted=judge.metrics.events_dead_lettered.inc,
-        )
+        self._dead = dead_letters
         self._loop = PullLoop(
             nc,
             self.handle,
@@ -93,16 +89,11 @@ class EventConsumer:
 
     async def _store(self, valid: Sequence[tuple[Msg, Event]]) -> None:
         """Store the events in one transaction, by the shared policy (`settle_batch`)."""
-        by_msg = {id(msg): event for msg, event in valid}
+        await settle_batch(valid, self._ingest, self._dead)
 
-        async def take_all() -> None:
-            events = [event for _, event in valid]
-            await ingest(self._pool, self._judge, events, "nats", [msg.data for msg, _ in valid])
-
-        async def take_one(msg: Msg) -> None:
-            await ingest(self._pool, self._judge, [by_msg[id(msg)]], "nats", [msg.data])
-
-        await settle_batch([msg for msg, _ in valid], take_all, take_one, self._dead)
+    async def _ingest(self, taken: Sequence[tuple[Msg, Event]]) -> None:
+        events, bodies = [event for _, event in taken], [msg.data for msg, _ in taken]
+        await ingest(self._pool, self._judge, events, "nats", bodies)
 
 
 def _decode(msg: Msg) -> Event:

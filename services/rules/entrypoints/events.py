@@ -8,7 +8,7 @@ from litestar import Request, Response, post
 
 from services.contracts.roles import Role
 from services.infra.auth.http import allow
-from services.rules.entrypoints.deps import JudgeDep, Pool, SettingsDep
+from services.rules.entrypoints.deps import JudgeDep, Nats, Pool, SettingsDep
 from services.rules.service import ingest
 from services.rules.service.ingest import IngestReport
 
@@ -21,7 +21,7 @@ from services.rules.service.ingest import IngestReport
     guards=[allow(Role.source, Role.admin)],
 )
 async def post_events(
-    request: Request[Any, Any, Any], pool: Pool, judge: JudgeDep, settings: SettingsDep
+    request: Request[Any, Any, Any], pool: Pool, judge: JudgeDep, settings: SettingsDep, nats: Nats
 ) -> Response[IngestReport]:
     """Store the valid events of the body; refuse the invalid ones naming each event and field.
 
@@ -36,6 +36,6 @@ async def post_events(
         judge,
         await request.body(),
         max_events=settings.max_batch_events,
-        max_payload=request.app.state.nats.max_payload,
+        max_payload=nats.max_payload,
     )
     return Response(report, status_code=202)

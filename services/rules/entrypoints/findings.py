@@ -5,29 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-import msgspec
 from litestar import get
 from litestar.params import FromQuery, QueryParameter
 
 from services.contracts.findings import FindingStatus
 from services.infra.auth.http import READERS, ClaimsDep, allow
-from services.infra.auth.scope import reach
-from services.infra.errors import InvalidInputError
-from services.infra.web import NumberCursor, PathNumber, QueryId, QueryOrg
-from services.rules.adapters import queries
-from services.rules.adapters.queries import FindingFilter, FindingRecord
+from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
+from services.rules.adapters.queries import FindingFilter
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
-from services.rules.service.compliance import FindingDetail
+from services.rules.service.compliance import FindingDetail, FindingPage
 
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")]
-
-
-class FindingPage(msgspec.Struct):
-    """One page of findings; pass `next_after` as `after` for the next page (null at the end)."""
-
-    items: list[FindingRecord]
-    next_after: int | None
 
 
 @get("/findings", tags=["findings"], summary="List findings", guards=[allow(*READERS)])
@@ -54,29 +43,17 @@ async def list_findings(
     limit: Limit = 100,
 ) -> FindingPage:
     """Findings of the cells the caller reaches, by id, narrowed by every filter given."""
-    within = reach(claims)
-    query = FindingFilter(
-        reach_org=within.org,
-        reach_cell=within.cell,
+    filters = FindingFilter(
         cell_id=cell_id,
         org_id=org_id,
         rule_id=rule_id,
         status=status,
         scope=scope_filter,
-        since=_aware(since),
+        since=since,
         after=after,
         limit=limit,
     )
-    async with pool.acquire() as conn:
-        items = await queries.list_findings(conn, query)
-    return FindingPage(items, items[-1].id if len(items) == limit else None)
-
-
-def _aware(since: datetime | None) -> datetime | None:
-    # Without an offset the instant is ambiguous by seven hours for a reader in Vietnam.
-    if since is not None and since.tzinfo is None:
-        raise InvalidInputError("`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00")
-    return since
+    return await compliance.list_findings(pool, claims, filters)
 
 
 @get(

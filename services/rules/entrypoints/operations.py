@@ -1,4 +1,4 @@
-"""`/rules` and `/metrics`: the pack in force, its reload, and what operators watch."""
+"""`/rules`: the pack in force, and its reload."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""Reports computed by the engine on demand: a cell's compliance, an org's summary, a score.
+"""What readers ask of the rules service: findings and cells, and the reports computed by the
+engine on demand (a cell's compliance, an org's summary, a score, an explained finding).
 
-Passed judgments are not stored (only violations are findings), so these judge the stored facts
-again with `passes=True`; the engine is the same one that keeps the findings. Each report is of
-a cell or an org within the caller's reach: out of reach reads as absent (404), like one that
-does not exist.
+Passed judgments are not stored (only violations are findings), so the reports judge the stored
+facts again with `passes=True`; the engine is the same one that keeps the findings. Everything
+is within the caller's reach: lists show nothing beyond it, and one thing out of reach reads as
+absent (404), like one that does not exist.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ import asyncpg
 import msgspec
 
 from services.contracts.findings import Finding, FindingStatus, Mode
-from services.infra.auth.scope import Scoped, cell_visible, org_visible
+from services.infra.auth.scope import Scoped, cell_visible, org_visible, reach
 from services.infra.database import Connection
 from services.infra.errors import InvalidInputError, NotFoundError
 from services.rules.adapters import queries, repository
-from services.rules.adapters.queries import FindingRecord
+from services.rules.adapters.queries import CellRecord, FindingFilter, FindingRecord
 from services.rules.domain.evaluate import judge_cell
 from services.rules.domain.explain import explain
 from services.rules.domain.facts import CellFacts
@@ -61,6 +62,41 @@ def parse_period(text: str) -> tuple[date, date]:
         kind, day = PeriodKind.year, date(year, 1, 1)
     key = period_of(kind, day)
     return first_day(kind, key), end_day(kind, key)
+
+
+class FindingPage(msgspec.Struct):
+    """One page of findings; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[FindingRecord]
+    next_after: int | None
+
+
+async def list_findings(pool: asyncpg.Pool, claims: Scoped, filters: FindingFilter) -> FindingPage:
+    """Findings of the cells the caller reaches, by id, narrowed by every filter given."""
+    # Without an offset the instant is ambiguous by seven hours for a reader in Vietnam.
+    if filters.since is not None and filters.since.tzinfo is None:
+        raise InvalidInputError("`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00")
+    within = reach(claims)
+    mine = msgspec.structs.replace(filters, reach_org=within.org, reach_cell=within.cell)
+    async with pool.acquire() as conn:
+        items = await queries.list_findings(conn, mine)
+    return FindingPage(items, items[-1].id if len(items) == filters.limit else None)
+
+
+class CellPage(msgspec.Struct):
+    """One page of cells; pass `next_after` as `after` for the next page (null at the end)."""
+
+    items: list[CellRecord]
+    next_after: str | None
+
+
+async def list_cells(
+    pool: asyncpg.Pool, claims: Scoped, org_id: str | None, after: str, limit: int
+) -> CellPage:
+    """Cells the caller reaches (under `org_id` if given), by id, with their open findings."""
+    async with pool.acquire() as conn:
+        items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
+    return CellPage(items, items[-1].cell_id if len(items) == limit else None)
 
 
 class Compliance(msgspec.Struct):
@@ -118,11 +154,11 @@ async def org_summary(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
     """Per rule: cells under the org judged in `period`, cells violated, the share compliant."""
-    start, end = parse_period(period)
     async with pool.acquire() as conn:
         visible = await org_visible(conn, "rules", claims, org_id)
         if not visible or not await queries.org_exists(conn, org_id):
             raise NotFoundError(f"no org `{org_id}`")
+        start, end = parse_period(period)
         cell_ids = await queries.cells_under(conn, org_id)
         found = await judgments(conn, judge, cell_ids, start, end)
     judged: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}

@@ -1,4 +1,5 @@
-"""The ingest handler: store a batch of decoded events as facts and re-judge what they touch.
+"""Taking events in: a request body's events checked one by one (`accept`), then every batch,
+from HTTP or NATS, stored as facts and the cells it touches judged again (`ingest`).
 
 One transaction per batch: the events' rows (the dedupe record), their facts, the findings they
 change and the messages announcing those changes commit together, or not at all.

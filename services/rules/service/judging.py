@@ -66,7 +66,7 @@ class Judge:
     ) -> int:
         """Re-judge `cell_ids` (by `rule_ids`, or the whole `pack`) in the caller's transaction.
 
-        A cell named in `years` is judged over those Vietnam years only (see `engine.window`).
+        A cell named in `years` is judged over those Vietnam years only (see `domain.evaluate.cut`).
         Returns how many finding messages were enqueued; call `announce` after the commit.
         """
         if not cell_ids:

@@ -8,14 +8,14 @@ and works on every file system.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from pathlib import Path
 
 import msgspec
 
 from services.infra.errors import InvalidInputError
-from services.rules.adapters.files import load_rules
+from services.infra.lifespan import stopped_within
+from services.rules.adapters.files import read_rules
 from services.rules.domain.pack import RulePack
 from services.rules.errors import RuleFileError
 from services.rules.service.judging import Judge
@@ -49,7 +49,7 @@ class Reloader:
         async with self._lock:
             self._fingerprint = _fingerprint(self.directory)
             try:
-                pack: RulePack = await asyncio.to_thread(load_rules, self.directory)
+                pack: RulePack = await asyncio.to_thread(read_rules, self.directory)
             except RuleFileError as exc:
                 raise InvalidInputError(
                     "the rule pack is invalid; the running pack stays in force",
@@ -73,10 +73,7 @@ class Reloader:
 
     async def run(self) -> None:
         """Reload whenever the folder's files change, until stopped."""
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._watch_seconds)
-                return
+        while not await stopped_within(self._stopping, self._watch_seconds):
             if _fingerprint(self.directory) == self._fingerprint:
                 continue
             try:

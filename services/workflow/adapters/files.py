@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from services.workflow.domain.definition import Definition
-from services.workflow.domain.machine import Loaded, load_text
-from services.workflow.domain.policy import Policy, load_policies
+from services.workflow.domain.machine import Loaded, parse_definition
+from services.workflow.domain.policy import Policy, parse_policies
 
 POLICY_FILE = "policy.yaml"
 
@@ -20,7 +20,7 @@ def definition_files(directory: Path) -> list[Path]:
 
 def read_definition(path: Path) -> Loaded:
     """Load the definition file at `path`; its stem must equal the definition's name."""
-    return load_text(path.read_text(encoding="utf-8"), str(path), stem=path.stem)
+    return parse_definition(path.read_text(encoding="utf-8"), str(path), stem=path.stem)
 
 
 def read_policies(directory: Path, definitions: Mapping[str, Definition]) -> list[Policy]:
@@ -29,4 +29,4 @@ def read_policies(directory: Path, definitions: Mapping[str, Definition]) -> lis
     path = directory / POLICY_FILE
     if not path.exists():
         return []
-    return load_policies(path.read_text(encoding="utf-8"), str(path), definitions)
+    return parse_policies(path.read_text(encoding="utf-8"), str(path), definitions)

@@ -11,7 +11,7 @@ import msgspec
 
 from services.infra.auth.scope import Reach, subtree
 from services.infra.database import Connection
-from services.workflow.adapters.repository import CASE_FIELDS, to_case
+from services.workflow.adapters.repository import CASE_COLUMNS, to_case
 from services.workflow.domain.model import Case
 
 MAX_PAGE = 200
@@ -67,7 +67,7 @@ async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
     clause = " where " + " and ".join(where) if where else ""
     total = await conn.fetchval(f"{cte}select count(*) from workflow.cases{clause}", *args)
     rows = await conn.fetch(
-        f"{cte}select id, {', '.join(CASE_FIELDS)} from workflow.cases{clause}"
+        f"{cte}select id, {', '.join(CASE_COLUMNS)} from workflow.cases{clause}"
         f" order by created_at desc, id limit {f.limit} offset {f.offset}",
         *args,
     )

@@ -12,15 +12,17 @@ import msgspec
 from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
 from services.contracts.findings import Finding, Mode, Severity
 from services.infra import outbox
-from services.infra.database import Connection
+from services.infra.database import Connection, newer
 from services.workflow.domain.model import AuditEntry, Case, DeadlineKind
 
 _JSON = ("findings", "team", "shortcomings", "actions", "verification_notes")
-_FIELDS = [f for f in Case.__struct_fields__ if f != "id"]
-_MUTABLE = [f for f in _FIELDS if f not in ("cell_id", "kind", "year", "definition")]
+# Every column of a case but its id, in the order of `Case`.
+CASE_COLUMNS = [f for f in Case.__struct_fields__ if f != "id"]
+_MUTABLE = [f for f in CASE_COLUMNS if f not in ("cell_id", "kind", "year", "definition")]
 _INSERT = (
-    f"insert into workflow.cases (id, {', '.join(_FIELDS)}, proposal_key, created_at, updated_at)"
-    f" values ({', '.join(f'${i}' for i in range(1, len(_FIELDS) + 5))})"
+    f"insert into workflow.cases (id, {', '.join(CASE_COLUMNS)}, proposal_key, created_at,"
+    " updated_at)"
+    f" values ({', '.join(f'${i}' for i in range(1, len(CASE_COLUMNS) + 5))})"
     " on conflict (proposal_key) do nothing"
 )
 _UPDATE = (
@@ -28,8 +30,7 @@ _UPDATE = (
     + ", ".join(f"{name} = ${i}" for i, name in enumerate(_MUTABLE, start=3))
     + f", updated_at = ${len(_MUTABLE) + 3} where id = $1 and version = $2"
 )
-CASE_FIELDS = _FIELDS
-_COLUMNS = "id, " + ", ".join(_FIELDS)
+_COLUMNS = "id, " + ", ".join(CASE_COLUMNS)
 _N = len(_MUTABLE) + 4  # the first parameter after the update's (which ends with updated_at)
 # The row update, its audit row and its outbox row (the table of services.infra.outbox) in one
 # statement: atomic like a transaction, one round trip instead of five. The audit and outbox
@@ -64,7 +65,9 @@ def to_case(row: asyncpg.Record) -> Case:
 
 async def insert_case(conn: Connection, case: Case, at: datetime, proposal_key: str | None) -> bool:
     """Store a new case; False when a case with the same proposal key exists already."""
-    status = await conn.execute(_INSERT, case.id, *_values(case, _FIELDS), proposal_key, at, at)
+    status = await conn.execute(
+        _INSERT, case.id, *_values(case, CASE_COLUMNS), proposal_key, at, at
+    )
     return status.endswith(" 1")
 
 
@@ -176,16 +179,15 @@ async def definition_text(conn: Connection, name: str, version: str) -> tuple[st
 
 # Advisory-lock namespace of cells in this schema (the rules service's is 7301).
 _CELL_LOCKS = 7401
-# Where a cell or org sits in the tree, kept from its latest registration: the same order as the
-# rules service, envelope time and then event id byte-wise, whatever the arrival order.
+# Where a cell or org sits in the tree, kept from its latest registration (`newer`).
 _KEEP = """
 insert into workflow.{table} ({key}, {parent}, event_time, event_id) values ($1, $2, $3, $4)
 on conflict ({key}) do update set {parent} = excluded.{parent},
     event_time = excluded.event_time, event_id = excluded.event_id
-where (excluded.event_time, excluded.event_id) > ({table}.event_time, {table}.event_id)
+where {newer}
 """
-_KEEP_CELL = _KEEP.format(table="cells", key="cell_id", parent="org_id")
-_KEEP_ORG = _KEEP.format(table="orgs", key="org_id", parent="parent_id")
+_KEEP_CELL = _KEEP.format(table="cells", key="cell_id", parent="org_id", newer=newer("cells"))
+_KEEP_ORG = _KEEP.format(table="orgs", key="org_id", parent="parent_id", newer=newer("orgs"))
 
 
 async def lock_cell(conn: Connection, cell_id: str) -> None:
@@ -294,7 +296,7 @@ async def due_cases(conn: Connection, now: datetime, batch: int) -> list[Due]:
     ]
 
 
-async def mark_overdue(conn: Connection, case_id: str, deadline: DeadlineKind) -> None:
+async def flag_overdue(conn: Connection, case_id: str, deadline: DeadlineKind) -> None:
     """Flag the case's `deadline` as passed, so it is announced once."""
     column = {DeadlineKind.inspection: "inspection_overdue",
               DeadlineKind.remediation: "remediation_overdue"}[deadline]  # fmt: skip

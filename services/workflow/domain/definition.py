@@ -33,7 +33,7 @@ class Move(msgspec.Struct, forbid_unknown_fields=True, frozen=True, rename={"sou
 
     source: Annotated[list[Name], msgspec.Meta(min_length=1)]
     to: Name | None = None
-    # Any text here: the loader checks each against the allow-list and says where it is wrong.
+    # Any text here: `machine.check` holds each against the allow-list and says where it is wrong.
     guards: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
 
 

@@ -52,10 +52,14 @@ def version_of(source: str) -> str:
     return hashlib.sha256(source.encode()).hexdigest()[:12]
 
 
-def load_text(source: str, file: str, stem: str | None = None) -> Loaded:
+def parse_definition(
+    source: str, file: str, stem: str | None = None, *, stored: bool = False
+) -> Loaded:
     """Load a definition from its text; `file` names it in error messages, and `stem`, if
-    given, is the file name the definition's `name` must equal."""
-    definition, root = decode(source, file, Definition)
+    given, is the file name the definition's `name` must equal. A `stored` version was accepted
+    when its case started: a duplicate key, refused in files since, is not refused in it, so
+    that its cases can still be read and moved."""
+    definition, root = decode(source, file, Definition, duplicate_keys=stored)
     problems = check(definition, root, file)
     if stem is not None and definition.name != stem:
         message = f"name `{definition.name}` must equal the file name `{stem}`"
@@ -65,11 +69,13 @@ def load_text(source: str, file: str, stem: str | None = None) -> Loaded:
     return Loaded(definition, version_of(source), source, file)
 
 
-def decode(source: str, file: str, kind: type[T]) -> tuple[T, yaml.Node]:
+def decode(
+    source: str, file: str, kind: type[T], *, duplicate_keys: bool = False
+) -> tuple[T, yaml.Node]:
     """Decode YAML text into `kind`, or raise DefinitionError pointing at the bad node (a
-    duplicate key included)."""
+    duplicate key included, unless `duplicate_keys`)."""
     try:
-        return yamlfile.load(source, file, kind)
+        return yamlfile.load(source, file, kind, duplicate_keys=duplicate_keys)
     except FileProblemsError as exc:
         raise DefinitionError(exc.problems) from None
 

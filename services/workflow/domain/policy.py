@@ -41,7 +41,7 @@ class PolicyFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     policies: list[Policy]
 
 
-def load_policies(text: str, file: str, definitions: Mapping[str, Definition]) -> list[Policy]:
+def parse_policies(text: str, file: str, definitions: Mapping[str, Definition]) -> list[Policy]:
     """The policies of a policy file's text; each proposal must name one of `definitions` (by
     name) and one of its states."""
     policies, root = decode(text, file, PolicyFile)

@@ -10,11 +10,12 @@ from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
-from services.infra.web import Offset, PathId, QueryId, QueryOrg, Year
+from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year
 from services.workflow.adapters.queries import MAX_PAGE, CaseFilter, CasePage, CaseSummary
+from services.workflow.domain.commands import FireTrigger, OpenCase
 from services.workflow.domain.model import Case
 from services.workflow.entrypoints.deps import CallerDep, ServiceDep
-from services.workflow.entrypoints.schemas import CaseCreate, TransitionCreate, WorkflowView
+from services.workflow.entrypoints.schemas import WorkflowView
 from services.workflow.service import handlers
 from services.workflow.service.handlers import CaseDetail, Transitioned
 
@@ -29,9 +30,7 @@ class CaseController(Controller):
     guards = [allow(*READERS)]  # noqa: RUF012  (writes check roles per trigger, below)
 
     @post("/", summary="Open a case in its workflow's initial state (inspector, admin)")
-    async def open(
-        self, data: JSONBody[CaseCreate], service: ServiceDep, caller: CallerDep
-    ) -> Case:
+    async def open(self, data: JSONBody[OpenCase], service: ServiceDep, caller: CallerDep) -> Case:
         """Open a case; 403 for a role that may not open cases, 404 for an unknown workflow."""
         return await handlers.open_case(service, data, caller)
 
@@ -69,7 +68,7 @@ class CaseController(Controller):
     async def transition(
         self,
         case_id: PathId,
-        data: JSONBody[TransitionCreate],
+        data: JSONBody[FireTrigger],
         service: ServiceDep,
         caller: CallerDep,
     ) -> Transitioned:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import NamedTuple
 
 import msgspec
 from nats.aio.client import Client
@@ -26,34 +27,34 @@ from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
 from services.contracts.findings import Finding
 from services.infra.consumer import DeadLetters, PullLoop, settle
 from services.infra.database import Connection
-from services.workflow.service import intake
+from services.workflow.service import ingest
 from services.workflow.service.handlers import Service
 from services.workflow.settings import WorkflowSettings
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Service, Connection, bytes], Awaitable[None]]
+Handler = Callable[[Service, Connection, bytes], Awaitable[int]]
+"""Takes one message in the caller's transaction; returns how many cases it opened."""
 _finding = msgspec.json.Decoder(Finding)
 
 
-async def on_finding(svc: Service, conn: Connection, data: bytes) -> None:
+async def on_finding(svc: Service, conn: Connection, data: bytes) -> int:
     """A finding opened or resolved: kept, and perhaps a case proposed for its cell."""
     finding = _finding.decode(data)
-    opened = await intake.take_finding(conn, finding, svc.policies, svc.registry, svc.clock.now())
-    if opened:
-        svc.wake()
-        svc.metrics.cases_opened.labels("policy").inc(len(opened))
+    opened = await ingest.take_finding(conn, finding, svc.policies, svc.registry, svc.clock.now())
+    return len(opened)
 
 
-async def on_registered(svc: Service, conn: Connection, data: bytes) -> None:
+async def on_registered(svc: Service, conn: Connection, data: bytes) -> int:
     """A cell or org registered: where it sits in the tree, for who reaches its cases."""
     event = decode_event(data)
     if isinstance(event, CellRegisteredEvent):
-        await intake.take_cell(conn, event)
+        await ingest.take_cell(conn, event)
     elif isinstance(event, OrgRegisteredEvent):
-        await intake.take_org(conn, event)
+        await ingest.take_org(conn, event)
+    return 0
 
 
-class Route(msgspec.Struct, frozen=True):
+class Subscription(NamedTuple):
     """A durable consumer: the subject it takes from its stream, and the handler it feeds."""
 
     stream: str
@@ -62,20 +63,20 @@ class Route(msgspec.Struct, frozen=True):
     durable: Callable[[WorkflowSettings], str]
 
 
-ROUTES = (
-    Route(
+SUBSCRIPTIONS = (
+    Subscription(
         subjects.FINDINGS_STREAM,
         subjects.FINDINGS_SUBJECTS,
         on_finding,
         lambda s: s.findings_consumer_name,
     ),
-    Route(
+    Subscription(
         subjects.EVENTS_STREAM,
         subjects.CELL_REGISTERED,
         on_registered,
         lambda s: s.cells_consumer_name,
     ),
-    Route(
+    Subscription(
         subjects.EVENTS_STREAM,
         subjects.ORG_REGISTERED,
         on_registered,
@@ -85,25 +86,25 @@ ROUTES = (
 
 
 class MessageConsumer:
-    """One route's durable consumer, feeding its handler message by message."""
+    """One subscription's durable consumer, feeding its handler message by message."""
 
     def __init__(
         self,
         nc: Client,
         svc: Service,
         dead_letters: DeadLetters,
-        route: Route,
+        subscription: Subscription,
         settings: WorkflowSettings,
         *,
         batch: int = 100,
     ) -> None:
-        self._svc, self._handler, self._dead = svc, route.handler, dead_letters
+        self._svc, self._handler, self._dead = svc, subscription.handler, dead_letters
         self._loop = PullLoop(
             nc,
             self.handle,
-            stream=route.stream,
-            subject=route.subject,
-            durable=route.durable(settings),
+            stream=subscription.stream,
+            subject=subscription.subject,
+            durable=subscription.durable(settings),
             batch=batch,
             ack_wait=settings.consumer_ack_wait_seconds,
         )
@@ -131,4 +132,7 @@ class MessageConsumer:
 
     async def _take(self, msg: Msg) -> None:
         async with self._svc.pool.acquire() as conn, conn.transaction():
-            await self._handler(self._svc, conn, msg.data)
+            opened = await self._handler(self._svc, conn, msg.data)
+        if opened:  # committed: their `open` messages wait in the outbox
+            self._svc.wake()
+            self._svc.metrics.cases_opened.labels("policy").inc(opened)

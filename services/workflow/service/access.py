@@ -34,12 +34,7 @@ class Caller(msgspec.Struct, frozen=True, kw_only=True):
     roles: tuple[Role, ...]
     org: str | None = None
     cell: str | None = None
-    everywhere: bool = False
-
-    @property
-    def sees_all(self) -> bool:
-        """Admins (and the findings policy) reach every case."""
-        return self.everywhere
+    sees_all: bool = False  # admins (and the findings policy) reach every case
 
     @property
     def title(self) -> str:
@@ -60,7 +55,7 @@ def caller_from_claims(claims: Claims) -> Caller:
         roles=tuple(role for role in CASE_ROLES if role in claims.roles),
         org=claims.org,
         cell=claims.cell,
-        everywhere=claims.has(Role.admin),
+        sees_all=claims.has(Role.admin),
     )
 
 

@@ -8,7 +8,6 @@ message id names the case, the deadline and its date, so the event is published 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -19,6 +18,7 @@ from services.contracts.subjects import case_subject
 from services.contracts.workflow import CaseOverdue
 from services.infra import outbox
 from services.infra.clock import Clock
+from services.infra.lifespan import stopped_within
 from services.workflow.adapters import repository
 from services.workflow.adapters.repository import Due
 from services.workflow.metrics import Metrics
@@ -33,7 +33,7 @@ async def mark_overdue(pool: asyncpg.Pool, clock: Clock, batch: int = 200) -> li
     async with pool.acquire() as conn, conn.transaction():
         due = await repository.due_cases(conn, now, batch)
         for case in due:
-            await repository.mark_overdue(conn, case.case_id, case.deadline)
+            await repository.flag_overdue(conn, case.case_id, case.deadline)
             message = CaseOverdue(**msgspec.structs.asdict(case), at=now)
             msg_id = f"case-{case.case_id}-overdue-{case.deadline}-{case.due.isoformat()}"
             body = msgspec.json.encode(message)
@@ -73,5 +73,4 @@ class DeadlinePoller:
                     self._metrics.deadlines_passed.labels(case.deadline).inc()
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("deadline poll failed, will retry: %s", exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), self._interval)
+            await stopped_within(self._stopping, self._interval)

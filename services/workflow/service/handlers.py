@@ -1,4 +1,5 @@
-"""The service layer: open a case, fire a trigger. One function per command; each commits once.
+"""The service layer: open a case, fire a trigger (one function per command, each committing
+once), and read cases as the caller may.
 
 A transition's case row, audit row and outbox message are written in one statement, the row only
 if it is still at the version the caller read (`where id = $1 and version = $2`): of two

@@ -13,7 +13,7 @@ from services.infra.database import Connection
 from services.workflow.adapters import repository
 from services.workflow.adapters.files import definition_files, read_definition
 from services.workflow.domain.definition import Definition
-from services.workflow.domain.machine import Workflow, load_text
+from services.workflow.domain.machine import Workflow, parse_definition
 from services.workflow.errors import CaseNotFoundError, DefinitionError
 
 
@@ -63,6 +63,6 @@ class Registry:
             stored = await repository.definition_text(conn, name, version)
             if stored is None:
                 raise CaseNotFoundError(f"no stored definition {name} version {version}")
-            found = Workflow(load_text(stored[0], f"{name}@{version}"))
+            found = Workflow(parse_definition(stored[0], f"{name}@{version}", stored=True))
             self._versions[(name, version)] = found
         return found

@@ -1,4 +1,4 @@
-"""The workflow's intake when a cell's finding and its registration are taken at the same time."""
+"""The workflow's ingest when a cell's finding and its registration are taken at the same time."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from services.contracts.codec import decode_event
 from services.contracts.events import CellRegisteredEvent
 from services.dev.servers import Servers
 from services.workflow.adapters.files import read_policies
-from services.workflow.service import intake
+from services.workflow.service import ingest
 from services.workflow.service.registry import Registry
 from tests.conftest import ROOT
 from tests.factories import cell_registered, dumps
@@ -40,15 +40,15 @@ async def test_a_case_proposed_while_its_cell_registers_still_gets_the_cells_org
     try:
         for month in (1, 2):
             async with proposing.transaction():
-                await intake.take_finding(proposing, finding(month), policies, registry, NOW)
+                await ingest.take_finding(proposing, finding(month), policies, registry, NOW)
         async with proposing.transaction():
             # The third open major finding proposes the inspection, the cell's org not known.
-            proposed = await intake.take_finding(proposing, finding(3), policies, registry, NOW)
+            proposed = await ingest.take_finding(proposing, finding(3), policies, registry, NOW)
             assert len(proposed) == 1
 
             async def register() -> None:
                 async with registering.transaction():
-                    await intake.take_cell(registering, event)
+                    await ingest.take_cell(registering, event)
 
             registration = asyncio.create_task(register())
             waiting = "select exists (select from pg_locks where pid = $1 and not granted)"

@@ -59,7 +59,7 @@ async def take_finding(
             findings=[FindingRef(*identity) for identity in found],
         )
         key = f"{policy.id}/{finding.cell_id}/{year}"
-        caller = Caller(actor=f"policy:{policy.id}", roles=(Role.admin,), everywhere=True)
+        caller = Caller(actor=f"policy:{policy.id}", roles=(Role.admin,), sees_all=True)
         if await store_opened(conn, case, caller, policy.title, now, key):
             opened.append(case.id)
     return opened

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from services.contracts.calendar import require_span
+
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Identifier = Annotated[str, msgspec.Meta(pattern=IDENTIFIER_PATTERN)]
 # Free text never carries control characters (PostgreSQL refuses NUL in text, and no name needs
@@ -74,6 +76,8 @@ class CellRegistered(_Data, frozen=True):
     dissolved_on: date | None
 
     def __post_init__(self) -> None:
+        require_span("established_on", self.established_on)
+        require_span("dissolved_on", self.dissolved_on)
         if self.dissolved_on is not None and self.dissolved_on <= self.established_on:
             raise ValueError("`dissolved_on` must be after `established_on`")
 
@@ -103,6 +107,7 @@ class MeetingHeld(_Data, frozen=True):
     hcm_study: bool
 
     def __post_init__(self) -> None:
+        require_span("held_at", self.held_at)
         if self.members_exempt >= self.members_total:
             raise ValueError("`members_exempt` must be less than `members_total`")
         expected = self.members_total - self.members_exempt
@@ -135,6 +140,9 @@ class _Envelope(
     subject: Identifier
     datacontenttype: Literal["application/json"] | None = None
 
+    def __post_init__(self) -> None:
+        require_span("time", self.time)
+
 
 class OrgRegisteredEvent(_Envelope, tag="org.registered", frozen=True):
     """CloudEvent `org.registered`."""
@@ -148,6 +156,7 @@ class CellRegisteredEvent(_Envelope, tag="cell.registered", frozen=True):
     data: CellRegistered
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _subject_must_be(self.subject, self.data.cell_id)
 
 
@@ -157,6 +166,7 @@ class MeetingHeldEvent(_Envelope, tag="meeting.held", frozen=True):
     data: MeetingHeld
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _subject_must_be(self.subject, self.data.cell_id)
 
 
@@ -166,6 +176,7 @@ class MeetingRetractedEvent(_Envelope, tag="meeting.retracted", frozen=True):
     data: MeetingRetracted
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _subject_must_be(self.subject, self.data.cell_id)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
 
+from services.contracts.calendar import EARLIEST, LATEST
 from services.contracts.events import IDENTIFIER_PATTERN as ID_PATTERN
 
 # Largest value a PostgreSQL bigint (ids, offsets) holds.
@@ -32,4 +33,4 @@ NumberCursor = Annotated[
     int, QueryParameter(ge=0, le=BIGINT_MAX, description="Cursor: last id seen")
 ]
 Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="rows to skip")]
-Year = Annotated[int, QueryParameter(ge=1945, le=2200)]
+Year = Annotated[int, QueryParameter(ge=EARLIEST.year, le=LATEST.year)]

@@ -207,3 +207,15 @@ def test_failing_case_prints_a_readable_diff(
     assert f"FAIL {cases}:3: a regular meeting without self-criticism" in out
     assert "  missing     criticism-each-meeting c1 meeting/thematic\n" in out
     assert "  unexpected  criticism-each-meeting c1 meeting/silent (observed 'false'" in out
+
+
+def test_a_horizon_past_2100_is_refused_where_it_stands(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Past the contract's span, periods overflow Python's dates: refused, not a traceback.
+    cases = _edited(tmp_path, "tests/regular-meeting-monthly.yaml", "until: 2024-", "until: 9999-")
+    status, out, _ = _run(capsys, "test", str(tmp_path / "rules"))
+    assert status == 1
+    assert out.startswith(f"{cases}:")
+    assert "`until` must lie between 1930-01-01 and 2100-12-31" in out
+    assert "Traceback" not in out

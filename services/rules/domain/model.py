@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from services.contracts.calendar import require_span
 from services.contracts.events import CellType, TopicGroup
 from services.contracts.findings import Mode, Severity, Text
 from services.rules.domain.periods import PeriodKind
@@ -116,6 +117,10 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
         AuthoredText,
         msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check"),
     ]
+
+    def __post_init__(self) -> None:
+        require_span("effective_from", self.effective_from)
+        require_span("effective_until", self.effective_until)
 
 
 class Band(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

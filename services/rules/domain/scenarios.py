@@ -15,6 +15,7 @@ from typing import Annotated
 import msgspec
 import yaml
 
+from services.contracts.calendar import require_span
 from services.contracts.events import (
     Absence,
     AwareDatetime,
@@ -49,6 +50,10 @@ class ScenarioCell(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_o
     has_committee: bool = False
     established_on: date = date(2020, 1, 1)
     dissolved_on: date | None = None
+
+    def __post_init__(self) -> None:
+        require_span("established_on", self.established_on)
+        require_span("dissolved_on", self.dissolved_on)
 
 
 class ScenarioMeeting(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -92,6 +97,9 @@ class Scenario(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     must: list[Expected] = []
     must_not: list[Expected] = []
     exhaustive: bool = True
+
+    def __post_init__(self) -> None:
+        require_span("until", self.until)
 
 
 class ScenarioFile(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

@@ -18,6 +18,7 @@ from datetime import date
 import asyncpg
 import msgspec
 
+from services.contracts.calendar import EARLIEST, LATEST, SPAN, within_span
 from services.contracts.findings import Finding, FindingStatus, Mode
 from services.infra.auth.scope import Scoped, cell_visible, org_visible, reach
 from services.infra.database import Connection
@@ -51,8 +52,10 @@ class RuleSummary(msgspec.Struct, kw_only=True):
 def parse_period(text: str) -> tuple[date, date]:
     """`2024-03`, `2024-Q1` or `2024` as its first day and the day after its last."""
     match = _PERIOD.match(text)
-    if match is None:
-        raise InvalidInputError(f"period `{text}` is not YYYY, YYYY-MM or YYYY-Qn", field="period")
+    # The text is not repeated: a problem never carries what the query held.
+    wrong = f"`period` must be YYYY, YYYY-MM or YYYY-Qn, from {EARLIEST.year} to {LATEST.year}"
+    if match is None or not EARLIEST.year <= int(match["year"]) <= LATEST.year:
+        raise InvalidInputError(wrong, field="period")
     year = int(match["year"])
     if match["month"]:
         kind, day = PeriodKind.month, date(year, int(match["month"]), 1)
@@ -75,7 +78,11 @@ async def list_findings(pool: asyncpg.Pool, claims: Scoped, filters: FindingFilt
     """Findings of the cells the caller reaches, by id, narrowed by every filter given."""
     # Without an offset the instant is ambiguous by seven hours for a reader in Vietnam.
     if filters.since is not None and filters.since.tzinfo is None:
-        raise InvalidInputError("`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00")
+        raise InvalidInputError(
+            "`since` needs an offset, e.g. 2025-12-01T00:00:00+07:00", field="since"
+        )
+    if not within_span(filters.since):
+        raise InvalidInputError(f"`since` must lie {SPAN}", field="since")
     within = reach(claims)
     mine = msgspec.structs.replace(filters, reach_org=within.org, reach_cell=within.cell)
     async with pool.acquire() as conn:

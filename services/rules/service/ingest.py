@@ -20,7 +20,7 @@ from services.contracts.codec import InvalidEventError, decode_event, encode, sp
 from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEvent
 from services.contracts.subjects import event_subject
 from services.infra import outbox
-from services.infra.database import Connection
+from services.infra.database import TRANSIENT_ERRORS, Connection
 from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
 from services.rules.adapters import repository
 from services.rules.adapters.findings import SCHEMA
@@ -173,7 +173,7 @@ async def accept(
         )
     # A larger event could never leave the outbox, and would hold every message behind it.
     largest = max_payload - MESSAGE_HEADROOM
-    events: list[Event] = []
+    events: list[tuple[int, Event]] = []
     rejections: list[EventRejection] = []
     for index, raw in enumerate(raw_events):
         try:
@@ -185,9 +185,10 @@ async def accept(
             message = f"the event is {size} bytes; NATS carries events of up to {largest}"
             rejections.append(EventRejection(index, event.id, "$", message))
             continue
-        events.append(event)
-    report = await ingest(pool, judge, events, "http")
+        events.append((index, event))
+    report = await _stored(pool, judge, events, rejections)
     if rejections:
+        rejections.sort(key=lambda rejection: rejection.index)
         raise InvalidInputError(
             f"{len(rejections)} of {len(raw_events)} events are invalid; the others were stored",
             errors=msgspec.to_builtins(rejections),
@@ -195,6 +196,36 @@ async def accept(
             duplicates=report.duplicates,
         )
     return report
+
+
+async def _stored(
+    pool: asyncpg.Pool,
+    judge: Judge,
+    events: Sequence[tuple[int, Event]],
+    rejections: list[EventRejection],
+) -> IngestReport:
+    """Ingest the events in one transaction; if the database refuses it for good, ingest them
+    one by one, so that only the events it refuses are lost (each listed in `rejections`)."""
+    try:
+        return await ingest(pool, judge, [event for _, event in events], "http")
+    except TRANSIENT_ERRORS:
+        raise
+    except asyncpg.PostgresError:
+        pass
+    accepted: list[str] = []
+    duplicates: list[str] = []
+    for index, event in events:
+        try:
+            one = await ingest(pool, judge, [event], "http")
+        except TRANSIENT_ERRORS:
+            raise
+        except asyncpg.PostgresError as exc:
+            reason = f"refused by the database: {exc}"
+            rejections.append(EventRejection(index, event.id, "$", reason))
+            continue
+        accepted += one.accepted
+        duplicates += one.duplicates
+    return IngestReport(accepted=accepted, duplicates=duplicates)
 
 
 def _readable_id(raw: bytes) -> str | None:

@@ -8,11 +8,13 @@ type of each field is fixed here, so a YAML author cannot invent shapes the case
 from __future__ import annotations
 
 import enum
+import re
 from datetime import date
 from typing import Annotated, Any
 
 import msgspec
 
+from services.contracts.calendar import require_span
 from services.workflow.domain.definition import Requirement, Trigger
 from services.workflow.errors import PayloadError
 
@@ -61,6 +63,9 @@ class PlannedAction(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     owner: ShortText
     due: date
 
+    def __post_init__(self) -> None:
+        require_span("due", self.due)
+
 
 class ProgressReport(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """How far one planned action (numbered from 1, in plan order) has come."""
@@ -91,11 +96,16 @@ class Payload(
     )
     verification_note: LongText | None = None
 
+    def __post_init__(self) -> None:
+        require_span("started_on", self.started_on)
+        require_span("remediation_due", self.remediation_due)
+
     def given(self) -> set[str]:
         """The names of the fields this payload carries."""
         return {name for name in self.__struct_fields__ if getattr(self, name) is not None}
 
 
+_NAMED = re.compile(r"^`(\w+)`")
 PAYLOAD_FIELDS = frozenset(Payload.__struct_fields__)
 """The names a definition may list under a trigger's `payload`."""
 
@@ -114,6 +124,8 @@ def decode_payload(name: str, trigger: Trigger, given: dict[str, Any], comment: 
     except msgspec.ValidationError as exc:
         message, _, path = str(exc).partition(" - at `")
         field = "payload" + path.rstrip("`").removeprefix("$")
+        if named := _NAMED.match(message):  # a check of the struct names its field first
+            field += f".{named[1]}"
         raise PayloadError(f"{field}: {message}", field) from None
     for field, requirement in trigger.payload.items():
         if requirement == Requirement.required and getattr(payload, field) is None:

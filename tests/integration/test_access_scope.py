@@ -7,9 +7,13 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.roles import Role
+from services.contracts.subjects import EVENTS_STREAM, event_subject
+from tests.factories import cell_registered, dumps
 from tests.integration.casework import START
+from tests.integration.conftest import consumer_idle
 from tests.integration.world import build_world
 from tests.tokens import bearer
+from tests.waiting import eventually
 
 COMMUNE_INSPECTOR = bearer(Role.inspector, org="xa-a")
 SECRETARY = bearer(Role.secretary, cell="cb-a1")
@@ -77,3 +81,26 @@ async def test_a_viewer_cannot_write_anything(
     detail = (await workflow.get(f"/cases/{case}", headers=VIEWER)).json()
     assert detail["case"]["version"] == 1
     assert detail["available_triggers"] == []
+
+
+async def test_a_cell_that_moves_to_another_org_takes_its_cases_with_it(
+    rules: AsyncTestClient, workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    world = await build_world(rules, workflow, nc, db)
+    case = world.case["cb-b1"]
+    js = nc.jetstream()
+    later = cell_registered("cb-b1", org_id="cs-a1", time="2024-06-01T08:00:00+07:00")
+    await js.publish(event_subject("cell.registered"), dumps(later))
+    moved = lambda: db.fetchval("select org_id from workflow.cases where id = $1", case)  # noqa: E731
+    assert await eventually(moved, lambda org: org == "cs-a1") == "cs-a1"
+    inspector_b = bearer(Role.inspector, org="xa-b")
+    assert (await workflow.get(f"/cases/{case}", headers=inspector_b)).status_code == 404
+    start = {"trigger": "start", "expected_version": 1, "payload": START}
+    fired = await workflow.post(f"/cases/{case}/transitions", json=start, headers=inspector_b)
+    assert fired.status_code == 403
+    assert (await workflow.get(f"/cases/{case}", headers=COMMUNE_INSPECTOR)).status_code == 200
+    # An older registration arriving now does not move it back.
+    older = cell_registered("cb-b1", org_id="cs-b1", time="2023-01-01T08:00:00+07:00")
+    await js.publish(event_subject("cell.registered"), dumps(older))
+    await consumer_idle(nc, "workflow-cells", EVENTS_STREAM)
+    assert await moved() == "cs-a1"

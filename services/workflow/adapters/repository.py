@@ -185,6 +185,7 @@ insert into workflow.{table} ({key}, {parent}, event_time, event_id) values ($1,
 on conflict ({key}) do update set {parent} = excluded.{parent},
     event_time = excluded.event_time, event_id = excluded.event_id
 where {newer}
+returning {key}
 """
 _KEEP_CELL = _KEEP.format(table="cells", key="cell_id", parent="org_id", newer=newer("cells"))
 _KEEP_ORG = _KEEP.format(table="orgs", key="org_id", parent="parent_id", newer=newer("orgs"))
@@ -240,14 +241,17 @@ async def cell_org(conn: Connection, cell_id: str) -> str | None:
 
 
 async def keep_cell(conn: Connection, event: CellRegisteredEvent) -> None:
-    """Remember the cell's organisation (latest registration wins) and fill it into its cases."""
+    """Remember the cell's organisation, and move every case of the cell there: the latest
+    registration wins, as in the rules service, so a cell moved to another org takes its cases
+    (and who reaches them) along. An older registration arriving late changes nothing."""
     data = event.data
-    await conn.execute(_KEEP_CELL, data.cell_id, data.org_id, event.time, event.id)
-    await conn.execute(
-        "update workflow.cases set org_id = $2 where cell_id = $1 and org_id is null",
-        data.cell_id,
-        data.org_id,
-    )
+    if await conn.fetchval(_KEEP_CELL, data.cell_id, data.org_id, event.time, event.id):
+        await conn.execute(
+            "update workflow.cases set org_id = $2"
+            " where cell_id = $1 and org_id is distinct from $2",
+            data.cell_id,
+            data.org_id,
+        )
 
 
 async def keep_org(conn: Connection, event: OrgRegisteredEvent) -> None:

@@ -85,3 +85,6 @@ class ServiceSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, 
     log_level: str = "info"
     # The largest request body the service reads (413 beyond it).
     max_body_bytes: int
+    # The largest request head (request line and headers), and the most headers (431 beyond).
+    max_header_bytes: int = 32 * 1024
+    max_headers: int = 100

@@ -17,6 +17,9 @@ from services.contracts.roles import Role
 from services.infra.clock import Clock
 
 Subject = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:@-]{1,128}$")]
+# The longest token accepted: a Chibo token is some 400 characters; a longer one is refused
+# before its signature is computed.
+MAX_TOKEN_CHARACTERS = 4096
 # HS256 with a shorter key is guessable offline from one token (and PyJWT warns about it).
 MIN_KEY_LENGTH = 32
 
@@ -135,6 +138,8 @@ class VerifiedTokens:
                 verify_nbf: bool = True,
                 strict_audience: bool = False,
             ) -> Self:
+                if len(encoded_token) > MAX_TOKEN_CHARACTERS:  # no HMAC over megabytes
+                    raise NotAuthorizedException("Invalid token")
                 check = functools.partial(
                     super().decode,
                     encoded_token, secret, algorithm, audience, issuer, require_claims,

@@ -1,4 +1,4 @@
-"""NATS JetStream access shared by both services: connection and streams."""
+"""The NATS connection both services share: credentials, connecting, draining."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ import msgspec
 import nats
 from nats.aio.client import Client
 from nats.errors import Error as NatsError
-from nats.js import JetStreamContext
-from nats.js.api import StorageType, StreamConfig
-from nats.js.errors import BadRequestError, NotFoundError
 
 from services.infra.errors import StartupError
 
@@ -67,40 +64,6 @@ async def connect(url: str, name: str, credentials: NatsCredentials | None = Non
         reconnected_cb=on_reconnected,
         **(credentials or NatsCredentials()).options(),
     )
-
-
-async def ensure_stream(
-    js: JetStreamContext,
-    name: str,
-    subjects: list[str],
-    *,
-    max_age_days: float,
-    replicas: int,
-    update: bool = True,
-) -> None:
-    """Create the stream, or bring an existing one's subjects and limits up to date.
-
-    With `update=False` an existing stream is left as it is: for a consumer that only needs the
-    stream to exist while another service owns its configuration.
-    """
-    config = StreamConfig(
-        name=name,
-        subjects=subjects,
-        storage=StorageType.FILE,
-        max_age=max_age_days * 86_400,
-        duplicate_window=120,
-        num_replicas=replicas,
-    )
-    try:
-        await js.stream_info(name)
-    except NotFoundError:
-        try:
-            await js.add_stream(config)
-            return
-        except BadRequestError:
-            pass  # another replica created it between the two calls
-    if update:
-        await js.update_stream(config)
 
 
 def is_connected(nc: Client | None) -> bool:

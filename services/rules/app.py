@@ -9,7 +9,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from services.contracts import subjects
-from services.infra import database, messaging
+from services.infra import database, messaging, streams
 from services.infra.clock import Clock, SystemClock
 from services.infra.consumer import DeadLetters
 from services.infra.errors import StartupError
@@ -62,14 +62,12 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             nc = await messaging.connect(settings.nats_url, "chibo-rules", settings.nats)
             stack.push_async_callback(messaging.close, nc)
             js = nc.jetstream()
-            for name, subject, days in (
-                (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, settings.stream_max_age_days),
-                (subjects.DLQ_STREAM, subjects.DLQ_SUBJECTS, 365.0),
-                (subjects.FINDINGS_STREAM, subjects.FINDINGS_SUBJECTS, 365.0),
-            ):
-                await messaging.ensure_stream(
-                    js, name, [subject], max_age_days=days, replicas=settings.stream_replicas
-                )
+            await streams.ensure_streams(
+                js,
+                "rules",
+                replicas=settings.stream_replicas,
+                max_age_days={subjects.EVENTS_STREAM: settings.stream_max_age_days},
+            )
             relay = OutboxRelay(
                 pool,
                 Publisher(nc),

@@ -9,7 +9,7 @@ from pathlib import Path
 from litestar import Litestar
 
 from services.contracts import subjects
-from services.infra import database, messaging
+from services.infra import database, messaging, streams
 from services.infra.clock import Clock, SystemClock
 from services.infra.consumer import DeadLetters
 from services.infra.lifespan import Workers
@@ -47,21 +47,12 @@ def create_app(settings: WorkflowSettings, clock: Clock | None = None) -> Litest
             nc = await messaging.connect(settings.nats_url, "chibo-workflow", settings.nats)
             stack.push_async_callback(messaging.close, nc)
             js = nc.jetstream()
-            for name, subject, update in (
-                (subjects.WORKFLOW_STREAM, subjects.WORKFLOW_SUBJECTS, True),
-                # Owned by the rules service; created here only so this service can start first.
-                (subjects.FINDINGS_STREAM, subjects.FINDINGS_SUBJECTS, False),
-                (subjects.EVENTS_STREAM, subjects.EVENTS_SUBJECTS, False),
-                (subjects.DLQ_STREAM, subjects.DLQ_SUBJECTS, False),
-            ):
-                await messaging.ensure_stream(
-                    js,
-                    name,
-                    [subject],
-                    max_age_days=settings.stream_max_age_days,
-                    replicas=settings.stream_replicas,
-                    update=update,
-                )
+            await streams.ensure_streams(
+                js,
+                "workflow",
+                replicas=settings.stream_replicas,
+                max_age_days={subjects.WORKFLOW_STREAM: settings.stream_max_age_days},
+            )
             # Small batches: publishing a batch holds the event loop, which shows in the p99.
             relay = OutboxRelay(
                 pool,

@@ -5,11 +5,17 @@ msgspec converts that data into Structs. msgspec names a bad value by a JSON pat
 `$.check.meetings`; the path is walked down the node tree to point at file:line:col.
 Timestamps are left as strings so that msgspec, not PyYAML, parses and reports bad dates.
 Both services' file formats (rules, workflow definitions) report faults this way.
+
+Chibo's files are written by people and read by a service that must not be stopped by one: a
+file is read only from inside its folder, as UTF-8, up to a size; aliases (`*name`) are refused,
+so no structure can recurse into itself or multiply (a "billion laughs" of nine aliases nine
+deep), and a structure nested deeper than the parser can follow is a fault like any other.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TypeVar
 
 import msgspec
@@ -25,8 +31,18 @@ _AT = re.compile(r"^(?P<message>.*?) - at `(?P<path>[^`]*)`(?: in `(?P<within>[^
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 
 
+MAX_FILE_BYTES = 1024 * 1024  # a rule or a definition is a few kilobytes
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            alias = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (`*name`) are not allowed in Chibo's files", alias.start_mark
+            )
+        node: yaml.Node | None = super().compose_node(parent, index)
+        return node
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -54,12 +70,37 @@ def load(
         raise FileProblemsError(
             [Problem(name, line, column, f"invalid YAML: {exc.problem}")]
         ) from None
+    except RecursionError:
+        raise FileProblemsError([Problem(name, 1, 1, "the YAML is nested too deeply")]) from None
     finally:
         loader.dispose()
     try:
         return msgspec.convert(data, kind), node
     except msgspec.ValidationError as exc:
         raise FileProblemsError([validation_problem(name, node, str(exc))]) from None
+
+
+def read_text(path: Path, folder: Path) -> str:
+    """The UTF-8 text of the file at `path` in `folder`, line endings as they are; a link that
+    leads out of the folder, a file too large, or bytes that are not UTF-8 raise
+    FileProblemsError at the place."""
+    name = str(path)
+    target = path.resolve()
+    if not target.is_relative_to(folder.resolve()):
+        message = f"a link to {target}, outside {folder}: only the folder's own files are read"
+        raise FileProblemsError([Problem(name, 1, 1, message)])
+    data = path.read_bytes()
+    if len(data) > MAX_FILE_BYTES:
+        message = f"the file is {len(data)} bytes; at most {MAX_FILE_BYTES} are read"
+        raise FileProblemsError([Problem(name, 1, 1, message)])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        message = f"not UTF-8: byte 0x{data[exc.start]:02x} (save the file as UTF-8)"
+        raise FileProblemsError([Problem(name, line, column, message)]) from None
 
 
 def validation_problem(name: str, root: yaml.Node, text: str) -> Problem:

@@ -323,3 +323,24 @@ async def test_every_combination_of_filters_lists_exactly_what_it_says(
                 listed = [i["id"] for i in await _every_page(commune, query, headers)]
                 expected = [i["id"] for i in everything if kept(i, query) and reaches(i)]
                 assert listed == expected, (who, query)
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        b"id: &x [*x]\n",  # recursing alias
+        b"id: attendance-rate\xff\n",  # not UTF-8
+        b"[" * 20_000 + b"]" * 20_000 + b"\n",  # nested deeper than the parser follows
+    ],
+)
+async def test_a_hostile_pack_is_refused_on_reload_with_file_line_col(
+    editable: tuple[AsyncTestClient, Path], hostile: bytes
+) -> None:
+    client, folder = editable
+    before = (await client.get("/rules")).json()["version"]
+    (folder / "attendance-rate.yaml").write_bytes(hostile)
+    response = await client.post("/rules/reload")
+    assert response.status_code == 422, response.text
+    [error] = [e for e in response.json()["errors"] if "attendance-rate.yaml:" in e]
+    assert error.split("attendance-rate.yaml:")[1].split(":")[0].isdigit()
+    assert (await client.get("/rules")).json()["version"] == before

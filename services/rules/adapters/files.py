@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from services.contracts.codec import InvalidEventError, decode_event
-from services.infra.errors import Problem
+from services.infra import yamlfile
+from services.infra.errors import FileProblemsError, Problem
 from services.rules.domain.facts import InMemoryFacts
 from services.rules.domain.pack import RulePack, SourceFile, compile_pack
 from services.rules.domain.scenarios import ScenarioResult, run_scenarios, scenario_problems
@@ -24,9 +25,22 @@ TESTS_FOLDER = "tests"
 
 def read_rules(directory: Path) -> RulePack:
     """Load and compile every rule in `directory`, or raise RuleFileError listing all faults."""
-    pack = directory / PACK_FILE
-    rules = [read(path) for path in rule_files(directory)]
-    return compile_pack(directory, rules, read(pack) if pack.exists() else None)
+    problems: list[Problem] = []
+    rules = []
+    for path in rule_files(directory):
+        try:
+            rules.append(read(path, directory))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    pack_path = directory / PACK_FILE
+    try:
+        frame = read(pack_path, directory) if pack_path.exists() else None
+        pack = compile_pack(directory, rules, frame)
+    except RuleFileError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        raise RuleFileError(sorted(problems))
+    return pack
 
 
 def rule_files(directory: Path) -> list[Path]:
@@ -43,19 +57,29 @@ def scenario_files(directory: Path) -> list[Path]:
 
 def run_scenario_file(path: Path, pack: RulePack) -> list[ScenarioResult]:
     """Run every case of the file at `path` against the whole pack."""
-    return run_scenarios(read(path), pack)
+    return run_scenarios(read(path, path.parent), pack)
 
 
 def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
     """Every fault in the case files of `directory`, without running the cases."""
-    return scenario_problems([read(path) for path in scenario_files(directory)], pack)
+    problems: list[Problem] = []
+    sources = []
+    for path in scenario_files(directory):
+        try:
+            sources.append(read(path, directory / TESTS_FOLDER))
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+    return sorted(problems + scenario_problems(sources, pack))
 
 
-def read(path: Path) -> SourceFile:
-    """The file at `path` as UTF-8 text named by its path."""
-    # Decoding the bytes, rather than read_text, keeps line endings as they are, so a rule's
-    # version (a hash of its text) is the hash of the file itself.
-    return SourceFile(str(path), path.read_bytes().decode("utf-8"))
+def read(path: Path, folder: Path) -> SourceFile:
+    """The file at `path` (in `folder`) as UTF-8 text named by its path."""
+    # The bytes decoded as they are, line endings included, so that a rule's version (a hash
+    # of its text) is the hash of the file itself.
+    try:
+        return SourceFile(str(path), yamlfile.read_text(path, folder))
+    except FileProblemsError as exc:
+        raise RuleFileError(exc.problems) from None
 
 
 Rejected = Callable[[str], None]

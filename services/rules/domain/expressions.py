@@ -4,6 +4,10 @@ Python's own parser reads the text (`ast.parse`, mode `eval`); only a small allo
 nodes is accepted — comparisons, `and`/`or`/`not`, arithmetic, `x if c else y`, literals and
 the names a context declares. Nothing is ever passed to `eval`, and no attribute, call,
 subscript or import can be written, so a rule file cannot reach beyond the facts it judges.
+
+Every expression runs once per meeting judged, so its cost is bounded when it is compiled: its
+length, nesting and size, the size of each literal, and arithmetic on numbers only (`'x' * n`
+would build a string of any size for every meeting).
 """
 
 from __future__ import annotations
@@ -17,14 +21,26 @@ from typing import Any
 Getter = Callable[[Any], Any]
 
 
+MAX_LENGTH = 2000  # characters of an expression
+MAX_NODES = 200  # names, literals and operators in one expression
+MAX_DEPTH = 32  # operators nested in one another
+MAX_TEXT = 200  # characters of a string literal
+MAX_ITEMS = 100  # items of a literal list
+MAX_NUMBER = 10**12  # magnitude of a number literal
+
+
 class Name:
-    """A name an expression may use: how to read it from a fact, and its allowed strings."""
+    """A name an expression may use: how to read it from a fact, its allowed strings, and
+    whether it is a number (arithmetic takes numbers only)."""
 
-    __slots__ = ("choices", "read")
+    __slots__ = ("choices", "numeric", "read")
 
-    def __init__(self, read: Getter, choices: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, read: Getter, choices: frozenset[str] | None = None, *, numeric: bool = False
+    ) -> None:
         self.read = read
         self.choices = choices
+        self.numeric = numeric
 
 
 class ExpressionError(ValueError):
@@ -63,16 +79,45 @@ def compile_expression(text: str, names: Mapping[str, Name]) -> Getter:
     """Compile `text` into a function of one fact, or raise ExpressionError."""
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())  # offsets must count the blanks we strip
+    if len(stripped) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is too long: at most {MAX_LENGTH} characters", lead)
     try:
         tree = ast.parse(stripped, mode="eval")
+        _check_size(tree.body)
         return _Compiler(names).compile(tree.body)
     except SyntaxError as exc:
         raise ExpressionError(
             f"invalid expression: {exc.msg}", lead + (exc.offset or 1) - 1
         ) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(
+            f"the expression is nested too deeply (at most {MAX_DEPTH})", lead
+        ) from None
     except ExpressionError as exc:
         exc.offset += lead
         raise
+
+
+def _check_size(root: ast.expr) -> None:
+    """Refuse an expression whose nesting, size or literals would cost too much per meeting."""
+    count = 0
+    todo: list[tuple[ast.AST, int]] = [(root, 1)]
+    while todo:
+        node, depth = todo.pop()
+        count += 1
+        at = getattr(node, "col_offset", 0)
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"the expression is nested too deeply (at most {MAX_DEPTH})", at)
+        if count > MAX_NODES:
+            raise ExpressionError(f"the expression is too large (at most {MAX_NODES} parts)", at)
+        match node:
+            case ast.Constant(value=str() as text) if len(text) > MAX_TEXT:
+                raise ExpressionError(f"a text is too long: at most {MAX_TEXT} characters", at)
+            case ast.Constant(value=int() | float() as number) if abs(number) > MAX_NUMBER:
+                raise ExpressionError(f"a number is too large: at most {MAX_NUMBER:,}", at)
+            case ast.Tuple(elts=items) | ast.List(elts=items) if len(items) > MAX_ITEMS:
+                raise ExpressionError(f"a list is too long: at most {MAX_ITEMS} items", at)
+        todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 class _Compiler:
@@ -95,9 +140,12 @@ class _Compiler:
                 inner = self.compile(operand)
                 return lambda fact: not inner(fact)
             case ast.UnaryOp(op=ast.USub(), operand=operand):
+                self._require_number(operand)
                 inner = self.compile(operand)
                 return lambda fact: -inner(fact)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+                self._require_number(left)
+                self._require_number(right)
                 return self._binary(_BINARY[type(op)], left, right)
             case ast.Compare(left=left, ops=ops, comparators=rights):
                 return self._compare(left, ops, rights)
@@ -108,6 +156,27 @@ class _Compiler:
             f"`{ast.unparse(node)}` is not allowed in a rule expression "
             "(only names, literals, comparisons, and/or/not, + - * / and `x if c else y`)",
             node.col_offset,
+        )
+
+    def _require_number(self, node: ast.expr) -> None:
+        """Arithmetic takes numbers: a numeric name, a number, or arithmetic of those."""
+        match node:
+            case ast.Constant(value=bool()):
+                pass
+            case ast.Constant(value=int() | float()):
+                return
+            case ast.Name(id=name) if name in self.names and self.names[name].numeric:
+                return
+            case ast.Name(id=name) if name not in self.names:
+                return  # reported as an unknown name when compiled
+            case ast.BinOp() | ast.UnaryOp(op=ast.USub()):
+                return  # its own operands are checked when it is compiled
+            case ast.IfExp(body=body, orelse=orelse):
+                self._require_number(body)
+                self._require_number(orelse)
+                return
+        raise ExpressionError(
+            f"`{ast.unparse(node)}`: + - * / take numbers only", getattr(node, "col_offset", 0)
         )
 
     def _name(self, node: ast.expr, name: str) -> Getter:

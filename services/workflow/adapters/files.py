@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
+from services.infra import yamlfile
+from services.infra.errors import FileProblemsError
 from services.workflow.domain.definition import Definition
 from services.workflow.domain.machine import Loaded, parse_definition
 from services.workflow.domain.policy import Policy, parse_policies
+from services.workflow.errors import DefinitionError
 
 POLICY_FILE = "policy.yaml"
 
@@ -20,7 +23,7 @@ def definition_files(directory: Path) -> list[Path]:
 
 def read_definition(path: Path) -> Loaded:
     """Load the definition file at `path`; its stem must equal the definition's name."""
-    return parse_definition(path.read_text(encoding="utf-8"), str(path), stem=path.stem)
+    return parse_definition(_read(path), str(path), stem=path.stem)
 
 
 def read_policies(directory: Path, definitions: Mapping[str, Definition]) -> list[Policy]:
@@ -29,4 +32,11 @@ def read_policies(directory: Path, definitions: Mapping[str, Definition]) -> lis
     path = directory / POLICY_FILE
     if not path.exists():
         return []
-    return parse_policies(path.read_text(encoding="utf-8"), str(path), definitions)
+    return parse_policies(_read(path), str(path), definitions)
+
+
+def _read(path: Path) -> str:
+    try:
+        return yamlfile.read_text(path, path.parent)
+    except FileProblemsError as exc:
+        raise DefinitionError(exc.problems) from None

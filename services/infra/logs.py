@@ -49,4 +49,7 @@ def configure(service: str, level: str) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # Per request and per state change these repeat what the access metrics and the audit
+    # trail already record; their warnings and errors still come through.
+    for name in ("uvicorn.access", "transitions"):
+        logging.getLogger(name).setLevel(logging.WARNING)

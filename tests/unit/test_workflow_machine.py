@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
 import msgspec
 import pytest
 
+from services.infra import logs
 from services.workflow.adapters.files import read_definition
 from services.workflow.domain.definition import Role
 from services.workflow.domain.fields import Payload
@@ -111,3 +113,20 @@ def test_the_mermaid_diagram_shows_moves_and_guards() -> None:
     assert diagram.startswith("stateDiagram-v2\n    [*] --> planned\n")
     assert "    verifying --> closed: conclude [no_shortcomings]\n" in diagram
     assert "    closed --> [*]\n" in diagram
+
+
+def test_a_transition_logs_nothing_of_the_library_at_info(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The audit trail records each move; `transitions` repeating it at INFO is noise per move."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        logs.configure("workflow", "info")
+        logging.getLogger("services.workflow").info("own line")
+        WORKFLOW.fire(case("planned"), "start", payload(team=[{"name": "A", "role": "leader"}]))
+        lines = [msgspec.json.decode(line) for line in capsys.readouterr().err.splitlines()]
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    assert [line["logger"] for line in lines] == ["services.workflow"]

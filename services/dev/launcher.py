@@ -38,6 +38,7 @@ def up(data_dir: Path) -> int:
         # Without a configured key, a development key kept beside the data, stable across runs.
         key_configured = dev_tokens.KEY_VARIABLE in env
         env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
+        limit = restart_limit(env)
         children = {name: _spawn(name, env) for name in SERVICES}
         try:
             urls = {name: _base_url(name, env) for name in SERVICES}
@@ -46,16 +47,71 @@ def up(data_dir: Path) -> int:
             minting = dev_tokens.mint_command(data_dir, key_configured)
             tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
             print(_banner(urls, servers) + "\n" + "\n".join(tokens) + "\n", flush=True)
+            supervisor = Supervisor(children, lambda name: _spawn(name, env), limit)
             while not stop_requested:
-                exited = [n for n, p in children.items() if p.poll() is not None]
-                if exited:
-                    print(f"chibo: the {exited[0]} service stopped; shutting down", flush=True)
+                if (gave_up := supervisor.check(time.monotonic())) is not None:
+                    print(f"chibo: {gave_up}; shutting down", flush=True)
                     return 1
                 time.sleep(0.2)
             print("chibo: shutting down", flush=True)
             return 0
         finally:
             _terminate(children.values())
+
+
+RESTART_LIMIT = 5  # crashes of one service within RESTART_WINDOW_SECONDS before `up` gives up
+RESTART_WINDOW_SECONDS = 300.0
+RESTART_LIMIT_VARIABLE = "CHIBO_UP_RESTART_LIMIT"
+
+
+def restart_limit(env: dict[str, str]) -> int:
+    """How many crashes of one service `up` restarts within the window (0: none)."""
+    raw = env.get(RESTART_LIMIT_VARIABLE, str(RESTART_LIMIT))
+    if not raw.isdigit():
+        raise StartupError(f"{RESTART_LIMIT_VARIABLE} must be a whole number ≥ 0, not {raw!r}")
+    return int(raw)
+
+
+class Supervisor:
+    """Restarts a service that stopped on its own, after a pause that doubles with each crash,
+    until one service has crashed more than `limit` times within the window."""
+
+    def __init__(
+        self,
+        children: dict[str, subprocess.Popen[bytes]],
+        spawn: Callable[[str], subprocess.Popen[bytes]],
+        limit: int,
+    ) -> None:
+        self.children = children
+        self.spawn = spawn
+        self.limit = limit
+        self.crashes: dict[str, list[float]] = {name: [] for name in children}
+        self.due: dict[str, float] = {}  # service → when its restart is due
+
+    def check(self, now: float) -> str | None:
+        """Notice stopped services and restart those due; say why when giving up."""
+        for name, process in self.children.items():
+            if name in self.due or (code := process.poll()) is None:
+                continue
+            recent = [t for t in self.crashes[name] if now - t < RESTART_WINDOW_SECONDS] + [now]
+            self.crashes[name] = recent
+            if len(recent) > self.limit:
+                return (
+                    f"the {name} service stopped (exit code {code}) {len(recent)} times "
+                    f"within {RESTART_WINDOW_SECONDS:.0f} s"
+                )
+            pause = 2.0 ** (len(recent) - 1)
+            print(
+                f"chibo: the {name} service stopped (exit code {code}); "
+                f"restarting it in {pause:.0f} s",
+                flush=True,
+            )
+            self.due[name] = now + pause
+        for name, when in list(self.due.items()):
+            if now >= when:
+                del self.due[name]
+                self.children[name] = self.spawn(name)
+        return None
 
 
 def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+import psutil
 import pytest
 
 from services.contracts.roles import Role
@@ -110,3 +112,70 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
     assert code == 0
     assert (data_dir / "postgres" / "PG_VERSION").exists(), "the data is kept between runs"
     assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL was stopped"
+
+
+def _serving(up: subprocess.Popen[str], name: str) -> psutil.Process:
+    [child] = [p for p in psutil.Process(up.pid).children() if p.cmdline()[-2:] == ["serve", name]]
+    return child
+
+
+def test_up_restarts_a_crashed_service_and_gives_up_past_the_limit(data_dir: Path) -> None:
+    ports = {"rules": free_port(), "workflow": free_port()}
+    configured = ("DATABASE_URL", "NATS_URL", "CHIBO_AUTH_KEY")
+    env = {k: v for k, v in os.environ.items() if k not in configured}
+    env |= {f"CHIBO_{name.upper()}_PORT": str(port) for name, port in ports.items()}
+    env["CHIBO_UP_RESTART_LIMIT"] = "1"
+    rules = f"http://127.0.0.1:{ports['rules']}"
+    with subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "up", "--data-dir", str(data_dir)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as up:
+        try:
+            assert up.stdout is not None
+            while "more" not in up.stdout.readline():  # the banner's last line: all ready
+                pass
+            first = _serving(up, "rules")
+            first.kill()
+            assert _next_said(up.stdout) == (
+                "chibo: the rules service stopped (exit code -9); restarting it in 1 s"
+            )
+            # Back on the same port, a new process.
+            assert eventually_ready(rules) == 200
+            second = _serving(up, "rules")
+            assert second.pid != first.pid
+            second.kill()
+            assert _next_said(up.stdout) == (
+                "chibo: the rules service stopped (exit code -9) 2 times within 300 s; "
+                "shutting down"
+            )
+            code = up.wait(60)
+        finally:
+            if up.poll() is None:
+                up.send_signal(signal.SIGINT)
+                up.wait(60)
+    assert code == 1
+    assert not (data_dir / "postgres" / "postmaster.pid").exists(), "PostgreSQL was stopped"
+
+
+def _next_said(stdout: IO[str]) -> str:
+    """The next line `up` prints that is not blank."""
+    while line := stdout.readline():
+        if line.strip():
+            return line.rstrip("\n")
+    raise AssertionError("`up` said nothing more")
+
+
+def eventually_ready(url: str, attempts: int = 300) -> int:
+    """The service's `/ready` status once it answers 200, polled for at most 30 s."""
+    for _ in range(attempts):
+        try:
+            if ready(url) == 200:
+                return 200
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return ready(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -66,9 +67,17 @@ async def connect(url: str, name: str, credentials: NatsCredentials | None = Non
     )
 
 
-def is_connected(nc: Client | None) -> bool:
-    """True when the NATS connection is up."""
-    return nc is not None and nc.is_connected
+async def is_reachable(nc: Client | None, seconds: float) -> bool:
+    """True when NATS answers a ping within `seconds`: a connection that looks up may lead to a
+    server that has stopped answering."""
+    if nc is None or not nc.is_connected:
+        return False
+    try:
+        async with asyncio.timeout(seconds):
+            await nc.flush()
+    except (NatsError, OSError, TimeoutError):
+        return False
+    return True
 
 
 async def close(nc: Client) -> None:

@@ -1,17 +1,24 @@
-"""Bounded request parameters both APIs share: every id, cursor and year has a length or a range.
+"""What requests carry, bounded and strict, in both APIs: every id, cursor and year has a length
+or a range, and a body's types are its own.
 
 Unbounded text reached PostgreSQL with NUL bytes, and unbounded integers past int64; both are
-refused here with 400 naming the parameter, before any query runs.
+refused here with 400 naming the parameter, before any query runs. Litestar converts a body the
+way it converts query strings, where everything arrives as text, so `"1"` passed for `1`:
+`strict` decodes the body again with its own types.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Any, TypeVar
 
+import msgspec
+from litestar import Request
 from litestar.params import PathParameter, QueryParameter
 
 from services.contracts.calendar import EARLIEST, LATEST
 from services.contracts.events import IDENTIFIER_PATTERN as ID_PATTERN
+from services.infra.errors import BadRequestError
 
 # Largest value a PostgreSQL bigint (ids, offsets) holds.
 BIGINT_MAX = 2**63 - 1
@@ -34,3 +41,18 @@ NumberCursor = Annotated[
 ]
 Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="rows to skip")]
 Year = Annotated[int, QueryParameter(ge=EARLIEST.year, le=LATEST.year)]
+
+
+T = TypeVar("T")
+_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+
+
+async def strict(request: Request[Any, Any, Any], data: T) -> T:
+    """`data`, the body Litestar decoded, as the body decodes with its types held strictly: a
+    number sent as text is refused, 400 naming its field."""
+    try:
+        return msgspec.json.decode(await request.body(), type=type(data))
+    except msgspec.ValidationError as exc:
+        found = _AT.search(str(exc))
+        field = found[1] if found else ""
+        raise BadRequestError(f"the body is invalid: {exc}", field=field) from None

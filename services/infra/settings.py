@@ -13,7 +13,7 @@ from services.infra.auth.claims import AuthSettings
 from services.infra.errors import StartupError
 from services.infra.messaging import NatsCredentials
 
-_FIELD = re.compile(r"field `(\w+)`|at `\$\.(\w+)`")
+_FIELD = re.compile(r"field `(\w+)`|at `\$\.(\w+)`|^`(\w+)`")
 T = TypeVar("T", bound=msgspec.Struct)
 
 # Connection URLs are shared by both services and by other tools, so they keep their usual names.
@@ -57,7 +57,7 @@ def from_env(kind: type[T], prefix: str, environ: Mapping[str, str] | None = Non
     except msgspec.ValidationError as exc:
         text = str(exc)
         found = _FIELD.search(text)
-        variable = names.get(found[1] or found[2], "?") if found else "?"
+        variable = names.get(found[1] or found[2] or found[3], "?") if found else "?"
         raise StartupError(f"setting {variable}: {text.split(' - at ')[0]}") from None
 
 

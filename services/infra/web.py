@@ -5,6 +5,7 @@ readiness, metrics, and the outbox's parked messages.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
@@ -14,19 +15,21 @@ from litestar import Litestar, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
+from litestar.routes import HTTPRoute
 from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
+from services.infra import database, messaging
 from services.infra.auth.http import PUBLIC, allow, jwt_auth
 from services.infra.clock import Clock
-from services.infra.database import is_reachable
 from services.infra.lifespan import Workers
-from services.infra.messaging import is_connected
 from services.infra.metrics import ServiceMetrics
 from services.infra.outbox import ParkedMessage, parked_messages
 from services.infra.params import NumberCursor
-from services.infra.problems import EXCEPTION_HANDLERS
+from services.infra.problems import EXCEPTION_HANDLERS, problem_responses
 from services.infra.settings import ServiceSettings
 
 
@@ -44,7 +47,7 @@ def service_app(
 ) -> Litestar:
     """A Chibo service's app: its routes behind tokens, with health, readiness and metrics, and
     for admins the messages its outbox (in `schema`) set aside."""
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, ready, metrics_endpoint, list_parked, *routes],
         dependencies=dependencies,
         lifespan=[lifespan],
@@ -56,6 +59,54 @@ def service_app(
         ),
         request_max_body_size=settings.max_body_bytes,
     )
+    _document_problems(app)
+    _unions_of_overlapping_types(app)
+    return app
+
+
+def _document_problems(app: Litestar) -> None:
+    """List in every operation's OpenAPI the problem details it may answer: what every route
+    may (400 for its parameters, 503 for a passing fault; 401 and 403 behind tokens; 404 for a
+    path naming something; 413 for a body) beside what its own decorator declares."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        for handler in route.route_handlers:
+            if handler.opt.get("exclude_from_auth"):
+                continue  # health, readiness, metrics: answers of their own, documented there
+            statuses = {400, 401, 403, 503}
+            if route.path_parameters:
+                statuses.add(404)
+            if handler.http_methods & {"POST", "PUT", "PATCH"}:
+                statuses.add(413)
+            handler.responses = {
+                **problem_responses(*sorted(statuses)),
+                **(handler.responses or {}),
+            }
+
+
+def _unions_of_overlapping_types(app: Litestar) -> None:
+    """Write as `anyOf` every union Litestar wrote as `oneOf` whose types overlap: a finding's
+    `observed` (a count or a ratio) is `integer | number`, which a whole number, matching both,
+    would break."""
+    openapi = app.openapi_schema  # built now, once; served as it is from here on
+    todo: list[object] = list((openapi.components.schemas or {}).values())
+    while todo:
+        schema = todo.pop()
+        if not isinstance(schema, Schema):
+            continue
+        members = schema.one_of or []
+        types = {m.type for m in members if isinstance(m, Schema)}
+        if {OpenAPIType.INTEGER, OpenAPIType.NUMBER} <= types:
+            schema.any_of, schema.one_of = members, None
+        todo.extend((schema.properties or {}).values())
+        todo.extend([*(schema.any_of or []), *(schema.one_of or []), *(schema.all_of or [])])
+        if schema.items is not None:
+            todo.append(schema.items)
+
+
+# An operation anyone may call: OpenAPI's empty security requirement (`[]` would be dropped).
+ANONYMOUS: list[dict[str, list[str]]] = [{}]
 
 
 class Health(msgspec.Struct):
@@ -81,7 +132,7 @@ class Readiness(msgspec.Struct):
     summary="Liveness",
     sync_to_thread=False,
     opt=PUBLIC,
-    security=[],
+    security=ANONYMOUS,
 )
 def health() -> Health:
     """Answer while the process runs."""
@@ -93,13 +144,24 @@ def health() -> Health:
     tags=["operations"],
     summary="Readiness: PostgreSQL and NATS reachable, background work running",
     opt=PUBLIC,
-    security=[],
+    security=ANONYMOUS,
+    responses={
+        503: ResponseSpec(
+            data_container=Readiness,
+            description="Not ready: which dependency is out, and which worker stopped",
+            generate_examples=False,
+        )
+    },
 )
 async def ready(state: State) -> Response[Readiness]:
     """Answer 200 when PostgreSQL and NATS are reachable and no background task died, else 503."""
     pool: Any = state.get("pool")
-    postgres = pool is not None and await is_reachable(pool)
-    nats = is_connected(state.get("nats"))
+    # Asked at once, each within a second: a hung dependency makes the service unready, not
+    # its readiness probe hang.
+    postgres, nats = await asyncio.gather(
+        database.is_reachable(pool, CHECK_SECONDS) if pool is not None else _false(),
+        messaging.is_reachable(state.get("nats"), CHECK_SECONDS),
+    )
     workers: Workers | None = state.get("workers")
     stopped = workers.ended() if workers is not None else []
     ok = postgres and nats and not stopped
@@ -113,12 +175,20 @@ async def ready(state: State) -> Response[Readiness]:
     return Response(body, status_code=200 if ok else 503)
 
 
+CHECK_SECONDS = 1.0
+
+
+async def _false() -> bool:
+    return False
+
+
 @get(
     "/metrics",
     tags=["operations"],
     summary="Prometheus metrics (no token: scraped by Prometheus)",
+    media_type="text/plain; version=0.0.4",
     opt=PUBLIC,
-    security=[],
+    security=ANONYMOUS,
     name="metrics",
 )
 async def metrics_endpoint(state: State) -> Response[bytes]:

@@ -37,6 +37,7 @@ ROUTES = [
     cells.cell_compliance,
     cells.cell_score,
     cells.org_summary,
+    cells.org_summary_csv,
     operations.rules_in_force,
     operations.reload_rules,
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import msgspec
 from httpx import Response
 from litestar.testing import AsyncTestClient
@@ -11,7 +12,8 @@ from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
 from services.contracts.roles import Role
-from services.contracts.subjects import WORKFLOW_STREAM
+from services.contracts.subjects import WORKFLOW_STREAM, event_subject
+from tests.factories import cell_registered, dumps, org_registered
 from tests.tokens import bearer
 from tests.waiting import eventually
 
@@ -38,6 +40,25 @@ PLAN = [
 ]
 
 
+async def register(nc: Client, db: asyncpg.Connection, cells: dict[str, str] | None = None) -> None:
+    """Register orgs and cells on NATS (cell -> org; by default cb-1 of dk-xa-1, as the default
+    case names them) and wait until the workflow service knows them."""
+    cells = cells or {"cb-1": "dk-xa-1"}
+    js = nc.jetstream()
+    for org_id in sorted(set(cells.values())):
+        await js.publish(event_subject("org.registered"), dumps(org_registered(org_id)))
+    for cell_id, org_id in cells.items():
+        await js.publish(
+            event_subject("cell.registered"), dumps(cell_registered(cell_id, org_id=org_id))
+        )
+    await eventually(
+        lambda: db.fetchval(
+            "select count(*) from workflow.cells where cell_id = any($1::text[])", list(cells)
+        ),
+        len(cells).__eq__,
+    )
+
+
 class Casework:
     """One case, moved through the API with the version it last read."""
 
@@ -46,8 +67,10 @@ class Casework:
 
     @classmethod
     async def open(cls, client: AsyncTestClient, **fields: Any) -> Casework:
-        """Open an inspection case for cell `cb-1` of org `dk-xa-1` (fields override)."""
-        body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025, **fields}
+        """Open an inspection case for cell `cb-1` of org `dk-xa-1` (fields override); another
+        one may be open already."""
+        body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025, "allow_another": True}
+        body |= fields
         response = await client.post("/cases", json=body, headers=INSPECTOR)
         assert response.status_code == 201, response.text
         return cls(client, response.json()["id"])

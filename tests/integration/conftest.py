@@ -81,13 +81,20 @@ def workflow_settings(servers: Servers) -> WorkflowSettings:
 
 @pytest.fixture
 async def workflow(
-    workflow_settings: WorkflowSettings, clean: None, workflow_clock: ManualClock
+    workflow_settings: WorkflowSettings,
+    clean: None,
+    workflow_clock: ManualClock,
+    nc: Client,
+    db: asyncpg.Connection,
 ) -> AsyncIterator[AsyncTestClient]:
     """A running workflow service whose clock the test drives, called as an admin unless a
-    test sends another token."""
+    test sends another token; it knows cell cb-1 of org dk-xa-1, the default case's."""
+    from tests.integration.casework import register
+
     app = create_workflow_app(workflow_settings, workflow_clock)
     async with AsyncTestClient(app=app) as client:
         client.headers.update(ADMIN)
+        await register(nc, db)
         yield client
 
 

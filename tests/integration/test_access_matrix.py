@@ -35,6 +35,7 @@ rules    GET    /cells                       200   200       200     200       4
 rules    GET    /cells/{cell_id}/compliance  200   200/404   200/404 200/404   403         403
 rules    GET    /cells/{cell_id}/score       200   200/404   200/404 200/404   403         403
 rules    GET    /orgs/{org_id}/summary       200   200/404   200/404 403       403         403
+rules    GET    /orgs/{org_id}/summary.csv   200   200/404   200/404 403       403         403
 rules    GET    /rules                       200   200       200     200       200         403
 rules    POST   /rules/reload                200   403       403     403       200         403
 workflow GET    /health                      200   200       200     200       200         200
@@ -101,7 +102,7 @@ def request(route: str, method: str, world: World, inside: bool) -> dict[str, An
             "data": {"org_id": f"new-{next(_events)}", "name": "Mới", "parent_id": "tinh"},
         }  # fmt: skip
     elif route == "/cases":
-        body = {"cell_id": cell, "org_id": org, "year": 2025}
+        body = {"cell_id": cell, "org_id": org, "year": 2025, "allow_another": True}
     elif route.endswith("/transitions"):
         body = {"trigger": "submit_self_report", "expected_version": 999, "payload": {}}
     return {"method": method, "url": path, "params": params if method == "GET" else {}} | (

@@ -1,5 +1,11 @@
 """Schemathesis against both services' OpenAPI, in-process with the lifespan running, with valid
-tokens: no answer is a 5xx, and every documented answer matches its documented schema."""
+tokens: every default conformance check passes, on every operation.
+
+The one check left out, `positive_data_acceptance`, expects a 2xx for every request the schema
+allows; but a request can conform to the schema and still break a rule it cannot state (an
+event's members present beyond those expected, a trigger's payload fields, a guard), and those
+are answered 400 or 422 by design, documented on the operation like every other answer.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from litestar import Litestar
-from schemathesis.checks import not_a_server_error
 from schemathesis.python.asgi import shutdown_lifespans
-from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from services.contracts.roles import Role
 from services.rules.app import create_app as create_rules_app
@@ -23,7 +27,7 @@ from tests.tokens import ADMIN, bearer
 
 # Bounded so both services together stay well under a minute on a shared 2-core machine.
 EXAMPLES = 30
-CHECKS = [not_a_server_error, response_schema_conformance]
+CONFIG = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {"enabled": False}}})
 CALLERS = {"admin": ADMIN, "inspector": bearer(Role.inspector, org="xa-a")}
 
 
@@ -41,7 +45,7 @@ def apps(
 
 def fuzz(app: Litestar, headers: dict[str, str]) -> list[str]:
     """Run every operation of the app's OpenAPI; the failures, as text."""
-    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/schema/openapi.json", app, config=CONFIG)
     failures = []
     calls: list[str] = []
     for result in schema.get_all_operations():
@@ -56,11 +60,11 @@ def fuzz(app: Litestar, headers: dict[str, str]) -> list[str]:
         )
         def run(case: Any) -> None:
             calls.append(case.operation.label)
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            case.call_and_validate(headers=headers)
 
         try:
             run()
-        except Exception as exc:  # collect every operation's failure, not just the first
+        except BaseException as exc:  # every operation's failure, not just the first's
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     documented = {
         f"{method.upper()} {path}"
@@ -79,4 +83,4 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(
     failures = [
         f"{name} {failure}" for name, app in apps.items() for failure in fuzz(app, CALLERS[caller])
     ]
-    assert failures == []
+    assert failures == [], "\n\n".join(failures)

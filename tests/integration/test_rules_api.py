@@ -118,8 +118,8 @@ async def test_an_org_summary_counts_cells_judged_and_violated_as_json_and_csv(
     monthly = next(r for r in rows if r["rule_id"] == "regular-meeting-monthly")
     assert (monthly["cells_judged"], monthly["cells_violated"]) == (2, 1)
     assert monthly["compliant_percent"] == 50.0
-    csv = await commune.get("/orgs/xa-1/summary", params={"period": "2025-Q1", "format": "csv"})
-    assert csv.headers["content-type"].startswith("text/csv")
+    csv = await commune.get("/orgs/xa-1/summary.csv", params={"period": "2025-Q1"})
+    assert csv.headers["content-type"] == "text/csv; charset=utf-8"
     header, *lines = csv.text.lstrip("\ufeff").splitlines()
     assert header.startswith("Mã quy tắc (rule_id),Quy tắc (title_vi),Rule (title_en)")
     assert any(line.startswith("regular-meeting-monthly,") for line in lines)

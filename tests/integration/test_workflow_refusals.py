@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 
 import asyncpg
+import pytest
 from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
-from tests.integration.casework import INSPECTOR, SECRETARY, START, Casework, published
+from tests.integration.casework import (
+    INSPECTOR,
+    SECRETARY,
+    START,
+    Casework,
+    published,
+    register,
+)
 
 
 async def test_a_secretary_may_not_fire_an_inspectors_trigger(workflow: AsyncTestClient) -> None:
@@ -124,3 +132,48 @@ async def test_text_postgresql_cannot_hold_is_a_bad_request_naming_the_field(
     # Line breaks stay welcome where text runs to paragraphs.
     await case.fire("start", START, comment="Quyết định số 12.\nĐoàn gồm hai người.")
     assert (await case.trail())[-1][0] == "start"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"cell_id": "cb-nowhere", "org_id": "dk-xa-1"}, "cell_id"),
+        ({"cell_id": "cb-1", "org_id": "dk-nowhere"}, "org_id"),
+        ({"cell_id": "cb-1", "org_id": "dk-xa-2"}, "org_id"),  # registered, but not the cell's
+    ],
+)
+async def test_a_case_for_a_cell_or_org_not_registered_is_refused_by_name(
+    workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection, body: dict[str, str], field: str
+) -> None:
+    await register(nc, db, {"cb-2": "dk-xa-2"})
+    answer = await workflow.post("/cases", json={**body, "year": 2025})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] == field
+
+
+async def test_a_second_open_case_for_a_cell_kind_and_year_is_refused_unless_asked_for(
+    workflow: AsyncTestClient,
+) -> None:
+    body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": 2025}
+    first = await workflow.post("/cases", json=body)
+    assert first.status_code == 201
+    second = await workflow.post("/cases", json=body)
+    assert second.status_code == 409
+    assert second.json()["existing"] == first.json()["id"]
+    assert (await workflow.post("/cases", json={**body, "year": 2024})).status_code == 201
+    assert (await workflow.post("/cases", json={**body, "allow_another": True})).status_code == 201
+    case = Casework(workflow, first.json()["id"])
+    await case.fire("cancel", comment="Mở nhầm")
+    assert (await workflow.post("/cases", json=body)).status_code == 409  # the third is open
+
+
+async def test_numbers_sent_as_text_are_refused(workflow: AsyncTestClient) -> None:
+    body = {"cell_id": "cb-1", "org_id": "dk-xa-1", "year": "2025"}
+    year = await workflow.post("/cases", json=body)
+    assert year.status_code == 400
+    assert year.json()["field"] == "year"
+    case = await Casework.open(workflow)
+    start = {"trigger": "start", "expected_version": "1", "payload": START}
+    version = await workflow.post(f"/cases/{case.id}/transitions", json=start)
+    assert version.status_code == 400
+    assert version.json()["field"] == "expected_version"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import asyncpg
 import msgspec
 from litestar.testing import AsyncTestClient
+from nats.aio.client import Client
 
 from services.workflow.app import create_app
 from services.workflow.settings import WorkflowSettings
 from tests.clock import ManualClock
-from tests.integration.casework import INSPECTOR, START, Casework
+from tests.integration.casework import INSPECTOR, START, Casework, register
 
 
 async def test_the_definition_is_served_with_a_mermaid_diagram(workflow: AsyncTestClient) -> None:
@@ -23,12 +25,17 @@ async def test_the_definition_is_served_with_a_mermaid_diagram(workflow: AsyncTe
 
 
 async def test_a_running_case_keeps_its_version_after_the_file_changes(
-    workflow_settings: WorkflowSettings, clean: None, workflow_clock: ManualClock, tmp_path: Path
+    workflow_settings: WorkflowSettings,
+    workflow_clock: ManualClock,
+    tmp_path: Path,
+    nc: Client,
+    db: asyncpg.Connection,
 ) -> None:
     folder = tmp_path / "workflows"
     shutil.copytree(workflow_settings.definitions_dir, folder)
     settings = msgspec.structs.replace(workflow_settings, definitions_dir=str(folder))
     async with AsyncTestClient(app=create_app(settings, workflow_clock)) as client:
+        await register(nc, db)
         old = await Casework.open(client)
         old_version = (await old.detail())["case"]["definition_version"]
 

@@ -40,8 +40,17 @@ async def build_world(
     for cell_id, org_id in CELLS.items():
         event = cell_registered(cell_id, org_id=org_id, established_on="2024-01-01")
         await js.publish(event_subject("cell.registered"), dumps(event))
-    for table, count in (("rules.cells", 3), ("workflow.cells", 3), ("workflow.orgs", 5)):
-        await eventually(lambda t=table: db.fetchval(f"select count(*) from {t}"), count.__eq__)
+    for table, key, ids in (
+        ("rules.cells", "cell_id", list(CELLS)),
+        ("workflow.cells", "cell_id", list(CELLS)),
+        ("workflow.orgs", "org_id", list(ORGS)),
+    ):
+        await eventually(
+            lambda t=table, k=key, i=ids: db.fetchval(
+                f"select count(*) from {t} where {k} = any($1::text[])", i
+            ),
+            len(ids).__eq__,
+        )
     finding = {}
     for cell_id in ("cb-a1", "cb-b1"):
         finding[cell_id] = await eventually(

@@ -146,3 +146,16 @@ def test_guards_and_the_token_check_run_on_the_event_loop() -> None:
     # Litestar runs plain functions in a worker thread: a hop per request on the hot path.
     assert inspect.iscoroutinefunction(allow(Role.admin))
     assert inspect.iscoroutinefunction(jwt_auth(SETTINGS, SystemClock()).retrieve_user_handler)
+
+
+def test_a_token_living_longer_than_allowed_is_refused_minted_or_seen() -> None:
+    short = msgspec.structs.replace(SETTINGS, ttl_seconds=1800, max_ttl_seconds=3600)
+    with pytest.raises(TokenRequestError, match="at most"):
+        mint(short, Role.admin, sub="a", ttl=timedelta(hours=2))
+    long_lived = mint(SETTINGS, Role.admin, sub="a", ttl=timedelta(hours=2))
+    assert verify(SETTINGS, long_lived).sub == "a"
+    with pytest.raises(UnauthorizedError):
+        verify(short, long_lived)
+    with pytest.raises(StartupError, match="CHIBO_AUTH"):
+        from_env(AuthSettings, "CHIBO_AUTH_", {"CHIBO_AUTH_KEY": SETTINGS.key,
+                                              "CHIBO_AUTH_MAX_TTL_SECONDS": "60"})  # fmt: skip

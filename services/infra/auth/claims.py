@@ -37,6 +37,12 @@ class AuthSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, fro
     audience: str = "chibo"
     # Lifetime of a minted token when `--ttl` is not given.
     ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=366 * 86_400)] = 8 * 3600
+    # The longest a token may live (`exp` - `iat`): a longer one is refused, minted or seen.
+    max_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=366 * 86_400)] = 31 * 86_400
+
+    def __post_init__(self) -> None:
+        if self.ttl_seconds > self.max_ttl_seconds:
+            raise ValueError("`ttl_seconds` must not exceed `max_ttl_seconds`")
 
 
 class Claims(msgspec.Struct, kw_only=True, frozen=True):

@@ -35,7 +35,7 @@ def jwt_auth(settings: AuthSettings, clock: Clock) -> JWTAuth[Claims, ChiboToken
 
     # A coroutine: Litestar would run a plain function in a worker thread, once per request.
     async def retrieve(token: ChiboToken, connection: ASGIConnection[Any, Any, Any, Any]) -> Claims:
-        return claims_of(token)
+        return claims_of(token, settings)
 
     return JWTAuth[Claims, ChiboToken](
         token_secret=settings.key,

@@ -43,6 +43,11 @@ def mint(
     """A signed token for one role; refuses a scope the role cannot have (or lacks)."""
     now = datetime.now(UTC).replace(microsecond=0)
     lifetime = ttl if ttl is not None else timedelta(seconds=settings.ttl_seconds)
+    if lifetime > timedelta(seconds=settings.max_ttl_seconds):
+        raise TokenRequestError(
+            f"a token may live at most {settings.max_ttl_seconds // 86_400} days"
+            " (CHIBO_AUTH_MAX_TTL_SECONDS)"
+        )
     try:
         # Validate exactly as a verifier will, so no token is minted that would be refused.
         claims = msgspec.convert(
@@ -64,16 +69,20 @@ def mint(
     return ChiboToken(**fields).encode(settings.key, ALGORITHM)
 
 
-def claims_of(token: ChiboToken) -> Claims:
-    """The typed claims of a decoded token; 401 when they break Chibo's rules."""
+def claims_of(token: ChiboToken, settings: AuthSettings) -> Claims:
+    """The typed claims of a decoded token; 401 when they break Chibo's rules, a lifetime
+    longer than the settings allow among them."""
     fields = {f.name: getattr(token, f.name) for f in dataclasses.fields(token)}
     fields.pop("extras", None)
     fields.pop("jti", None)
     try:
-        return msgspec.convert(fields, Claims)
+        claims = msgspec.convert(fields, Claims)
     except msgspec.ValidationError:
         # The reason stays here: telling a forger which claim failed only helps them.
         raise UnauthorizedError("invalid token") from None
+    if claims.exp - claims.iat > timedelta(seconds=settings.max_ttl_seconds):
+        raise UnauthorizedError("invalid token")
+    return claims
 
 
 def verify(
@@ -93,4 +102,4 @@ def verify(
         )
     except (NotAuthorizedException, ImproperlyConfiguredException):
         raise UnauthorizedError("invalid token") from None
-    return claims_of(token)
+    return claims_of(token, settings)

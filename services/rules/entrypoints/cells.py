@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Literal
+from typing import Annotated
 
 from litestar import Response, get
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import QueryParameter
 
 from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.params import IdCursor, PathId, QueryOrg, Year
+from services.infra.problems import problem_responses
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
@@ -56,6 +57,8 @@ async def cell_score(
     return await compliance.cell_score(pool, judge, claims, cell_id, year)
 
 
+# The period's form is checked where it is parsed (422 naming it); here only its length.
+Period = Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")]
 _CSV_HEADERS = (
     "Mã quy tắc (rule_id)",
     "Quy tắc (title_vi)",
@@ -70,23 +73,31 @@ _CSV_HEADERS = (
 @get(
     "/orgs/{org_id:str}/summary",
     tags=["orgs"],
-    summary="Per rule: cells judged, violated, % compliant (JSON or CSV)",
+    summary="Per rule: cells judged, violated, % compliant",
     guards=[allow(Role.admin, Role.inspector, Role.viewer)],
+    responses=problem_responses(422),
 )
 async def org_summary(
-    pool: Pool,
-    judge: JudgeDep,
-    claims: ClaimsDep,
-    org_id: PathId,
-    # The period's form is checked where it is parsed (422 naming it); here only its length.
-    period: Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")],
-    format: FromQuery[Literal["json", "csv"]] = "json",
-) -> Response[list[RuleSummary]] | Response[str]:
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, org_id: PathId, period: Period
+) -> list[RuleSummary]:
     """The periodic report to the standing committee: per rule, the cells judged in the
     period, those violated, and the share compliant."""
+    return await compliance.org_summary(pool, judge, claims, org_id, period)
+
+
+@get(
+    "/orgs/{org_id:str}/summary.csv",
+    tags=["orgs"],
+    summary="The same report as a CSV file, for a spreadsheet",
+    guards=[allow(Role.admin, Role.inspector, Role.viewer)],
+    media_type="text/csv",
+    responses=problem_responses(422),
+)
+async def org_summary_csv(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, org_id: PathId, period: Period
+) -> Response[str]:
+    """The periodic report as CSV, headed in Vietnamese with the English beside it."""
     rows = await compliance.org_summary(pool, judge, claims, org_id, period)
-    if format == "json":
-        return Response(rows)
     # A byte-order mark so that spreadsheet programs read the Vietnamese text as UTF-8.
     out = io.StringIO()
     out.write("\ufeff")
@@ -96,6 +107,6 @@ async def org_summary(
     filename = f"chibo-{org_id}-{period}.csv"
     return Response(
         out.getvalue(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",  # Litestar adds the charset, UTF-8
         headers={"content-disposition": f'attachment; filename="{filename}"'},
     )

@@ -8,6 +8,7 @@ from litestar import Request, Response, post
 
 from services.contracts.roles import Role
 from services.infra.auth.http import allow
+from services.infra.problems import problem_responses
 from services.rules.entrypoints.deps import JudgeDep, Nats, Pool, SettingsDep
 from services.rules.service import ingest
 from services.rules.service.ingest import IngestReport
@@ -19,9 +20,14 @@ from services.rules.service.ingest import IngestReport
     summary="Publish one CloudEvent or a JSON array of them",
     status_code=202,
     guards=[allow(Role.source, Role.admin)],
+    responses=problem_responses(422),
 )
 async def post_events(
-    request: Request[Any, Any, Any], pool: Pool, judge: JudgeDep, settings: SettingsDep, nats: Nats
+    request: Request[Any, Any, Any],
+    pool: Pool,
+    judge: JudgeDep,
+    settings: SettingsDep,
+    nats: Nats,
 ) -> Response[IngestReport]:
     """Store the valid events of the body; refuse the invalid ones naming each event and field.
 
@@ -39,3 +45,4 @@ async def post_events(
         max_payload=nats.max_payload,
     )
     return Response(report, status_code=202)
+

@@ -11,6 +11,7 @@ from litestar.params import FromQuery, QueryParameter
 from services.contracts.findings import FindingStatus
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.params import NumberCursor, PathNumber, QueryId, QueryOrg
+from services.infra.problems import problem_responses
 from services.rules.adapters.queries import FindingFilter
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
@@ -19,7 +20,13 @@ from services.rules.service.compliance import FindingDetail, FindingPage
 Limit = Annotated[int, QueryParameter(ge=1, le=1000, description="Page size")]
 
 
-@get("/findings", tags=["findings"], summary="List findings", guards=[allow(*READERS)])
+@get(
+    "/findings",
+    tags=["findings"],
+    summary="List findings",
+    guards=[allow(*READERS)],
+    responses=problem_responses(422),
+)
 async def list_findings(
     pool: Pool,
     claims: ClaimsDep,

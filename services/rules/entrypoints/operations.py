@@ -10,6 +10,7 @@ from litestar import get, post
 from services.contracts.findings import Mode, Severity
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, allow
+from services.infra.problems import problem_responses
 from services.rules.entrypoints.deps import (
     JudgeDep,
     ReloaderDep,
@@ -64,6 +65,7 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
     summary="Load the rules folder again",
     status_code=200,
     guards=[allow(Role.rule_author, Role.admin)],
+    responses=problem_responses(422),
 )
 async def reload_rules(reloader: ReloaderDep) -> ReloadOutcome:
     """Validate the folder's whole pack and put it in force; an invalid pack is refused (422)."""

@@ -232,6 +232,27 @@ async def open_findings(
     return [(r[0], r[1], r[2]) for r in rows]
 
 
+async def org_exists(conn: Connection, org_id: str) -> bool:
+    """Whether the org is registered, as this service learned it."""
+    found = await conn.fetchval("select 1 from workflow.orgs where org_id = $1", org_id)
+    return found is not None
+
+
+async def open_case_of(
+    conn: Connection, cell_id: str, kind: str, year: int, final: list[str]
+) -> str | None:
+    """The id of a case of the cell, kind and year not in one of the `final` states, if any."""
+    found: str | None = await conn.fetchval(
+        "select id from workflow.cases where cell_id = $1 and kind = $2 and year = $3"
+        " and state <> all($4::text[]) order by created_at limit 1",
+        cell_id,
+        kind,
+        year,
+        final,
+    )
+    return found
+
+
 async def cell_org(conn: Connection, cell_id: str) -> str | None:
     """The org the cell is registered under, as this service learned it."""
     org_id: str | None = await conn.fetchval(

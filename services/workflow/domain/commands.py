@@ -21,6 +21,8 @@ class OpenCase(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     workflow: Identifier = "inspection"
     findings: Annotated[list[FindingRef], msgspec.Meta(max_length=500)] = []
     comment: Note = ""
+    # Open it even though the cell has an open case of the same kind and year (409 otherwise).
+    allow_another: bool = False
 
 
 class FireTrigger(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):

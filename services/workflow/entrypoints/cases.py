@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post
+from litestar import Controller, Request, get, post
 from litestar.params import FromQuery, JSONBody, QueryParameter
 from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
-from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year
+from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year, strict
+from services.infra.problems import problem_responses
 from services.workflow.adapters.queries import MAX_PAGE, CaseFilter, CasePage, CaseSummary
 from services.workflow.domain.commands import FireTrigger, OpenCase
 from services.workflow.domain.model import Case
@@ -29,10 +30,21 @@ class CaseController(Controller):
     tags = ["cases"]  # noqa: RUF012  (Litestar reads it as a class attribute)
     guards = [allow(*READERS)]  # noqa: RUF012  (writes check roles per trigger, below)
 
-    @post("/", summary="Open a case in its workflow's initial state (inspector, admin)")
-    async def open(self, data: JSONBody[OpenCase], service: ServiceDep, caller: CallerDep) -> Case:
-        """Open a case; 403 for a role that may not open cases, 404 for an unknown workflow."""
-        return await handlers.open_case(service, data, caller)
+    @post(
+        "/",
+        summary="Open a case in its workflow's initial state (inspector, admin)",
+        responses=problem_responses(404, 409, 422),
+    )
+    async def open(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[OpenCase],
+        service: ServiceDep,
+        caller: CallerDep,
+    ) -> Case:
+        """Open a case; 403 for a role that may not open cases, 404 for an unknown workflow,
+        422 for a cell or org not registered, 409 if one is open for the cell, kind and year."""
+        return await handlers.open_case(service, await strict(request, data), caller)
 
     @get("/", summary="List cases, newest first")
     async def list(
@@ -64,9 +76,15 @@ class CaseController(Controller):
         """The case, its audit trail and `available_triggers` for the caller's role."""
         return await handlers.case_detail(service, case_id, caller)
 
-    @post("/{case_id:str}/transitions", summary="Fire a trigger", status_code=200)
+    @post(
+        "/{case_id:str}/transitions",
+        summary="Fire a trigger",
+        status_code=200,
+        responses=problem_responses(409, 422),
+    )
     async def transition(
         self,
+        request: Request[Any, Any, Any],
         case_id: PathId,
         data: JSONBody[FireTrigger],
         service: ServiceDep,
@@ -74,7 +92,7 @@ class CaseController(Controller):
     ) -> Transitioned:
         """Move the case: 200 new state; 400 payload, 403 role, 409 stale version or state,
         422 refused by a guard (which, and why)."""
-        return await handlers.fire(service, case_id, data, caller)
+        return await handlers.fire(service, case_id, await strict(request, data), caller)
 
 
 @get(

@@ -21,6 +21,7 @@ from services.infra import outbox
 from services.infra.auth.scope import reach
 from services.infra.clock import Clock
 from services.infra.database import Connection
+from services.infra.errors import ConflictError, InvalidInputError
 from services.workflow.adapters import queries, repository
 from services.workflow.adapters.queries import CaseFilter, CasePage, CaseSummary
 from services.workflow.domain import model
@@ -78,11 +79,37 @@ async def open_case(svc: Service, command: OpenCase, caller: Caller) -> Case:
         findings=command.findings,
     )
     async with svc.pool.acquire() as conn, conn.transaction():
+        await repository.lock_cell(conn, case.cell_id)  # two opens at once: one sees the other
         await access.require_can_open(conn, caller, command)
+        await _require_cell_of_org(conn, command)
+        if not command.allow_another:
+            final = workflow.definition.final
+            if other := await repository.open_case_of(
+                conn, case.cell_id, case.kind, case.year, final
+            ):
+                raise ConflictError(
+                    f"cell `{case.cell_id}` has an open {case.kind} case for {case.year}"
+                    f" ({other}); set `allow_another` to open a second one",
+                    existing=other,
+                )
         await store_opened(conn, case, caller, command.comment, svc.clock.now(), None)
     svc.wake()
     svc.metrics.cases_opened.labels("person").inc()
     return case
+
+
+async def _require_cell_of_org(conn: Connection, command: OpenCase) -> None:
+    """422 unless the cell is registered, under the org named (as this service learned them)."""
+    registered = await repository.cell_org(conn, command.cell_id)
+    if registered is None:
+        raise InvalidInputError(f"no cell `{command.cell_id}` is registered", field="cell_id")
+    if not await repository.org_exists(conn, command.org_id):
+        raise InvalidInputError(f"no org `{command.org_id}` is registered", field="org_id")
+    if registered != command.org_id:
+        raise InvalidInputError(
+            f"cell `{command.cell_id}` is registered under `{registered}`, not `{command.org_id}`",
+            field="org_id",
+        )
 
 
 async def store_opened(

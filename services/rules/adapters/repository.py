@@ -26,8 +26,10 @@ from services.contracts.events import (
     MeetingRetractedEvent,
     OrgRegisteredEvent,
 )
+from services.infra.auth import scope as scope_sql
 from services.infra.database import Connection, newer
 from services.infra.errors import StartupError
+from services.rules.domain.authority import Places, WriteScope
 from services.rules.domain.facts import CellFacts, MeetingFact, meeting_fact, meeting_order
 
 # Advisory-lock namespace of cells: one transaction at a time judges a given cell.
@@ -152,6 +154,39 @@ async def meeting_cells(conn: Connection, events: Sequence[Event]) -> set[str]:
         meeting_ids,
     )
     return {r[0] for r in rows}
+
+
+async def places(conn: Connection, scope: WriteScope, events: Sequence[Event]) -> Places:
+    """Where the orgs, cells and meetings the events name are now, and the scope's subtree."""
+    org_ids = [e.data.org_id for e in events if isinstance(e, OrgRegisteredEvent)]
+    meeting_ids = [
+        e.data.meeting_id for e in events if isinstance(e, MeetingHeldEvent | MeetingRetractedEvent)
+    ]
+    meetings = {
+        r[0]: r[1]
+        for r in await conn.fetch(
+            "select meeting_id, cell_id from rules.meetings where meeting_id = any($1::text[])",
+            meeting_ids,
+        )
+    }
+    cell_ids = touched_cells(events) | set(meetings.values())
+    cells = {
+        r[0]: r[1]
+        for r in await conn.fetch(
+            "select cell_id, org_id from rules.cells where cell_id = any($1::text[])",
+            list(cell_ids),
+        )
+    }
+    subtree: set[str] = set()
+    if scope.org is not None:
+        rows = await conn.fetch(
+            f"with recursive {scope_sql.subtree('rules')} select org_id from subtree", scope.org
+        )
+        subtree = {r[0] for r in rows}
+    existing = await conn.fetch(
+        "select org_id from rules.orgs where org_id = any($1::text[])", org_ids
+    )
+    return Places(subtree=subtree, orgs={r[0] for r in existing}, cells=cells, meetings=meetings)
 
 
 def touched_cells(events: Sequence[Event]) -> set[str]:

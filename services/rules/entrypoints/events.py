@@ -7,8 +7,10 @@ from typing import Any
 from litestar import Request, Response, post
 
 from services.contracts.roles import Role
-from services.infra.auth.http import allow
+from services.infra.auth.claims import Claims
+from services.infra.auth.http import ClaimsDep, allow
 from services.infra.problems import problem_responses
+from services.rules.domain.authority import WriteScope
 from services.rules.entrypoints.deps import JudgeDep, Nats, Pool, SettingsDep
 from services.rules.service import ingest
 from services.rules.service.ingest import IngestReport
@@ -28,6 +30,7 @@ async def post_events(
     judge: JudgeDep,
     settings: SettingsDep,
     nats: Nats,
+    claims: ClaimsDep,
 ) -> Response[IngestReport]:
     """Store the valid events of the body; refuse the invalid ones naming each event and field.
 
@@ -36,6 +39,8 @@ async def post_events(
     what the NATS server carries in one message (it is published there too). All valid: 202
     with the accepted ids and the ids received before. Some invalid: 422 problem details listing
     them under `errors`, while the valid ones are still stored and listed under `accepted`.
+    A token naming an org writes only for that org's subtree, one naming a cell only for that
+    cell: the other events answer 403, listed the same way, the rest stored.
     """
     report = await ingest.accept(
         pool,
@@ -43,6 +48,13 @@ async def post_events(
         await request.body(),
         max_events=settings.max_batch_events,
         max_payload=nats.max_payload,
+        scope=_scope(claims),
     )
     return Response(report, status_code=202)
 
+
+def _scope(claims: Claims) -> WriteScope | None:
+    """Where the caller may write: None for admins and for sources trusted with every org."""
+    if claims.sees_all or (claims.org is None and claims.cell is None):
+        return None
+    return WriteScope(org=claims.org, cell=claims.cell)

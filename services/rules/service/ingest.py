@@ -21,9 +21,16 @@ from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEve
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import TRANSIENT_ERRORS, Connection
-from services.infra.errors import BadRequestError, InvalidInputError, PayloadTooLargeError
+from services.infra.errors import (
+    BadRequestError,
+    ForbiddenError,
+    InvalidInputError,
+    PayloadTooLargeError,
+)
 from services.rules.adapters import repository
 from services.rules.adapters.findings import SCHEMA
+from services.rules.domain import authority
+from services.rules.domain.authority import WriteScope
 from services.rules.domain.facts import meeting_fact
 from services.rules.service.judging import Judge, Touched
 
@@ -154,14 +161,22 @@ MESSAGE_HEADROOM = 4096
 
 
 async def accept(
-    pool: asyncpg.Pool, judge: Judge, body: bytes, *, max_events: int, max_payload: int
+    pool: asyncpg.Pool,
+    judge: Judge,
+    body: bytes,
+    *,
+    max_events: int,
+    max_payload: int,
+    scope: WriteScope | None = None,
 ) -> IngestReport:
     """Store the valid events of a request body, refusing the invalid ones by event and field.
 
     The body is one CloudEvent (event contract v1) or a JSON array of at most `max_events` of
     them, each within `max_payload`, what the NATS server carries in one message (every event
-    is published there too). Some invalid: InvalidInputError listing them under `errors`, while
-    the valid ones are still stored and listed under `accepted`.
+    is published there too). With a `scope`, events outside it are refused as well (None: a
+    trusted source, writing for every org). Some refused: InvalidInputError (or ForbiddenError
+    when any lies outside the scope) listing them under `errors`, while the valid ones are
+    still stored and listed under `accepted`.
     """
     try:
         raw_events = split_batch(body)
@@ -186,16 +201,36 @@ async def accept(
             rejections.append(EventRejection(index, event.id, "$", message))
             continue
         events.append((index, event))
+    forbidden = await _outside(pool, scope, events) if scope is not None else {}
+    rejections += forbidden.values()
+    events = [(index, event) for index, event in events if index not in forbidden]
     report = await _stored(pool, judge, events, rejections)
     if rejections:
         rejections.sort(key=lambda rejection: rejection.index)
-        raise InvalidInputError(
-            f"{len(rejections)} of {len(raw_events)} events are invalid; the others were stored",
+        error = ForbiddenError if forbidden else InvalidInputError
+        what = "refused" if forbidden else "invalid"
+        raise error(
+            f"{len(rejections)} of {len(raw_events)} events are {what}; the others were stored",
             errors=msgspec.to_builtins(rejections),
             accepted=report.accepted,
             duplicates=report.duplicates,
         )
     return report
+
+
+async def _outside(
+    pool: asyncpg.Pool, scope: WriteScope, events: Sequence[tuple[int, Event]]
+) -> dict[int, EventRejection]:
+    """The events (by position in the request) that `scope` may not write."""
+    batch = [event for _, event in events]
+    async with pool.acquire() as conn:
+        places = await repository.places(conn, scope, batch)
+    return {
+        events[r.index][0]: EventRejection(
+            events[r.index][0], batch[r.index].id, r.field, r.message
+        )
+        for r in authority.outside(batch, scope, places)
+    }
 
 
 async def _stored(

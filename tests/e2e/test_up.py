@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -16,12 +16,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
+import httpx
 import psutil
 import pytest
 
 from services.contracts.roles import Role
 from tests.conftest import ROOT
 from tests.e2e.conftest import free_port
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -169,13 +171,14 @@ def _next_said(stdout: IO[str]) -> str:
     raise AssertionError("`up` said nothing more")
 
 
-def eventually_ready(url: str, attempts: int = 300) -> int:
-    """The service's `/ready` status once it answers 200, polled for at most 30 s."""
-    for _ in range(attempts):
-        try:
-            if ready(url) == 200:
-                return 200
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return ready(url)
+def eventually_ready(url: str) -> int:
+    """The service's `/ready` status once it answers 200 (waited on for at most 30 s)."""
+
+    async def status() -> int:
+        async with httpx.AsyncClient(timeout=5) as client:
+            try:
+                return (await client.get(url + "/ready")).status_code
+            except httpx.TransportError:
+                return 0
+
+    return asyncio.run(eventually(status, lambda code: code == 200, within=30))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
 from importlib.resources.abc import Traversable
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -147,23 +146,9 @@ def _sql_files(package: str) -> list[Traversable]:
     return sorted(found, key=lambda f: f.name)
 
 
-async def is_reachable(pool: asyncpg.Pool, seconds: float) -> bool:
-    """True when a round trip to PostgreSQL, a connection's borrowing included, succeeds within
-    `seconds`. The probe is abandoned, not awaited, past that: cancelling a query on a hung
-    server waits on the server too, and readiness must answer whatever the server does."""
-    probe = asyncio.ensure_future(pool.fetchval("select true"))
-    done, _ = await asyncio.wait({probe}, timeout=seconds)
-    if not done:
-        probe.cancel()
-        probe.add_done_callback(_swallow)
-        return False
+async def is_reachable(pool: asyncpg.Pool) -> bool:
+    """True when a round trip to PostgreSQL, a connection's borrowing included, succeeds."""
     try:
-        return bool(probe.result())
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+        return bool(await pool.fetchval("select true"))
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
-
-
-def _swallow(task: asyncio.Future[Any]) -> None:
-    """Retrieve an abandoned probe's outcome, so that asyncio does not report it as lost."""
-    if not task.cancelled():
-        task.exception()

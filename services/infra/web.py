@@ -6,7 +6,7 @@ readiness, metrics, and the outbox's parked messages.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Annotated, Any
 
@@ -159,8 +159,8 @@ async def ready(state: State) -> Response[Readiness]:
     # Asked at once, each within a second: a hung dependency makes the service unready, not
     # its readiness probe hang.
     postgres, nats = await asyncio.gather(
-        database.is_reachable(pool, CHECK_SECONDS) if pool is not None else _false(),
-        messaging.is_reachable(state.get("nats"), CHECK_SECONDS),
+        answered_within(database.is_reachable(pool), CHECK_SECONDS) if pool else _false(),
+        answered_within(messaging.is_reachable(state.get("nats")), CHECK_SECONDS),
     )
     workers: Workers | None = state.get("workers")
     stopped = workers.ended() if workers is not None else []
@@ -180,6 +180,24 @@ CHECK_SECONDS = 1.0
 
 async def _false() -> bool:
     return False
+
+
+async def answered_within(probe: Coroutine[Any, Any, bool], seconds: float) -> bool:
+    """The probe's answer, or False past `seconds`. A late probe is left to finish on its own,
+    not cancelled: cancelling a query waits on the hung server too, and a PONG arriving after
+    its ping was cancelled makes nats-py log an error."""
+    task = asyncio.ensure_future(probe)
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.add_done_callback(_retrieved)
+        return False
+    return task.result()
+
+
+def _retrieved(task: asyncio.Future[bool]) -> None:
+    """Take a late probe's outcome, so that asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 @get(

@@ -9,15 +9,19 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncpg
+import nats
 import psutil
 import pytest
 from litestar.testing import AsyncTestClient
 
+from services.contracts.subjects import event_subject
 from services.dev.servers import Servers
 from services.infra.lifespan import Workers
 from services.rules.app import create_app
 from services.rules.settings import RulesSettings
 from tests.conftest import ROOT
+from tests.factories import cell_registered, dumps
 from tests.tokens import AUTH
 from tests.waiting import eventually
 
@@ -96,3 +100,18 @@ async def test_ready_answers_quickly_and_names_a_frozen_dependency(
         assert answer.json()[dependency] is False
         assert took < 3  # the probe's own one-second bound, not a speed claim: it must not hang
         await eventually(lambda: client.get("/ready"), lambda r: r.status_code == 200)
+        # And the service still takes what arrives on NATS: the answer to an abandoned ping
+        # used to kill nats-py's read loop (a PONG for a cancelled future), leaving a client
+        # that looks connected and hears nothing.
+        nc = await nats.connect(servers.nats_url)
+        try:
+            event = cell_registered(f"cb-after-{dependency}", org_id="xa-1")
+            await nc.jetstream().publish(event_subject("cell.registered"), dumps(event))
+        finally:
+            await nc.close()
+        db = await asyncpg.connect(servers.database_url)
+        try:
+            stored = "select count(*) from rules.cells where cell_id = $1"
+            await eventually(lambda: db.fetchval(stored, event["subject"]), (1).__eq__)
+        finally:
+            await db.close()

@@ -102,3 +102,11 @@ async def test_an_event_the_database_refuses_costs_none_of_its_neighbours(
     assert body["accepted"] == ["evt-1", "evt-3"]
     stored = await db.fetch("select id from rules.events order by id")
     assert [r["id"] for r in stored] == ["evt-1", "evt-3"]
+
+
+async def test_a_malformed_period_is_named_before_the_org_is_looked_up(
+    rules: AsyncTestClient,
+) -> None:
+    answer = await rules.get("/orgs/no-such-org/summary.csv", params={"period": "0000"})
+    assert answer.status_code == 422, answer.text  # the request itself is wrong, whatever org
+    assert answer.json()["field"] == "period"

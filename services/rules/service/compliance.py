@@ -161,11 +161,11 @@ async def org_summary(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
     """Per rule: cells under the org judged in `period`, cells violated, the share compliant."""
+    start, end = parse_period(period)  # a malformed request is told so before anything is read
     async with pool.acquire() as conn:
         visible = await org_visible(conn, "rules", claims, org_id)
         if not visible or not await queries.org_exists(conn, org_id):
             raise NotFoundError(f"no org `{org_id}`")
-        start, end = parse_period(period)
         cell_ids = await queries.cells_under(conn, org_id)
         found = await judgments(conn, judge, cell_ids, start, end)
     judged: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,11 +11,26 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from services.dev.servers import Servers
 from tests.conftest import ROOT
 from tests.tokens import AUTH
+from tests.waiting import eventually
+
+
+def wait_ready(url: str) -> int:
+    """The service's `/ready` status once it answers 200 (waited on for at most 30 s)."""
+
+    async def status() -> int:
+        async with httpx.AsyncClient(timeout=5) as client:
+            try:
+                return (await client.get(url + "/ready")).status_code
+            except httpx.TransportError:
+                return 0
+
+    return asyncio.run(eventually(status, lambda code: code == 200, within=30))
 
 
 def free_port() -> int:

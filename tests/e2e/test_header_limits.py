@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import socket
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from services.dev.servers import Servers
-from tests.e2e.conftest import ServiceProcess
+from tests.e2e.conftest import ServiceProcess, wait_ready
 
 
 @pytest.fixture(params=["rules", "workflow"])
@@ -22,14 +21,7 @@ def service(
     """Each service as a process (uvicorn, as deployed), ready."""
     process = ServiceProcess(request.param, servers, tmp_path / "service.log")
     process.start()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(process.url + "/ready", timeout=1) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.1)
+    wait_ready(process.url)
     yield process
     process.stop()
 

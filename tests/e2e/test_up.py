@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
@@ -16,14 +15,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import IO
 
-import httpx
 import psutil
 import pytest
 
 from services.contracts.roles import Role
 from tests.conftest import ROOT
-from tests.e2e.conftest import free_port
-from tests.waiting import eventually
+from tests.e2e.conftest import free_port, wait_ready
 
 
 @pytest.fixture
@@ -146,7 +143,7 @@ def test_up_restarts_a_crashed_service_and_gives_up_past_the_limit(data_dir: Pat
                 "chibo: the rules service stopped (exit code -9); restarting it in 1 s"
             )
             # Back on the same port, a new process.
-            assert eventually_ready(rules) == 200
+            assert wait_ready(rules) == 200
             second = _serving(up, "rules")
             assert second.pid != first.pid
             second.kill()
@@ -169,16 +166,3 @@ def _next_said(stdout: IO[str]) -> str:
         if line.strip():
             return line.rstrip("\n")
     raise AssertionError("`up` said nothing more")
-
-
-def eventually_ready(url: str) -> int:
-    """The service's `/ready` status once it answers 200 (waited on for at most 30 s)."""
-
-    async def status() -> int:
-        async with httpx.AsyncClient(timeout=5) as client:
-            try:
-                return (await client.get(url + "/ready")).status_code
-            except httpx.TransportError:
-                return 0
-
-    return asyncio.run(eventually(status, lambda code: code == 200, within=30))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,12 +13,14 @@ from services.dev.servers import Servers
 from tests.e2e.conftest import ServiceProcess, wait_ready
 
 
-@pytest.fixture(params=["rules", "workflow"])
+@pytest.fixture(scope="module", params=["rules", "workflow"])
 def service(
-    request: pytest.FixtureRequest, servers: Servers, clean: None, tmp_path: Path
+    request: pytest.FixtureRequest, servers: Servers, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServiceProcess]:
-    """Each service as a process (uvicorn, as deployed), ready."""
-    process = ServiceProcess(request.param, servers, tmp_path / "service.log")
+    """Each service as a process (uvicorn, as deployed), ready; one per service for the module,
+    since no test here writes anything."""
+    log = tmp_path_factory.mktemp(request.param) / "service.log"
+    process = ServiceProcess(request.param, servers, log)
     process.start()
     wait_ready(process.url)
     yield process

@@ -136,7 +136,7 @@ async def test_explain_and_score_read_the_database_like_the_events_file(
     scored = await _both(capsys, stored, "score", "--year", "2024")
 
     assert explained[0] == explained[1]
-    assert "VIOLATED" in explained[1]
+    assert "Kết luận / Verdict     vi phạm\n" in explained[1]
     assert scored[0] == scored[1]
     assert [line.split("\t")[0] for line in scored[1].splitlines()] == [
         "cell_id",

@@ -77,9 +77,22 @@ async def test_a_finding_is_explained_with_its_regulation(commune: AsyncTestClie
     query = {"cell_id": "c-b", "rule_id": "regular-meeting-monthly", "scope": "2025-03"}
     finding_id = (await commune.get("/findings", params=query)).json()["items"][0]["id"]
     detail = (await commune.get(f"/findings/{finding_id}")).json()
-    assert detail["rule"]["basis"].startswith("Điều lệ Đảng")
-    assert "VI PHẠM / VIOLATED" in detail["explanation"]
-    assert detail["record"]["finding"]["message"]["vi"].startswith("Tháng 2025-03")
+    assert detail["rule"]["basis"] == "Điều lệ Đảng (2011), Điều 24, khoản 2"
+    assert detail["rule"]["basis_text"] == "Chi bộ, chi uỷ họp thường lệ mỗi tháng một lần."
+    message = {
+        "vi": "Tháng 3/2025: chi bộ sinh hoạt thường kỳ 0 lần; cần ít nhất 1 lần.",
+        "en": "March 2025: regular meetings: 0; at least 1 required.",
+    }
+    assert detail["record"]["finding"]["message"] == message
+    explained = detail["explanation"]
+    assert (explained["verdict"], explained["verdict_text"]) == (
+        "violated",
+        {"vi": "vi phạm", "en": "violated"},
+    )
+    assert explained["scope"] == {"vi": "tháng 3/2025", "en": "March 2025"}
+    assert explained["found"] == message
+    assert explained["meeting_count"] == 0
+    assert "Kết luận / Verdict     vi phạm\n" in detail["text"]
     assert (await commune.get("/findings/999999")).status_code == 404
 
 

@@ -181,3 +181,68 @@ def test_unknown_cell_attribute_in_applies_to_is_reported(tmp_path: Path) -> Non
     text = GOOD.replace("weight: 10\n", "weight: 10\napplies_to: has_commitee\n")
     (problem,) = _problems(tmp_path, text)
     assert problem.startswith("sample.yaml:6:13: unknown name `has_commitee`; known names: cell_id")
+
+
+PARAMS = GOOD.replace("weight: 10\n", "weight: 10\nparams: {min_meetings: 1, min_ratio: 0.85}\n")
+
+
+def test_a_threshold_may_name_a_param(tmp_path: Path) -> None:
+    (tmp_path / "sample.yaml").write_text(PARAMS.replace("at_least: 1", "at_least: min_meetings"))
+    assert read_rules(tmp_path).rules[0].params == {"min_meetings": 1, "min_ratio": 0.85}
+
+
+def test_a_threshold_naming_no_param_is_reported(tmp_path: Path) -> None:
+    text = PARAMS.replace("at_least: 1", "at_least: min_meeting")
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:11:13: no param `min_meeting`; the rule's params: min_meetings, min_ratio"
+    ]
+
+
+def test_a_count_threshold_needs_a_whole_number(tmp_path: Path) -> None:
+    text = PARAMS.replace("at_least: 1", "at_least: min_ratio")
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:11:13: param `min_ratio` holds 0.85; this needs a whole number"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "column"),
+    [("cần trên 0,85", 35), ("cần trên 85%", 35), ("cần trên 0.85", 35), ("ít nhất 1 lần", 34)],
+)
+def test_a_text_may_not_type_a_number_a_param_holds(
+    tmp_path: Path, typed: str, column: int
+) -> None:
+    text = PARAMS.replace('vi: "Tháng {period}"', f'vi: "{{period}}: {typed}"')
+    (problem,) = _problems(tmp_path, text)
+    number = typed.split()[-1].removesuffix("%") if "%" not in typed else "85"
+    number = {"lần": "1"}.get(number, number)
+    assert problem.startswith(f"sample.yaml:12:{column}: `{number}` is what param `min_")
+    assert problem.endswith("so the text follows the param")
+
+
+def test_a_text_shows_a_param_through_its_placeholder(tmp_path: Path) -> None:
+    text = PARAMS.replace('vi: "Tháng {period}"', 'vi: "{period}: cần trên {min_ratio:percent}"')
+    (tmp_path / "sample.yaml").write_text(text)
+    assert read_rules(tmp_path).rules[0].texts.message["vi"].names == {"period", "min_ratio"}
+
+
+def test_a_format_a_value_cannot_take_is_reported(tmp_path: Path) -> None:
+    text = GOOD.replace('en: "{period}"', 'en: "{period:percent}"')
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:11:38: `{period:percent}`: `period` takes no format"
+    ]
+
+
+def test_an_unknown_format_is_reported_with_the_ones_there_are(tmp_path: Path) -> None:
+    text = GOOD.replace('en: "{period}"', 'en: "{period} {observed:percentage}"')
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:11:47: `{observed:percentage}`: `observed` takes `number`, `percent`, "
+        "`days`, `minutes`, `months`"
+    ]
+
+
+def test_a_param_may_not_hide_a_fact(tmp_path: Path) -> None:
+    text = GOOD.replace("weight: 10\n", "weight: 10\nparams: {kind: 1}\n")
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:6:16: param `kind` would hide the name of a fact or a text"
+    ]

@@ -27,7 +27,7 @@ def _rule(**fields: Any) -> CompiledRule:
             "meetings": "kind == 'regular'",
             "at_least": 1,
         },
-        "message": {"vi": "Tháng {period}", "en": "{period}"},
+        "message": {"vi": "{period}: chi ủy chưa họp", "en": "{period}: no committee meeting"},
     }
     return CompiledRule(msgspec.convert(spec | fields, Rule), "v1")
 
@@ -80,7 +80,10 @@ def test_finding_carries_evidence_version_and_both_languages() -> None:
         [],
         "v1",
     )
-    assert (found.message.vi, found.message.en) == ("Tháng 2024-01", "2024-01")
+    assert (found.message.vi, found.message.en) == (
+        "Tháng 1/2024: chi ủy chưa họp",
+        "January 2024: no committee meeting",
+    )
     assert (str(found.period_start), str(found.period_end)) == ("2024-01-01", "2024-01-31")
 
 

@@ -15,11 +15,12 @@ from datetime import date, datetime
 import msgspec
 
 from services.contracts.calendar import VIETNAM
+from services.contracts.findings import Text
 from services.rules.adapters.files import read_rules
 from services.rules.cli import report
 from services.rules.cli.sources import OneCell, facts_from
 from services.rules.domain.evaluate import compare, evaluate
-from services.rules.domain.explain import explain
+from services.rules.domain.explain import NOT_JUDGED, explain, render
 from services.rules.domain.score import score_year
 
 
@@ -62,12 +63,14 @@ def explain_verdict(args: argparse.Namespace) -> int:
         None,
     )
     why = (
-        f"the rule does not apply to this cell ({rule.rule.applies_to})"
+        Text(
+            vi="Quy tắc không áp dụng cho chi bộ này.",
+            en="The rule does not apply to this cell.",
+        )
         if not rule.applies_to(cell.cell)
-        else f"no such scope judged before {horizon}: the period has not ended, the cell was not "
-        "active for all of it, the rule was not in force, or nothing matched the scope"
+        else NOT_JUDGED
     )
-    explain(sys.stdout, rule, cell, args.scope, found, why)
+    sys.stdout.write(render(explain(rule, cell, args.scope, found, why)))
     return 0
 
 

@@ -1,64 +1,274 @@
-"""A readable account of one verdict: the rule and its regulation, the cell, the evidence."""
+"""An account of one verdict for people: the rule and the regulation it rests on, what was
+required and what was found in the rule's own words, and the meetings behind it by date.
+
+Nothing in it is an expression, a Python value or a code: the rule's id and the meetings' ids
+appear only beside the evidence they name. `render` lays the account out as text, each line
+in Vietnamese with the English below it.
+"""
 
 from __future__ import annotations
 
-from typing import TextIO
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Literal
 
-from services.contracts.findings import Finding
+import msgspec
+
+from services.contracts import wording
+from services.contracts.findings import Finding, FindingStatus, Text
+from services.contracts.wording import LANGUAGES, Language, Words
 from services.rules.domain.facts import CellFacts, MeetingFact
 from services.rules.domain.pack import CompiledRule
+from services.rules.domain.periods import PeriodKind, period_of
+from services.rules.domain.texts import Period, Year, show
+
+Verdict = Literal["violated", "passed", "not_judged"]
+
+VERDICTS: dict[Verdict, Words] = {
+    "violated": Words("vi phạm", "violated"),
+    "passed": Words("đạt", "passed"),
+    "not_judged": Words("chưa đánh giá", "not judged"),
+}
+
+SEVERITIES = {
+    "minor": Words("nhẹ", "minor"),
+    "major": Words("nặng", "major"),
+    "critical": Words("nghiêm trọng", "critical"),
+}
+
+
+NOT_JUDGED = Text(
+    vi="Phạm vi này chưa được đánh giá: kỳ chưa kết thúc, chi bộ chưa hoạt động trọn kỳ, quy tắc "
+    "chưa có hiệu lực, hoặc không có gì thuộc phạm vi này.",
+    en="This scope has not been judged: the period has not ended, the cell was not active for "
+    "all of it, the rule was not in force, or nothing falls in the scope.",
+)
+
+
+class MeetingLine(msgspec.Struct, frozen=True):
+    """One meeting behind the verdict, in plain words; its id for the record."""
+
+    meeting_id: str
+    held_on: date
+    text: Text
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    """How one rule judged one cell over one scope, in both languages."""
+
+    rule_id: str
+    title: Text
+    basis: str
+    basis_text: str | None
+    severity: Text
+    weight: int
+    cell_id: str
+    cell: Text
+    scope: Text
+    verdict: Verdict
+    verdict_text: Text
+    expected: Text
+    # The finding's own words: its message for a violation, neutral words for a pass.
+    found: Text | None
+    why_not_judged: Text | None
+    meeting_count: int
+    meetings: list[MeetingLine]
 
 
 def explain(
-    out: TextIO, rule: CompiledRule, facts: CellFacts, scope: str, found: Finding | None, why: str
-) -> None:
-    """A readable account of one verdict, labelled in Vietnamese and English."""
+    rule: CompiledRule, facts: CellFacts, scope: str, found: Finding | None, why: Text
+) -> Explanation:
+    """The account of `rule`'s judgment of the cell over `scope`: `found` is the judgment as
+    the facts now stand (None: not judged, for the reason `why`)."""
     spec, cell = rule.rule, facts.cell
-    out.write(
-        f"Quy tắc (rule)         {rule.id} (version {rule.version}, {spec.mode}, "
-        f"{spec.severity}, weight {spec.weight})\n"
+    verdict: Verdict = (
+        "not_judged"
+        if found is None
+        else "violated"
+        if found.status is FindingStatus.open
+        else "passed"
     )
-    out.write(f"                       {spec.title.vi}\n                       {spec.title.en}\n")
-    out.write(f"Căn cứ (basis)         {spec.basis}\n")
-    dissolved = cell.dissolved_on or "-"
-    out.write(
-        f"Chi bộ (cell)          {cell.cell_id} — {cell.name} ({cell.cell_type}, chi ủy / "
-        f"committee {'có / yes' if cell.has_committee else 'không / no'}, thành lập / "
-        f"established {cell.established_on}, giải thể / dissolved {dissolved})\n"
+    lines: list[MeetingLine] = []
+    count = 0
+    if found is not None:
+        counted = set(found.meeting_ids)
+        lines = [_line(m) for m in facts.meetings if m.meeting_id in counted]
+        count = found.meeting_count if found.meeting_count is not None else len(lines)
+    return Explanation(
+        rule_id=rule.id,
+        title=rule.title,
+        basis=spec.basis,
+        basis_text=spec.basis_text,
+        severity=_text(SEVERITIES[spec.severity]),
+        weight=spec.weight,
+        cell_id=cell.cell_id,
+        cell=_both(lambda lang: _cell(facts, lang)),
+        scope=_both(lambda lang: scope_words(scope, facts, lang)),
+        verdict=verdict,
+        verdict_text=_text(VERDICTS[verdict]),
+        expected=rule.describe or rule.title,
+        found=found.message if found is not None else None,
+        why_not_judged=why if found is None else None,
+        meeting_count=count,
+        meetings=lines,
     )
-    out.write(f"Phạm vi (scope)        {scope}\n")
-    if found is None:
-        out.write(f"Kết luận (verdict)     chưa đánh giá / not judged: {why}\n")
-        return
-    verdict = "VI PHẠM / VIOLATED (open)" if found.status == "open" else "ĐẠT / passed"
-    out.write(f"Thời kỳ (period)       {found.period_start} .. {found.period_end} (giờ Việt Nam)\n")
-    out.write(f"Kết luận (verdict)     {verdict}\n")
-    out.write(f"Yêu cầu (expected)     {found.expected}\nThực tế (observed)     {found.observed}\n")
-    counted = set(found.meeting_ids)
-    meetings = [m for m in facts.meetings if m.meeting_id in counted]
-    total = found.meeting_count if found.meeting_count is not None else len(found.meeting_ids)
-    if meetings:
-        shown = (
-            f" ({len(meetings)} đầu tiên / the first {len(meetings)})"
-            if total > len(meetings)
-            else ""
+
+
+def _text(words: Words) -> Text:
+    return Text(vi=words.vi, en=words.en)
+
+
+def _both(make: Callable[[Language], str]) -> Text:
+    vi, en = (make(language) for language in LANGUAGES)
+    return Text(vi=vi, en=en)
+
+
+def _cell(facts: CellFacts, language: Language) -> str:
+    cell = facts.cell
+    kind = wording.CELL_TYPES.get(cell.cell_type, Words(cell.cell_type, cell.cell_type))
+    committee = wording.YES_NO[cell.has_committee](language)
+    founded = wording.day(cell.established_on, language)
+    if language == "vi":
+        text = f"{cell.name}, loại hình {kind.vi}, có chi ủy: {committee}, thành lập {founded}"
+        return text + (
+            f", giải thể {wording.day(cell.dissolved_on, 'vi')}" if cell.dissolved_on else ""
         )
-        out.write(f"Cuộc họp (meetings)    {total} được tính / counted{shown}\n")
-    else:
-        out.write("Cuộc họp (meetings)    không có / none counted\n")
-    for meeting in meetings:
-        out.write(f"  - {_meeting_line(meeting)}\n")
-    if found.status == "open":
-        out.write(f"Thông báo (message)    {found.message.vi}\n                       "
-                  f"{found.message.en}\n")  # fmt: skip
-
-
-def _meeting_line(m: MeetingFact) -> str:
-    thematic = " +thematic" if m.includes_thematic else ""
-    return (
-        f"{m.meeting_id}: {m.kind}{thematic} on {m.day} (held_at {m.held_at.isoformat()}), "
-        f"{m.duration_minutes} min, present {m.members_present}/"
-        f"{m.members_total - m.members_exempt}, unexcused {list(m.unexcused)}, "
-        f"excused {list(m.excused)}, topics {list(m.topic_groups)}, "
-        f"criticism {m.criticism_held}, hcm_study {m.hcm_study}"
+    text = f"{cell.name}, {kind.en}, with a committee: {committee}, established {founded}"
+    return text + (
+        f", dissolved {wording.day(cell.dissolved_on, 'en')}" if cell.dissolved_on else ""
     )
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_YEAR = re.compile(r"^(\d{4})$")
+
+
+def scope_words(scope: str, facts: CellFacts, language: Language) -> str:
+    """What a scope names, in plain words: a period, a meeting, a member's year, a gap."""
+    if m := _MONTH.match(scope):
+        first = date(int(m[1]), int(m[2]), 1)
+        return show(Period(PeriodKind.month, period_of(PeriodKind.month, first)), "", language)
+    if m := _QUARTER.match(scope):
+        first = date(int(m[1]), 3 * int(m[2]) - 2, 1)
+        return show(Period(PeriodKind.quarter, period_of(PeriodKind.quarter, first)), "", language)
+    if m := _YEAR.match(scope):
+        return show(Year(int(m[1])), "", language)
+    what, _, rest = scope.partition("/")
+    if what == "meeting":
+        held = next((f for f in facts.meetings if f.meeting_id == rest), None)
+        if held is not None:
+            return wording.meeting(held.kind, held.includes_thematic, held.day, language)
+        return f"buổi sinh hoạt {rest}" if language == "vi" else f"meeting {rest}"
+    if what == "member":
+        member, _, year = rest.rpartition("/")
+        shown = show(Year(int(year)), "", language) if year.isdigit() else year
+        return f"đảng viên {member}, {shown}" if language == "vi" else f"member {member}, {shown}"
+    if what == "since" and (since := _date(rest)) is not None:
+        day = wording.day(since, language)
+        return f"từ ngày {day}" if language == "vi" else f"from {day}"
+    return scope
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _line(m: MeetingFact) -> MeetingLine:
+    return MeetingLine(m.meeting_id, m.day, _both(lambda lang: meeting_words(m, lang)))
+
+
+def meeting_words(m: MeetingFact, language: Language) -> str:
+    """One meeting's record in plain words: length, attendance, absences, content."""
+    expected = m.members_total - m.members_exempt
+    share = wording.percent(m.members_present / expected, language) if expected else "-"
+    none = "không" if language == "vi" else "none"
+    excused = wording.listing(m.excused, language) if m.excused else none
+    unexcused = wording.listing(m.unexcused, language) if m.unexcused else none
+    thematic = m.kind == "thematic" or m.includes_thematic
+    groups = wording.topic_groups(m.topic_groups, language)
+    said = wording.YES_NO
+    head = wording.sentence(wording.meeting(m.kind, m.includes_thematic, m.day, language))
+    length = wording.amount(m.duration_minutes, "minutes", language)
+    if language == "vi":
+        parts = [
+            length,
+            f"{m.members_present}/{expected} đảng viên dự ({share})",
+            f"vắng có lý do: {excused}",
+            f"vắng không có lý do: {unexcused}",
+            *([f"nhóm nội dung chuyên đề: {groups}"] if thematic else []),
+            f"tự phê bình và phê bình: {said[m.criticism_held].vi}",
+            f"học tập và làm theo Bác: {said[m.hcm_study].vi}",
+        ]
+    else:
+        parts = [
+            length,
+            f"{m.members_present} of {expected} members present ({share})",
+            f"excused: {excused}",
+            f"absent without reason: {unexcused}",
+            *([f"thematic topic groups: {groups}"] if thematic else []),
+            f"self-criticism and criticism: {said[m.criticism_held].en}",
+            f"Ho Chi Minh study: {said[m.hcm_study].en}",
+        ]
+    return f"{head}: " + "; ".join(parts)
+
+
+_LABELS = {
+    "rule": Words("Quy tắc", "Rule"),
+    "basis": Words("Căn cứ", "Basis"),
+    "cell": Words("Chi bộ", "Cell"),
+    "scope": Words("Phạm vi", "Scope"),
+    "verdict": Words("Kết luận", "Verdict"),
+    "expected": Words("Yêu cầu", "Required"),
+    "found": Words("Thực tế", "Found"),
+    "why": Words("Lý do", "Why"),
+    "meetings": Words("Cuộc họp", "Meetings"),
+}
+_WIDTH = 22
+
+
+def render(account: Explanation) -> str:
+    """The account as text: each line in Vietnamese, then in English beneath it."""
+    out: list[str] = []
+
+    def pair(label: str, text: Text) -> None:
+        name = _LABELS[label]
+        out.append(f"{name.vi + ' / ' + name.en:<{_WIDTH}} {text.vi}")
+        out.append(f"{'':<{_WIDTH}} {text.en}")
+
+    pair("rule", account.title)
+    weight = account.weight
+    out.append(
+        f"{'':<{_WIDTH}} {account.rule_id} · {account.severity.vi} / {account.severity.en}"
+        f" · trọng số / weight {weight}"
+    )
+    name = _LABELS["basis"]
+    out.append(f"{name.vi + ' / ' + name.en:<{_WIDTH}} {account.basis}")
+    if account.basis_text:
+        out.append(f"{'':<{_WIDTH}} “{account.basis_text}”")
+    pair("cell", account.cell)
+    pair("scope", account.scope)
+    pair("verdict", account.verdict_text)
+    pair("expected", account.expected)
+    if account.found is not None:
+        pair("found", account.found)
+    if account.why_not_judged is not None:
+        pair("why", account.why_not_judged)
+    if account.verdict != "not_judged":
+        shown = len(account.meetings)
+        more = account.meeting_count - shown
+        counted = Text(
+            vi=f"{account.meeting_count} buổi được tính"
+            + (f", liệt kê {shown} buổi đầu" if more > 0 else ""),
+            en=f"{account.meeting_count} counted"
+            + (f", the first {shown} listed" if more > 0 else ""),
+        )
+        pair("meetings", counted)
+        for line in account.meetings:
+            out.append(f"  - {line.text.vi} [{line.meeting_id}]")
+            out.append(f"    {line.text.en}")
+    return "\n".join(out) + "\n"

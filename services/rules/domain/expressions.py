@@ -75,8 +75,11 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
 }
 
 
-def compile_expression(text: str, names: Mapping[str, Name]) -> Getter:
-    """Compile `text` into a function of one fact, or raise ExpressionError."""
+def compile_expression(
+    text: str, names: Mapping[str, Name], constants: Mapping[str, float] | None = None
+) -> Getter:
+    """Compile `text` into a function of one fact, or raise ExpressionError. `constants` are
+    names that stand for numbers (a rule's params): each is read as the number it holds."""
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())  # offsets must count the blanks we strip
     if len(stripped) > MAX_LENGTH:
@@ -84,7 +87,8 @@ def compile_expression(text: str, names: Mapping[str, Name]) -> Getter:
     try:
         tree = ast.parse(stripped, mode="eval")
         _check_size(tree.body)
-        return _Compiler(names).compile(tree.body)
+        body = _Constants(constants).visit(tree.body) if constants else tree.body
+        return _Compiler(names, constants or {}).compile(body)
     except SyntaxError as exc:
         raise ExpressionError(
             f"invalid expression: {exc.msg}", lead + (exc.offset or 1) - 1
@@ -120,9 +124,21 @@ def _check_size(root: ast.expr) -> None:
         todo.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+class _Constants(ast.NodeTransformer):
+    """Each name of a constant replaced by its number, as if the author had typed it."""
+
+    def __init__(self, constants: Mapping[str, float]) -> None:
+        self.constants = constants
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        if node.id not in self.constants:
+            return node
+        return ast.copy_location(ast.Constant(self.constants[node.id]), node)
+
+
 class _Compiler:
-    def __init__(self, names: Mapping[str, Name]) -> None:
-        self.names = names
+    def __init__(self, names: Mapping[str, Name], constants: Mapping[str, float]) -> None:
+        self.names, self.constants = names, constants
 
     def compile(self, node: ast.expr) -> Getter:
         match node:
@@ -183,7 +199,11 @@ class _Compiler:
         known = self.names.get(name)
         if known is None:
             allowed = ", ".join(sorted(self.names))
-            raise ExpressionError(f"unknown name `{name}`; known names: {allowed}", node.col_offset)
+            params = ", ".join(sorted(self.constants))
+            also = f"; params: {params}" if params else ""
+            raise ExpressionError(
+                f"unknown name `{name}`; known names: {allowed}{also}", node.col_offset
+            )
         return known.read
 
     def _literal_group(self, node: ast.expr, items: list[ast.expr]) -> Getter:

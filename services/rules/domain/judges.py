@@ -21,7 +21,6 @@ from services.rules.domain.model import (
     CountCheck,
     CoverageCheck,
     GapCheck,
-    MeetingCheck,
     MemberCheck,
     Rule,
 )
@@ -32,6 +31,7 @@ from services.rules.domain.periods import (
     last_day,
     months_in,
 )
+from services.rules.domain.texts import Groups, Meeting, Period, RuleTexts, Span, Value, Year
 
 
 class CellView:
@@ -67,8 +67,8 @@ class JudgedRule:
     """What a judge asks of the rule it judges for: whether it was in force, and to write a
     finding. A compiled rule (`pack.CompiledRule`) is one."""
 
-    def __init__(self, rule: Rule, version: str) -> None:
-        self.rule, self.version = rule, version
+    def __init__(self, rule: Rule, version: str, texts: RuleTexts) -> None:
+        self.rule, self.version, self.texts = rule, version, texts
         self.id, self.severity, self.mode = rule.id, rule.severity, rule.mode
         self.dated = rule.effective_from is not None or rule.effective_until is not None
 
@@ -89,18 +89,20 @@ class JudgedRule:
         scope: str,
         violated: bool,
         span: tuple[date, date],
-        observed: Evidence,
+        measured: Evidence,
         expected: str,
         meeting_ids: list[str],
-        **values: Any,
+        **values: Value,
     ) -> Finding:
-        """A finding of this rule, its message filled with the evidence."""
+        """A finding of this rule, its text filled with the evidence: the rule's message for a
+        violation, neutral words for a pass. `values` fill the placeholders (`period` at
+        least); `observed` among them when it reads otherwise than the evidence."""
         cell_id = view.cell.cell_id
-        if isinstance(observed, float) and not math.isfinite(observed):
-            observed = str(observed)  # JSON has no infinity; "inf" still reads as what it is
-        values.update(cell=cell_id, observed=observed, expected=expected)
-        values.setdefault("period", scope)
-        message = self.rule.message
+        if isinstance(measured, float) and not math.isfinite(measured):
+            measured = str(measured)  # JSON has no infinity; "inf" still reads as what it is
+        values.setdefault("observed", measured)
+        values["cell"] = view.cell.name
+        vi, en = self.texts.render(values, violated)
         return Finding(
             rule_id=self.id,
             cell_id=cell_id,
@@ -110,33 +112,27 @@ class JudgedRule:
             mode=self.mode,
             period_start=span[0],
             period_end=span[1],
-            observed=observed,
+            observed=measured,
             expected=expected,
             meeting_ids=meeting_ids[:MAX_MEETING_IDS],
             meeting_count=len(meeting_ids),
             rule_version=self.version,
-            message=Text(
-                vi=message.vi.format_map({k: _vietnamese(v) for k, v in values.items()}),
-                en=message.en.format_map(values),
-            ),
+            message=Text(vi=vi, en=en),
         )
-
-
-def _vietnamese(value: Any) -> Any:
-    # Vietnamese writes a decimal comma: "0,8333", as the rule texts themselves write "0,85".
-    return str(value).replace(".", ",") if isinstance(value, float) else value
 
 
 Verdicts = Callable[[JudgedRule, CellView, bool], Iterator[Finding]]
 """One rule's verdicts on one cell: its violations and, when asked (`passes`), its passes."""
 
 
-def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) -> Verdicts:
-    """The judge of a count or coverage check over each ended calendar period."""
+def periodic(
+    check: CountCheck | CoverageCheck, meetings: tuple[str, Getter], least: int = sys.maxsize
+) -> Verdicts:
+    """The judge of a count or coverage check over each ended calendar period; a count needs
+    `least` meetings in each."""
     kind = check.period
     key, test = meetings
-    measure = _count(check) if isinstance(check, CountCheck) else _coverage(check)
-    least = check.at_least if isinstance(check, CountCheck) else sys.maxsize
+    measure = _count(least) if isinstance(check, CountCheck) else _coverage(check)
 
     months = months_in(kind)
 
@@ -151,7 +147,7 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
             found = get(period, _NONE)
             if len(found) >= enough:
                 continue  # enough meetings for a count; a coverage needs a closer look
-            violated, observed, expected = measure(cell, found)
+            violated, observed, expected, values = measure(cell, found)
             if not (violated or passes):
                 continue
             start = first_day(kind, period)
@@ -159,22 +155,25 @@ def periodic(check: CountCheck | CoverageCheck, meetings: tuple[str, Getter]) ->
                 span = (start, last_day(kind, period))
                 meeting_ids = [m.meeting_id for m in found]
                 yield rule.finding(
-                    view, label(kind, period), violated, span, observed, expected, meeting_ids
-                )
+                    view, label(kind, period), violated, span, observed, expected, meeting_ids,
+                    period=Period(kind, period), **values,
+                )  # fmt: skip
 
     return judge
 
 
 _NONE: list[MeetingFact] = []  # shared by every period without meetings; never changed
-Measure = Callable[[CellRegistered, list[MeetingFact]], tuple[bool, Evidence, str]]
+Measured = tuple[bool, Evidence, str, dict[str, Value]]
+"""Violated or not, the evidence observed and expected, and what the texts may show of it."""
+Measure = Callable[[CellRegistered, list[MeetingFact]], Measured]
+_NO_VALUES: dict[str, Value] = {}
 
 
-def _count(check: CountCheck) -> Measure:
-    least = check.at_least
+def _count(least: int) -> Measure:
     expected = f">= {least}"
 
-    def measure(_cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
-        return len(found) < least, len(found), expected
+    def measure(_cell: CellRegistered, found: list[MeetingFact]) -> Measured:
+        return len(found) < least, len(found), expected, _NO_VALUES
 
     return measure
 
@@ -183,10 +182,14 @@ def _coverage(check: CoverageCheck) -> Measure:
     required = {t: sorted(set(groups)) for t, groups in check.required.items()}
     otherwise = sorted(set(check.otherwise))
 
-    def measure(cell: CellRegistered, found: list[MeetingFact]) -> tuple[bool, Evidence, str]:
+    def measure(cell: CellRegistered, found: list[MeetingFact]) -> Measured:
         wanted = required.get(cell.cell_type, otherwise)
         groups = {group for meeting in found for group in meeting.topic_groups}
-        return not groups.issuperset(wanted), sorted(groups), f"includes {wanted}"
+        values: dict[str, Value] = {
+            "required": Groups(wanted),
+            "missing": Groups(g for g in wanted if g not in groups),
+        }
+        return not groups.issuperset(wanted), sorted(groups), f"includes {wanted}", values
 
     return measure
 
@@ -195,34 +198,44 @@ _DAY = timedelta(days=1)
 
 
 def each_meeting(
-    check: MeetingCheck, meetings: tuple[str, Getter], require: Getter, observe: Getter | None
+    meetings: tuple[str, Getter], require: Getter, observe: Getter | None, expected: str
 ) -> Verdicts:
-    """The judge of a predicate every matching meeting must satisfy."""
+    """The judge of a predicate every matching meeting must satisfy; a finding records
+    `expected` as what was required."""
     key, test = meetings
-    expected = check.expected
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         for meeting in rule.in_force_meetings(view.matching(key, test)):
             violated = not require(meeting)
             if violated or passes:
-                observed = evidence(observe(meeting) if observe else not violated)
+                seen = observe(meeting) if observe else not violated
                 yield rule.finding(
                     view,
                     f"meeting/{meeting.meeting_id}",
                     violated,
                     (meeting.day, meeting.day),
-                    observed,
+                    evidence(seen),
                     expected,
                     [meeting.meeting_id],
-                    meeting=meeting.meeting_id,
-                    date=meeting.day.isoformat(),
-                    period=meeting.day.isoformat(),
+                    observed=_shown(seen),
+                    meeting=Meeting(meeting),
+                    date=meeting.day,
+                    period=meeting.day,
                 )
 
     return judge
 
 
-def gaps(check: GapCheck, meetings: tuple[str, Getter]) -> Verdicts:
+def _shown(value: Any) -> Value:
+    """An observed value as the texts show it: a number, a yes or no, or topic groups."""
+    if isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, tuple | list | frozenset):
+        return Groups(sorted(int(v) for v in value))
+    return str(value)
+
+
+def gaps(check: GapCheck, meetings: tuple[str, Getter], limit: int) -> Verdicts:
     """The judge of the days between matching meetings, from establishment to the horizon.
 
     Each stretch without a matching meeting is measured in days between its bounding points: the
@@ -230,7 +243,6 @@ def gaps(check: GapCheck, meetings: tuple[str, Getter]) -> Verdicts:
     dissolution) after it. Its scope is `since/<first day without a meeting>`.
     """
     key, test = meetings
-    limit = check.at_most_days
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         point = first = view.cell.established_on
@@ -256,10 +268,10 @@ def gaps(check: GapCheck, meetings: tuple[str, Getter]) -> Verdicts:
                     days,
                     f"<= {limit} days",
                     meeting_ids,
-                    since=first.isoformat(),
-                    until=until.isoformat(),
+                    since=first,
+                    until=until,
                     days=days,
-                    period=f"{first.isoformat()}..{(until - _DAY).isoformat()}",
+                    period=Span(first, until - _DAY),
                 )
 
     return judge
@@ -278,12 +290,11 @@ def evidence(value: object) -> Evidence:
     return str(value)
 
 
-def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Verdicts:
+def members(check: MemberCheck, meetings: tuple[str, Getter], limit: int) -> Verdicts:
     """The judge of a yearly measure of each member's excused or unexcused absences."""
     key, test = meetings
     measure = _distinct_months if check.measure == "distinct_months" else _longest_runs
     excused = check.absence == "excused"
-    limit = check.at_most
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         in_force = rule.in_force_meetings(view.matching(key, test))
@@ -300,8 +311,8 @@ def members(check: MemberCheck, meetings: tuple[str, Getter]) -> Verdicts:
                         f"<= {limit}",
                         [m.meeting_id for m in meeting_ids],
                         member=member,
-                        year=year,
-                        period=str(year),
+                        year=Year(year),
+                        period=Year(year),
                     )
 
     return judge

@@ -31,6 +31,20 @@ class AuthoredText(Text, forbid_unknown_fields=True, frozen=True):
     """Vietnamese and English as a rule author writes them: a misspelt language key is refused."""
 
 
+ParamName = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Params = Annotated[
+    dict[ParamName, int | float],
+    msgspec.Meta(
+        max_length=20,
+        description="The rule's thresholds, each stated once: used by name in its expressions, "
+        "its check and its texts (`{name}`)",
+    ),
+]
+Threshold = Annotated[
+    int | ParamName, msgspec.Meta(description="A whole number, or the name of a param holding it")
+]
+
+
 class _Check(
     msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True, tag_field="kind"
 ):
@@ -42,7 +56,7 @@ class CountCheck(_Check, tag="count", frozen=True):
 
     period: PeriodKind
     meetings: MeetingFilter
-    at_least: Annotated[int, msgspec.Meta(ge=1)]
+    at_least: Threshold
 
 
 class CoverageCheck(_Check, tag="coverage", frozen=True):
@@ -57,20 +71,21 @@ class CoverageCheck(_Check, tag="coverage", frozen=True):
 
 
 class MeetingCheck(_Check, tag="meeting", frozen=True):
-    """Each matching meeting satisfies `require`; `observe` is the value reported as evidence and
-    `expected` what a finding says was required, in a few words (not the expression)."""
+    """Each matching meeting satisfies `require`; `observe` is the value reported as evidence."""
 
     meetings: MeetingFilter
     require: Expression
-    expected: ShortText
     observe: Expression | None = None
+    # What a finding records as required, in a few words; the rule's `describe` in English
+    # when absent.
+    expected: ShortText | None = None
 
 
 class GapCheck(_Check, tag="gap", frozen=True):
     """At most `at_most_days` days between matching meetings, from establishment to horizon."""
 
     meetings: MeetingFilter
-    at_most_days: Annotated[int, msgspec.Meta(ge=1)]
+    at_most_days: Threshold
 
 
 class MemberCheck(_Check, tag="member", frozen=True):
@@ -79,7 +94,7 @@ class MemberCheck(_Check, tag="member", frozen=True):
     meetings: MeetingFilter
     absence: Literal["excused", "unexcused"]
     measure: Literal["distinct_months", "longest_run"]
-    at_most: Annotated[int, msgspec.Meta(ge=0)]
+    at_most: Threshold
 
 
 Check = CountCheck | CoverageCheck | MeetingCheck | GapCheck | MemberCheck
@@ -93,8 +108,25 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     """
 
     id: Annotated[RuleId, msgspec.Meta(description="Equals the file name without `.yaml`")]
+    params: Params = {}
     title: AuthoredText
-    basis: Annotated[str, msgspec.Meta(min_length=1, description="The regulation it rests on")]
+    basis: Annotated[
+        str,
+        msgspec.Meta(
+            min_length=1, description="The regulation it rests on: document, article, clause"
+        ),
+    ]
+    basis_text: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                min_length=1,
+                max_length=600,
+                description="A short excerpt of the regulation, for a reader to check",
+            ),
+        ]
+        | None
+    ) = None
     severity: Severity
     weight: Annotated[
         int, msgspec.Meta(ge=0, le=100, description="Points a violation costs in the annual score")
@@ -117,6 +149,17 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
         AuthoredText,
         msgspec.Meta(description="Text of a violation; `{placeholders}` depend on the check"),
     ]
+    describe: Annotated[
+        AuthoredText | None,
+        msgspec.Meta(description="What a good cell does, in plain words; the title if absent"),
+    ] = None
+    observation: Annotated[
+        AuthoredText | None,
+        msgspec.Meta(
+            description="What was found, in neutral words (said of passes too); "
+            "each kind of check has its own if absent"
+        ),
+    ] = None
 
     def __post_init__(self) -> None:
         require_span("effective_from", self.effective_from)

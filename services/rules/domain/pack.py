@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import string
+from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import TypeVar
 
@@ -18,6 +18,8 @@ import msgspec
 import yaml
 
 from services.contracts.events import CellRegistered
+from services.contracts.findings import Text
+from services.contracts.wording import LANGUAGES, Language
 from services.infra import yamlfile
 from services.infra.errors import FileProblemsError, Problem
 from services.rules.domain import judges
@@ -25,6 +27,7 @@ from services.rules.domain.expressions import ExpressionError, Getter, Name, com
 from services.rules.domain.facts import CELL_NAMES, MEETING_NAMES
 from services.rules.domain.judges import JudgedRule, Verdicts
 from services.rules.domain.model import (
+    AuthoredText,
     Band,
     CountCheck,
     CoverageCheck,
@@ -34,17 +37,50 @@ from services.rules.domain.model import (
     Pack,
     Rule,
 )
+from services.rules.domain.texts import Kind, RuleTexts, Template, TemplateError, typed_numbers
 from services.rules.errors import RuleFileError
 
-_COMMON = {"cell", "period", "observed", "expected"}
-PLACEHOLDERS: dict[type, frozenset[str]] = {
-    CountCheck: frozenset(_COMMON),
-    CoverageCheck: frozenset(_COMMON),
-    MeetingCheck: frozenset(_COMMON | {"meeting", "date"}),
-    GapCheck: frozenset(_COMMON | {"since", "until", "days"}),
-    MemberCheck: frozenset(_COMMON | {"member", "year"}),
+_COMMON: dict[str, Kind] = {"cell": "text", "period": "text", "observed": "number"}
+PLACEHOLDERS: dict[type, dict[str, Kind]] = {
+    CountCheck: _COMMON,
+    CoverageCheck: {**_COMMON, "observed": "groups", "required": "groups", "missing": "groups"},
+    MeetingCheck: {**_COMMON, "meeting": "text", "date": "text"},
+    GapCheck: {**_COMMON, "since": "text", "until": "text", "days": "number"},
+    MemberCheck: {**_COMMON, "member": "text", "year": "text"},
 }
-"""The `{names}` a message may use, by check kind."""
+"""The `{names}` a rule's message and observation may use, by check kind, and what each holds;
+every param of the rule besides (a number)."""
+
+# What each kind of check observed, in neutral words, when a rule does not say it itself.
+_OBSERVATIONS: dict[str, AuthoredText] = {
+    "count": AuthoredText(vi="{observed} buổi được tính", en="meetings counted: {observed}"),
+    "coverage": AuthoredText(
+        vi="các nhóm nội dung đã có: {observed}", en="topic groups covered: {observed}"
+    ),
+    "meeting": AuthoredText(vi="ghi nhận: {observed}", en="observed: {observed}"),
+    "gap": AuthoredText(
+        vi="{days:days} không có buổi nào được tính", en="{days:days} without a counted meeting"
+    ),
+    "distinct_months": AuthoredText(
+        vi="vắng trong {observed:months}", en="absent in {observed:months}"
+    ),
+    "longest_run": AuthoredText(
+        vi="vắng {observed} buổi liên tiếp", en="meetings missed in a row: {observed}"
+    ),
+}
+# A pass names what was judged, then says what was found.
+_PASSED: dict[str, AuthoredText] = {
+    "period": AuthoredText(
+        vi="{period}: đạt; {observation}.", en="{period}: passed; {observation}."
+    ),
+    "meeting": AuthoredText(
+        vi="{meeting}: đạt; {observation}.", en="{meeting}: passed; {observation}."
+    ),
+    "member": AuthoredText(
+        vi="{year}, đảng viên {member}: đạt; {observation}.",
+        en="{year}, member {member}: passed; {observation}.",
+    ),
+}
 
 
 class CompileError(ValueError):
@@ -56,75 +92,146 @@ class CompileError(ValueError):
 
 
 class CompiledRule(JudgedRule):
-    """A rule ready to judge cells: its expressions compiled and its judge chosen, once at load,
-    then shared by every evaluation."""
+    """A rule ready to judge cells: its params checked, its expressions and texts compiled and
+    its judge chosen, once at load, then shared by every evaluation. `title` and `describe`
+    are the rule's own texts with its params filled in."""
 
     def __init__(self, rule: Rule, version: str) -> None:
-        super().__init__(rule, version)
+        params = _params(rule)
+        super().__init__(rule, version, _texts(rule, params))
+        self.params = params
         applies = rule.applies_to
         self.applies: Getter = (
-            _expression("$.applies_to", applies, CELL_NAMES) if applies else lambda _cell: True
+            _expression("$.applies_to", applies, CELL_NAMES, params)
+            if applies
+            else lambda _cell: True
         )
-        _check_placeholders(rule)
-        self.judge: Verdicts = _judge(rule)
+        self.title = _fixed(rule.title, "$.title", params)
+        self.describe = _fixed(rule.describe, "$.describe", params) if rule.describe else None
+        self.judge: Verdicts = _judge(rule, params, self.describe)
 
     def applies_to(self, cell: CellRegistered) -> bool:
         """Whether the rule judges `cell` at all."""
         return bool(self.applies(cell))
 
 
-def meeting_expression(path: str, text: str) -> tuple[str, Getter]:
+def meeting_expression(
+    path: str, text: str, params: Mapping[str, float] | None = None
+) -> tuple[str, Getter]:
     """A meeting predicate compiled, with a key that is equal for equal predicates."""
-    test = _expression(path, text, MEETING_NAMES)
-    return ast.dump(ast.parse(text.strip(), mode="eval")), test
+    test = _expression(path, text, MEETING_NAMES, params)
+    key = ast.dump(ast.parse(text.strip(), mode="eval"))
+    # A param stands for its number: the same text with other params is another filter.
+    used = sorted((name, value) for name, value in (params or {}).items() if name in text)
+    return (f"{key}{used}" if used else key), test
 
 
-def _expression(path: str, text: str, names: dict[str, Name]) -> Getter:
+def _expression(
+    path: str, text: str, names: dict[str, Name], params: Mapping[str, float] | None = None
+) -> Getter:
     try:
-        return compile_expression(text, names)
+        return compile_expression(text, names, params)
     except ExpressionError as exc:
         raise CompileError(path, exc.message, exc.offset) from None
 
 
-def _judge(rule: Rule) -> Verdicts:
-    meetings = meeting_expression("$.check.meetings", rule.check.meetings)
+def _params(rule: Rule) -> dict[str, float]:
+    for name in rule.params:
+        if name in MEETING_NAMES or name in CELL_NAMES or name in _RESERVED:
+            raise CompileError(
+                f"$.params.{name}", f"param `{name}` would hide the name of a fact or a text"
+            )
+    return dict(rule.params)
+
+
+_RESERVED = frozenset().union(*PLACEHOLDERS.values()) | {"observation"}
+
+
+def _threshold(path: str, value: int | str, params: Mapping[str, float], least: int) -> int:
+    """A check's threshold: the number given, or the whole number the named param holds."""
+    if isinstance(value, str):
+        if value not in params:
+            known = ", ".join(sorted(params)) or "none"
+            raise CompileError(path, f"no param `{value}`; the rule's params: {known}")
+        held = params[value]
+        if held != int(held):
+            raise CompileError(path, f"param `{value}` holds {held}; this needs a whole number")
+        value = int(held)
+    if value < least:
+        raise CompileError(path, f"must be at least {least}, not {value}")
+    return value
+
+
+def _judge(rule: Rule, params: Mapping[str, float], describe: Text | None) -> Verdicts:
+    meetings = meeting_expression("$.check.meetings", rule.check.meetings, params)
     match rule.check:
-        case CountCheck() | CoverageCheck() as check:
+        case CountCheck() as check:
+            least = _threshold("$.check.at_least", check.at_least, params, 1)
+            return judges.periodic(check, meetings, least)
+        case CoverageCheck() as check:
             return judges.periodic(check, meetings)
         case MeetingCheck(observe=observe_text) as check:
-            require = _expression("$.check.require", check.require, MEETING_NAMES)
+            require = _expression("$.check.require", check.require, MEETING_NAMES, params)
             observe = (
-                _expression("$.check.observe", observe_text, MEETING_NAMES)
+                _expression("$.check.observe", observe_text, MEETING_NAMES, params)
                 if observe_text
                 else None
             )
-            return judges.each_meeting(check, meetings, require, observe)
+            expected = check.expected or (describe or _fixed(rule.title, "$.title", params)).en
+            return judges.each_meeting(meetings, require, observe, expected[:200])
         case GapCheck() as check:
-            return judges.gaps(check, meetings)
+            limit = _threshold("$.check.at_most_days", check.at_most_days, params, 1)
+            return judges.gaps(check, meetings, limit)
         case MemberCheck() as check:
-            return judges.members(check, meetings)
+            limit = _threshold("$.check.at_most", check.at_most, params, 0)
+            return judges.members(check, meetings, limit)
     raise AssertionError(rule.check)  # the Check union is exhaustive
 
 
-def _check_placeholders(rule: Rule) -> None:
-    allowed = PLACEHOLDERS[type(rule.check)]
-    for language in ("vi", "en"):
-        text = getattr(rule.message, language)
-        path = f"$.message.{language}"
-        try:
-            fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(text)]
-        except ValueError as exc:
-            raise CompileError(path, f"bad placeholder: {exc}") from None
-        for name, spec, conversion in fields:
-            if name is None:
-                continue
-            if name not in allowed or spec or conversion:
-                raise CompileError(
-                    path,
-                    f"unknown placeholder `{{{name}}}`; this rule kind offers "
-                    + ", ".join(f"{{{n}}}" for n in sorted(allowed)),
-                    max(text.find("{" + name), 0),
-                )
+def _template(
+    text: str, path: str, offered: Mapping[str, Kind], params: Mapping[str, float]
+) -> Template:
+    try:
+        template = Template(text, {**offered, **dict.fromkeys(params, "number")})
+    except TemplateError as exc:
+        raise CompileError(path, exc.message, exc.offset) from None
+    for typed, name in typed_numbers(template, params):
+        ratio = 0 < params[name] < 1
+        write = f"`{{{name}:percent}}`" if ratio else f"`{{{name}}}`"
+        raise CompileError(
+            path,
+            f"`{typed}` is what param `{name}` holds: write {write}, so the text follows the param",
+            max(text.find(typed), 0),
+        )
+    return template
+
+
+def _fixed(text: AuthoredText, path: str, params: Mapping[str, float]) -> Text:
+    """A text that only params fill (a title, a description), filled once."""
+    vi = _template(text.vi, f"{path}.vi", {}, params).render(dict(params), "vi")
+    en = _template(text.en, f"{path}.en", {}, params).render(dict(params), "en")
+    return Text(vi=vi, en=en)
+
+
+def _texts(rule: Rule, params: Mapping[str, float]) -> RuleTexts:
+    """The rule's message and its pass wording (subject, then observation), both languages."""
+    offered = PLACEHOLDERS[type(rule.check)]
+    check = rule.check
+    own = check.measure if isinstance(check, MemberCheck) else check.__struct_config__.tag
+    observation = rule.observation or _OBSERVATIONS[str(own)]
+    subject = {MeetingCheck: "meeting", MemberCheck: "member"}.get(type(check), "period")
+    message: dict[Language, Template] = {}
+    passed: dict[Language, Template] = {}
+    for language in LANGUAGES:
+        message[language] = _template(
+            getattr(rule.message, language), f"$.message.{language}", offered, params
+        )
+        seen = getattr(observation, language)
+        path = f"$.observation.{language}"
+        _template(seen, path, offered, params)  # checked where the author wrote it
+        wording = getattr(_PASSED[subject], language).replace("{observation}", seen)
+        passed[language] = _template(wording, path, offered, params)
+    return RuleTexts(message, passed, params)
 
 
 T = TypeVar("T")

@@ -51,7 +51,7 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
     pack = judge.pack
     rules = [
         RuleInForce(
-            r.id, r.version, r.rule.title.vi, r.rule.title.en, r.rule.basis,
+            r.id, r.version, r.title.vi, r.title.en, r.rule.basis,
             r.severity, r.mode, r.rule.weight,
         )
         for r in pack.rules

@@ -10,7 +10,6 @@ absent (404), like one that does not exist.
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -26,7 +25,7 @@ from services.infra.errors import InvalidInputError, NotFoundError
 from services.rules.adapters import queries, repository
 from services.rules.adapters.queries import CellRecord, FindingFilter, FindingRecord
 from services.rules.domain.evaluate import judge_cell
-from services.rules.domain.explain import explain
+from services.rules.domain.explain import NOT_JUDGED, Explanation, explain, render
 from services.rules.domain.facts import CellFacts
 from services.rules.domain.pack import RulePack
 from services.rules.domain.periods import PeriodKind, end_day, first_day, period_of
@@ -180,8 +179,8 @@ async def org_summary(
         rows.append(
             RuleSummary(
                 rule_id=rule.id,
-                title_vi=rule.rule.title.vi,
-                title_en=rule.rule.title.en,
+                title_vi=rule.title.vi,
+                title_en=rule.title.en,
                 mode=rule.mode,
                 cells_judged=total,
                 cells_violated=bad,
@@ -211,14 +210,17 @@ class RuleBasis(msgspec.Struct):
     title_en: str
     basis: str
     weight: int
+    basis_text: str | None = None
 
 
 class FindingDetail(msgspec.Struct):
-    """A finding with the rule it rests on and a readable account of the verdict."""
+    """A finding with the rule it rests on and an account of the verdict as the facts stand
+    now (`explanation`, None when the rule has left the pack), laid out as text in `text`."""
 
     record: FindingRecord
     rule: RuleBasis | None
-    explanation: str
+    explanation: Explanation | None
+    text: str
 
 
 async def finding_detail(
@@ -233,10 +235,17 @@ async def finding_detail(
         cells = await repository.load_cells(conn, [record.finding.cell_id], judge.meetings)
     rule = judge.pack.by_id.get(record.finding.rule_id)
     if rule is None or not cells:
-        return FindingDetail(record, None, "The rule is no longer in the pack in force.")
-    out = io.StringIO()
-    why = "the judgment no longer stands on the current facts"
-    explain(out, rule, cells[0], record.finding.scope, record.finding, why)
+        gone = (
+            "Quy tắc không còn trong bộ quy tắc đang áp dụng.\n"
+            "The rule is no longer in the pack in force.\n"
+        )
+        return FindingDetail(record, None, None, gone)
+    scope = record.finding.scope
+    now = next(
+        (f for f in judge_cell([rule], cells[0], judge.horizon(), passes=True) if f.scope == scope),
+        None,
+    )
+    account = explain(rule, cells[0], scope, now, NOT_JUDGED)
     spec = rule.rule
-    basis = RuleBasis(spec.title.vi, spec.title.en, spec.basis, spec.weight)
-    return FindingDetail(record, basis, out.getvalue())
+    basis = RuleBasis(rule.title.vi, rule.title.en, spec.basis, spec.weight, spec.basis_text)
+    return FindingDetail(record, basis, account, render(account))

@@ -108,11 +108,19 @@ async def test_compliance_lists_every_judgment_of_the_year_passed_or_not(
 ) -> None:
     body = (await commune.get("/cells/c-a/compliance", params={"year": 2025})).json()
     monthly = {
-        j["scope"]: j["status"]
+        j["scope"]: (j["verdict"], j["text"]["vi"])
         for j in body["judgments"]
         if j["rule_id"] == "regular-meeting-monthly"
     }
-    assert monthly == {f"2025-{m:02d}": "resolved" for m in range(1, 12)}
+    passed = {
+        f"2025-{m:02d}": ("passed", f"Tháng {m}/2025: đạt; 1 buổi được tính.") for m in range(1, 12)
+    }
+    # The clock stands at 15 December 2025: its month is not over.
+    assert monthly == passed | {"2025-12": ("not_judged", "Kỳ chưa kết thúc.")}
+    december = next(j for j in body["judgments"] if j["scope"] == "2025-12")
+    assert december["scope_text"] == {"vi": "tháng 12/2025", "en": "December 2025"}
+    assert december["verdict_text"] == {"vi": "chưa đánh giá", "en": "not judged"}
+    assert december["finding"] is None
     assert (await commune.get("/cells/nope/compliance", params={"year": 2025})).status_code == 404
 
 
@@ -122,6 +130,12 @@ async def test_score_deducts_the_weights_of_the_years_violations(commune: AsyncT
     assert good["score"] > bad["score"]
     assert bad["band"] == "not_complete"
     assert bad["score"] == 0
+    assert (good["status"], bad["status"]) == ("provisional", "provisional")  # 2025 is running
+    final = (await commune.get("/cells/c-a/score", params={"year": 2024})).json()
+    assert final["status"] == "final"
+    # Before the cell was established nothing was judged: no score, not full marks.
+    before = (await commune.get("/cells/c-a/score", params={"year": 2023})).json()
+    assert (before["status"], before["score"], before["band"]) == ("not_judged", None, None)
 
 
 async def test_an_org_summary_counts_cells_judged_and_violated_as_json_and_csv(

@@ -13,6 +13,7 @@ import pytest
 from services.contracts.findings import Finding
 from services.rules.adapters.files import read_rules
 from services.rules.domain.evaluate import evaluate
+from services.rules.domain.explain import year_rows
 from tests.builders import RULES, cell, default_pack, facts_of, meeting, monthly
 
 EVENTS = [
@@ -198,3 +199,30 @@ def test_changing_a_param_changes_the_verdict_and_every_text_that_shows_it(
     assert "90%" in edited.describe.vi
     assert "90%" in edited.describe.en
     assert after.expected == edited.describe.en
+
+
+def test_a_years_rows_say_which_periods_were_not_judged_and_why() -> None:
+    events = [cell("late", established_on="2024-03-15"), *monthly("late", date(2024, 4, 1), 3)]
+    facts = facts_of(events)
+    (late,) = facts.cells()
+    horizon = date(2024, 7, 15)
+    rules = default_pack().rules
+    found = evaluate(rules, facts, horizon, since=date(2024, 1, 1), passes=True)
+    rows = year_rows(rules, late, found, 2024, horizon)
+    monthly_rows = [
+        (row.scope, row.verdict, row.text.vi)
+        for row in rows
+        if row.rule_id == "regular-meeting-monthly"
+    ]
+    not_active = "Chi bộ không hoạt động trọn kỳ (chưa thành lập, hoặc đã giải thể)."
+    assert monthly_rows == [
+        ("2024-01", "not_judged", not_active),
+        ("2024-02", "not_judged", not_active),
+        ("2024-03", "not_judged", not_active),  # established mid-month
+        ("2024-04", "passed", "Tháng 4/2024: đạt; 1 buổi được tính."),
+        ("2024-05", "passed", "Tháng 5/2024: đạt; 1 buổi được tính."),
+        ("2024-06", "passed", "Tháng 6/2024: đạt; 1 buổi được tính."),
+        *((f"2024-{m:02d}", "not_judged", "Kỳ chưa kết thúc.") for m in range(7, 13)),
+    ]
+    # Rules that do not apply give no rows: this cell has no committee.
+    assert not any(row.rule_id == "committee-meeting-monthly" for row in rows)

@@ -78,7 +78,6 @@ def score_cells(args: argparse.Namespace) -> int:
     """Print each cell's score and band for `--year`."""
     pack = read_rules(args.rules)
     first, end = date(args.year, 1, 1), date(args.year + 1, 1, 1)
-    weights = {rule.id: rule.rule.weight for rule in pack.rules}
     with facts_from(args) as facts:
         active = [
             c.cell.cell_id
@@ -87,8 +86,8 @@ def score_cells(args: argparse.Namespace) -> int:
         ]
         # A year still running is scored on what has happened: periods ended by the horizon.
         horizon = min(end, args.until or datetime.now(VIETNAM).date())
-        findings = evaluate(pack.rules, facts, horizon, since=first)
-        scores = score_year(active, findings, weights, pack.pack, args.year)
+        findings = evaluate(pack.rules, facts, horizon, since=first, passes=True)
+        scores = score_year(active, findings, pack.costs, pack.pack, args.year, horizon)
     if args.format == "jsonl":
         report.write_jsonl(sys.stdout, scores)
     else:

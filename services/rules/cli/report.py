@@ -49,8 +49,12 @@ def write_table(out: TextIO, rows: Iterable[tuple[str, Finding]]) -> None:
 
 def write_scores(out: TextIO, scores: Iterable[Score]) -> None:
     """Scores as aligned columns."""
-    out.write("cell_id\tyear\tscore\tband\txếp loại\tviolations\tdeductions\n")
+    out.write("cell_id\tyear\tstatus\tscore\tband\txếp loại\tviolations\tdeductions\n")
     for s in scores:
         lost = ", ".join(f"{rule} -{points}" for rule, points in s.deductions.items()) or "-"
         label = s.band_label.vi if s.band_label else "-"
-        out.write(f"{s.cell_id}\t{s.year}\t{s.score}\t{s.band}\t{label}\t{s.violations}\t{lost}\n")
+        score = "-" if s.score is None else s.score
+        out.write(
+            f"{s.cell_id}\t{s.year}\t{s.status}\t{score}\t{s.band or '-'}\t{label}\t"
+            f"{s.violations}\t{lost}\n"
+        )

@@ -9,7 +9,7 @@ in Vietnamese with the English below it.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Literal
 
@@ -19,8 +19,9 @@ from services.contracts import wording
 from services.contracts.findings import Finding, FindingStatus, Text
 from services.contracts.wording import LANGUAGES, Language, Words
 from services.rules.domain.facts import CellFacts, MeetingFact
+from services.rules.domain.model import CountCheck, CoverageCheck
 from services.rules.domain.pack import CompiledRule
-from services.rules.domain.periods import PeriodKind, period_of
+from services.rules.domain.periods import PeriodKind, first_day, label, last_day, period_of
 from services.rules.domain.texts import Period, Year, show
 
 Verdict = Literal["violated", "passed", "not_judged"]
@@ -272,3 +273,90 @@ def render(account: Explanation) -> str:
             out.append(f"  - {line.text.vi} [{line.meeting_id}]")
             out.append(f"    {line.text.en}")
     return "\n".join(out) + "\n"
+
+
+class Judgment(msgspec.Struct, frozen=True, kw_only=True):
+    """One row of a cell's year: a rule over one scope, passed, violated or not judged, in
+    plain words (`text`: the finding's own, or why it was not judged)."""
+
+    rule_id: str
+    title: Text
+    scope: str
+    scope_text: Text
+    verdict: Verdict
+    verdict_text: Text
+    text: Text
+    period_start: date
+    period_end: date
+    finding: Finding | None
+
+
+_NOT_ENDED = Text(vi="Kỳ chưa kết thúc.", en="The period has not ended.")
+_NOT_ACTIVE = Text(
+    vi="Chi bộ không hoạt động trọn kỳ (chưa thành lập, hoặc đã giải thể).",
+    en="The cell was not active for all of the period (not yet established, or dissolved).",
+)
+_NOT_IN_FORCE = Text(vi="Quy tắc chưa có hiệu lực trong kỳ.", en="The rule was not in force.")
+
+
+def year_rows(
+    rules: Sequence[CompiledRule],
+    facts: CellFacts,
+    judged: Iterable[Finding],
+    year: int,
+    horizon: date,
+) -> list[Judgment]:
+    """Every judgment of the cell's `year` as a row, and a `not_judged` row, with its reason,
+    for each calendar period of the year a periodic rule did not judge (rules that do not
+    apply to the cell give no rows)."""
+    by_id = {rule.id: rule for rule in rules}
+    rows = [_row(by_id[f.rule_id], facts, f) for f in judged if f.rule_id in by_id]
+    seen = {(row.rule_id, row.scope) for row in rows}
+    cell = facts.cell
+    for rule in rules:
+        check = rule.rule.check
+        if not isinstance(check, CountCheck | CoverageCheck) or not rule.applies_to(cell):
+            continue
+        kind = check.period
+        first, last = period_of(kind, date(year, 1, 1)), period_of(kind, date(year, 12, 31))
+        for key in range(first, last + 1):
+            scope = label(kind, key)
+            if (rule.id, scope) in seen:
+                continue
+            start, end = first_day(kind, key), last_day(kind, key)
+            reason = (
+                _NOT_ENDED
+                if end >= horizon
+                else _NOT_IN_FORCE
+                if not rule.in_force(start)
+                else _NOT_ACTIVE
+            )
+            rows.append(
+                Judgment(
+                    rule_id=rule.id, title=rule.title, scope=scope,
+                    scope_text=_scope_text(scope, facts),
+                    verdict="not_judged", verdict_text=_text(VERDICTS["not_judged"]),
+                    text=reason, period_start=start, period_end=end, finding=None,
+                )
+            )  # fmt: skip
+    return sorted(rows, key=lambda row: (row.rule_id, row.period_start, row.scope))
+
+
+def _scope_text(scope: str, facts: CellFacts) -> Text:
+    return _both(lambda language: scope_words(scope, facts, language))
+
+
+def _row(rule: CompiledRule, facts: CellFacts, found: Finding) -> Judgment:
+    verdict: Verdict = "violated" if found.status is FindingStatus.open else "passed"
+    return Judgment(
+        rule_id=rule.id,
+        title=rule.title,
+        scope=found.scope,
+        scope_text=_scope_text(found.scope, facts),
+        verdict=verdict,
+        verdict_text=_text(VERDICTS[verdict]),
+        text=found.message,
+        period_start=found.period_start,
+        period_end=found.period_end,
+        finding=found,
+    )

@@ -37,6 +37,7 @@ from services.rules.domain.model import (
     Pack,
     Rule,
 )
+from services.rules.domain.score import Cost
 from services.rules.domain.texts import Kind, RuleTexts, Template, TemplateError, typed_numbers
 from services.rules.errors import RuleFileError
 
@@ -266,6 +267,8 @@ class RulePack:
     def __init__(self, directory: Path, pack: Pack, rules: list[CompiledRule]) -> None:
         self.directory, self.pack, self.rules = directory, pack, rules
         self.by_id = {rule.id: rule for rule in rules}
+        self.costs = {r.id: Cost(r.rule.weight, r.rule.max_weight_per_year) for r in rules}
+        """What each rule's violations cost in the annual score."""
         joined = "".join(f"{rule.id}:{rule.version}\n" for rule in rules)
         # The score frame is part of the pack: editing pack.yaml is a new version too.
         content = joined.encode() + msgspec.json.encode(pack)

@@ -25,7 +25,14 @@ from services.infra.errors import InvalidInputError, NotFoundError
 from services.rules.adapters import queries, repository
 from services.rules.adapters.queries import CellRecord, FindingFilter, FindingRecord
 from services.rules.domain.evaluate import judge_cell
-from services.rules.domain.explain import NOT_JUDGED, Explanation, explain, render
+from services.rules.domain.explain import (
+    NOT_JUDGED,
+    Explanation,
+    Judgment,
+    explain,
+    render,
+    year_rows,
+)
 from services.rules.domain.facts import CellFacts
 from services.rules.domain.pack import RulePack
 from services.rules.domain.periods import PeriodKind, end_day, first_day, period_of
@@ -106,11 +113,12 @@ async def list_cells(
 
 
 class Compliance(msgspec.Struct):
-    """Every judgment of a cell in a year: passed ones have status `resolved`."""
+    """A cell's year, rule by rule: every judgment, passed or violated, and the periods not
+    judged (yet), each in plain words."""
 
     cell_id: str
     year: int
-    judgments: list[Finding]
+    judgments: list[Judgment]
 
 
 async def visible_cell(conn: Connection, claims: Scoped, cell_id: str) -> None:
@@ -124,11 +132,14 @@ async def visible_cell(conn: Connection, claims: Scoped, cell_id: str) -> None:
 async def cell_compliance(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, cell_id: str, year: int
 ) -> Compliance:
-    """Each rule's judgment of each period of `year` ended so far, passed or violated."""
+    """Each rule's judgment of each period of `year`: passed, violated or not judged."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
     async with pool.acquire() as conn:
         await visible_cell(conn, claims, cell_id)
-        found = await judgments(conn, judge, [cell_id], date(year, 1, 1), date(year + 1, 1, 1))
-    return Compliance(cell_id, year, sorted(found, key=lambda f: (f.rule_id, f.period_start)))
+        (facts,) = await repository.load_cells(conn, [cell_id], judge.meetings)
+    pack, horizon = judge.pack, min(judge.horizon(), end)
+    found = await asyncio.to_thread(_within, pack, [facts], horizon, start, end)
+    return Compliance(cell_id, year, year_rows(pack.rules, facts, found, year, horizon))
 
 
 async def judgments(
@@ -193,14 +204,15 @@ async def org_summary(
 async def cell_score(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, cell_id: str, year: int
 ) -> Score:
-    """The cell's annual score and band from the violations of `year` judged so far."""
+    """The cell's annual score and band from the judgments of `year` so far (`provisional`
+    while the year runs, `not_judged` when nothing of it has been)."""
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     pack = judge.pack
-    weights = {rule.id: rule.rule.weight for rule in pack.rules}
     async with pool.acquire() as conn:
         await visible_cell(conn, claims, cell_id)
         found = await judgments(conn, judge, [cell_id], start, end)
-    return score_year([cell_id], found, weights, pack.pack, year)[0]
+    horizon = min(judge.horizon(), end)
+    return score_year([cell_id], found, pack.costs, pack.pack, year, horizon)[0]
 
 
 class RuleBasis(msgspec.Struct):

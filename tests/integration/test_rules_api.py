@@ -246,6 +246,11 @@ async def test_a_rule_that_breaks_while_judging_keeps_the_facts_and_is_judged_on
     )
     initial = (await client.get("/rules")).json()["version"]
     path.write_text(broken + "\n", encoding="utf-8")
+    # The pack's own cases would catch it: without them, the service must still cope.
+    refused = await client.post("/rules/reload")
+    assert refused.status_code == 422
+    assert "judging failed: TypeError" in refused.json()["errors"][0]
+    shutil.rmtree(folder / "tests")
     assert (await client.post("/rules/reload")).json()["version"] != initial
     await client.post("/events", json=cell_registered("c-1", established_on="2025-01-01"))
     meeting = meeting_held("m-1", "c-1", held_at="2025-11-05T19:00:00+07:00", criticism_held=False)
@@ -370,4 +375,25 @@ async def test_a_hostile_pack_is_refused_on_reload_with_file_line_col(
     assert response.status_code == 422, response.text
     [error] = [e for e in response.json()["errors"] if "attendance-rate.yaml:" in e]
     assert error.split("attendance-rate.yaml:")[1].split(":")[0].isdigit()
+    assert (await client.get("/rules")).json()["version"] == before
+
+
+async def test_a_pack_failing_its_own_tests_is_refused_and_the_running_pack_stays(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    before = (await client.get("/rules")).json()["version"]
+    rule = folder / "regular-meeting-monthly.yaml"
+    # Valid, but it now asks for two meetings a month: the authors' cases say one is enough.
+    rule.write_text(rule.read_text().replace("min_meetings: 1", "min_meetings: 2"))
+    response = await client.post("/rules/reload")
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["detail"].endswith(
+        "of the pack's own test cases fail; the running pack stays in force"
+    )
+    assert all(
+        e.startswith(f"{folder}/tests/regular-meeting-monthly.yaml:") for e in problem["errors"]
+    )
+    assert "unexpected  regular-meeting-monthly" in problem["errors"][0]
     assert (await client.get("/rules")).json()["version"] == before

@@ -60,6 +60,16 @@ def run_scenario_file(path: Path, pack: RulePack) -> list[ScenarioResult]:
     return run_scenarios(read(path, path.parent), pack)
 
 
+def failing_cases(directory: Path, pack: RulePack) -> list[ScenarioResult]:
+    """Every case of the folder's test files that `pack` fails (raises RuleFileError when a
+    case file itself is faulty)."""
+    problems = problems_of(directory, pack)
+    if problems:
+        raise RuleFileError(problems)
+    results = [r for path in scenario_files(directory) for r in run_scenario_file(path, pack)]
+    return [result for result in results if not result.passed]
+
+
 def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
     """Every fault in the case files of `directory`, without running the cases."""
     problems: list[Problem] = []

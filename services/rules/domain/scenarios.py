@@ -211,9 +211,14 @@ def scenario_problems(sources: list[SourceFile], pack: RulePack) -> list[Problem
 def _diff(case: Scenario, rule_id: str, pack: RulePack) -> list[str]:
     facts = InMemoryFacts()
     facts.apply_all(scenario_events(case))
-    opened = {
-        f.key: f for f in evaluate(pack.rules, facts, case.until) if f.status == FindingStatus.open
-    }
+    try:
+        opened = {
+            f.key: f
+            for f in evaluate(pack.rules, facts, case.until)
+            if f.status == FindingStatus.open
+        }
+    except Exception as exc:  # a rule lint cannot fault may still fail on real facts
+        return [f"  judging failed: {type(exc).__name__}: {exc}"]
     lines = []
     for expected in case.must:
         found = opened.get(_key(expected, rule_id))

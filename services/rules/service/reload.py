@@ -1,6 +1,8 @@
-"""Hot reload of the rule pack: validate the whole new pack, swap it atomically, re-judge.
+"""Hot reload of the rule pack: validate the whole new pack, run its own tests, swap it
+atomically, re-judge.
 
-An invalid pack is refused with its lint errors and the running pack stays in force. Files are
+An invalid pack, or one failing a case of its `tests/`, is refused with its lint errors or the
+failing cases, and the running pack stays in force. Files are
 watched by polling their names, sizes and modification times, which needs no extra dependency
 and works on every file system.
 """
@@ -15,8 +17,9 @@ import msgspec
 
 from services.infra.errors import InvalidInputError
 from services.infra.lifespan import stopped_within
-from services.rules.adapters.files import read_rules
+from services.rules.adapters.files import failing_cases, read_rules
 from services.rules.domain.pack import RulePack
+from services.rules.domain.scenarios import ScenarioResult
 from services.rules.errors import RuleFileError
 from services.rules.service.judging import Judge
 from services.rules.service.scheduler import PeriodScheduler
@@ -49,12 +52,18 @@ class Reloader:
         async with self._lock:
             self._fingerprint = _fingerprint(self.directory)
             try:
-                pack: RulePack = await asyncio.to_thread(read_rules, self.directory)
+                pack, failing = await asyncio.to_thread(_read_tested, self.directory)
             except RuleFileError as exc:
                 raise InvalidInputError(
                     "the rule pack is invalid; the running pack stays in force",
                     errors=[str(problem) for problem in exc.problems],
                 ) from None
+            if failing:
+                raise InvalidInputError(
+                    f"{len(failing)} of the pack's own test cases fail; the running pack stays "
+                    "in force",
+                    errors=[f"{r.file}:{r.line}: {r.name}\n" + "\n".join(r.diff) for r in failing],
+                )
             previous = self._judge.pack
             if pack.version == previous.version:
                 return ReloadOutcome(
@@ -82,6 +91,12 @@ class Reloader:
                 log.warning("edited rule pack refused", extra=exc.extensions)
             except Exception:  # a file vanishing mid-read, say: watching must go on
                 log.exception("reading the rule pack failed; the running pack stays")
+
+
+def _read_tested(directory: Path) -> tuple[RulePack, list[ScenarioResult]]:
+    """The folder's pack, and the cases of its own tests (`tests/`) it fails."""
+    pack = read_rules(directory)
+    return pack, failing_cases(directory, pack)
 
 
 def _fingerprint(directory: Path) -> tuple[tuple[str, int, int], ...]:

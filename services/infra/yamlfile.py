@@ -14,9 +14,11 @@ deep), and a structure nested deeper than the parser can follow is a fault like 
 
 from __future__ import annotations
 
+import difflib
 import re
 from pathlib import Path
-from typing import TypeVar
+from types import UnionType
+from typing import Annotated, TypeVar, Union, get_args, get_origin
 
 import msgspec
 import yaml
@@ -74,10 +76,71 @@ def load(
         raise FileProblemsError([Problem(name, 1, 1, "the YAML is nested too deeply")]) from None
     finally:
         loader.dispose()
-    try:
+    problems = _faults(name, node, data, kind, "$")
+    if problems:
+        raise FileProblemsError(sorted(problems))
+    try:  # what no field shows alone: a rule across fields (`__post_init__`)
         return msgspec.convert(data, kind), node
     except msgspec.ValidationError as exc:
         raise FileProblemsError([validation_problem(name, node, str(exc))]) from None
+
+
+def _faults(name: str, root: yaml.Node, data: object, kind: object, path: str) -> list[Problem]:
+    """Every fault of `data` as `kind`, field by field: each unknown key (with the nearest known
+    one), each missing field, each bad value, so that one reading lists them all. A value is
+    checked whole by msgspec once no Struct inside it is left to walk into."""
+    struct = _struct_of(kind, data)
+    if struct is None or not isinstance(data, dict):
+        try:
+            msgspec.convert(data, kind)
+        except msgspec.ValidationError as exc:
+            return [validation_problem(name, root, _within(str(exc), path))]
+        return []
+    fields = {f.encode_name: f for f in msgspec.structs.fields(struct)}
+    config = struct.__struct_config__
+    problems: list[Problem] = []
+    mapping = node_at(root, path)
+    where = path.removeprefix("$").removeprefix(".")
+    prefix = f"{where}: " if where else ""
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is not None:
+            problems += _faults(name, root, value, field.type, f"{path}.{key}")
+        elif key != config.tag_field and config.forbid_unknown_fields:
+            near = difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.6)
+            hint = f"; did you mean `{near[0]}`?" if near else ""
+            node = _key_node(mapping, str(key)) or mapping
+            problems.append(at(name, node, f"{prefix}Object contains unknown field `{key}`{hint}"))
+    for missing in (k for k, f in fields.items() if f.required and k not in data):
+        problems.append(at(name, mapping, f"{prefix}Object missing required field `{missing}`"))
+    return problems
+
+
+def _struct_of(kind: object, data: object) -> type[msgspec.Struct] | None:
+    """The Struct `kind` stands for with this `data` (a tagged union's member by its tag), or
+    None when it is no Struct or the data does not say which."""
+    if get_origin(kind) is Annotated:
+        return _struct_of(get_args(kind)[0], data)
+    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+        return kind
+    members = [k for k in get_args(kind) if isinstance(k, type) and issubclass(k, msgspec.Struct)]
+    if get_origin(kind) not in (Union, UnionType) or not members or not isinstance(data, dict):
+        return None
+    tag_field = members[0].__struct_config__.tag_field
+    if tag_field is None:
+        return members[0] if len(members) == 1 else None
+    chosen = [m for m in members if m.__struct_config__.tag == data.get(tag_field)]
+    return chosen[0] if chosen else None
+
+
+def _within(text: str, path: str) -> str:
+    """A msgspec message about a value at `path`, its own path (from `$`) made the file's."""
+    match = _AT.match(text)
+    if match is None:
+        return f"{text} - at `{path}`"
+    inner = match["path"].removeprefix("$")
+    within = f" in `{path}{match['within'].removeprefix('$')}`" if match["within"] else ""
+    return f"{match['message']} - at `{path}{inner}`{within}"
 
 
 def read_text(path: Path, folder: Path) -> str:

@@ -220,3 +220,16 @@ def test_a_horizon_past_2100_is_refused_where_it_stands(
     assert out.startswith(f"{cases}:")
     assert "`until` must lie between 1930-01-01 and 2100-12-31" in out
     assert "Traceback" not in out
+
+
+def test_lint_warns_of_a_rule_without_test_cases_and_still_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edited(tmp_path, "attendance-rate.yaml", "", "")
+    (tmp_path / "rules/tests/attendance-rate.yaml").unlink()
+    status, out, _ = _run(capsys, "lint", str(tmp_path / "rules"))
+    assert (status, out) == (
+        0,
+        f"{tmp_path}/rules/attendance-rate.yaml:1:1: warning: rule `attendance-rate` has no "
+        "test cases; add tests/attendance-rate.yaml\n",
+    )

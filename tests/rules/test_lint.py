@@ -42,7 +42,8 @@ def test_a_well_formed_rule_loads(tmp_path: Path) -> None:
 def test_unknown_key_is_reported_at_the_key(tmp_path: Path) -> None:
     text = GOOD.replace("  at_least: 1\n", "  at_least: 1\n  at_leest: 2\n")
     assert _problems(tmp_path, text) == [
-        "sample.yaml:11:3: check: Object contains unknown field `at_leest`"
+        "sample.yaml:11:3: check: Object contains unknown field `at_leest`; did you mean "
+        "`at_least`?"
     ]
 
 
@@ -180,7 +181,10 @@ def test_case_with_an_impossible_meeting_is_reported(tmp_path: Path) -> None:
 def test_unknown_cell_attribute_in_applies_to_is_reported(tmp_path: Path) -> None:
     text = GOOD.replace("weight: 10\n", "weight: 10\napplies_to: has_commitee\n")
     (problem,) = _problems(tmp_path, text)
-    assert problem.startswith("sample.yaml:6:13: unknown name `has_commitee`; known names: cell_id")
+    assert problem.startswith(
+        "sample.yaml:6:13: unknown name `has_commitee`; did you mean `has_committee`? known "
+        "names: cell_id"
+    )
 
 
 PARAMS = GOOD.replace("weight: 10\n", "weight: 10\nparams: {min_meetings: 1, min_ratio: 0.85}\n")
@@ -246,3 +250,34 @@ def test_a_param_may_not_hide_a_fact(tmp_path: Path) -> None:
     assert _problems(tmp_path, text) == [
         "sample.yaml:6:16: param `kind` would hide the name of a fact or a text"
     ]
+
+
+def test_every_fault_of_a_file_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("weight: 10", "weight: ten")
+        .replace("severity: major", "severity: grave\nmode: enforced")
+        .replace("  at_least: 1\n", "  at_least: 1\n  meeting: x\n")
+    )
+    assert _problems(tmp_path, text) == [
+        "sample.yaml:4:11: severity: Invalid enum value 'grave'",
+        "sample.yaml:5:7: mode: Invalid enum value 'enforced'",
+        "sample.yaml:6:9: weight: Expected `int`, got `str`",
+        "sample.yaml:12:3: check: Object contains unknown field `meeting`; did you mean "
+        "`meetings`?",
+    ]
+
+
+def test_every_fault_of_a_rules_expressions_and_texts_is_reported(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("\"kind == 'regular'\"", '"kind == \'regular\' and members_presnt > 3"')
+        .replace("at_least: 1", "at_least: min_meeting")
+        .replace('en: "{period}"', 'en: "{perod}"')
+    )
+    problems = _problems(tmp_path, text)
+    assert [p.split(": ", 1)[1].split(";")[0] for p in problems] == [
+        "unknown name `members_presnt`",
+        "no param `min_meeting`",
+        "unknown placeholder `{perod}`",
+    ]
+    assert "did you mean `members_present`?" in problems[0]
+    assert "did you mean `{period}`?" in problems[2]

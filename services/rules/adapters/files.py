@@ -70,6 +70,21 @@ def failing_cases(directory: Path, pack: RulePack) -> list[ScenarioResult]:
     return [result for result in results if not result.passed]
 
 
+def untested(directory: Path, pack: RulePack) -> list[Problem]:
+    """A warning for each rule of the pack that no case file tests."""
+    tested = {path.stem for path in scenario_files(directory)}
+    return [
+        Problem(
+            str(directory / f"{rule.id}.yaml"),
+            1,
+            1,
+            f"warning: rule `{rule.id}` has no test cases; add {TESTS_FOLDER}/{rule.id}.yaml",
+        )
+        for rule in pack.rules
+        if rule.id not in tested
+    ]
+
+
 def problems_of(directory: Path, pack: RulePack) -> list[Problem]:
     """Every fault in the case files of `directory`, without running the cases."""
     problems: list[Problem] = []

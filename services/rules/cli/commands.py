@@ -13,7 +13,14 @@ from pathlib import Path
 
 import msgspec
 
-from services.rules.adapters.files import problems_of, read_rules, run_scenario_file, scenario_files
+from services.infra.errors import Problem
+from services.rules.adapters.files import (
+    problems_of,
+    read_rules,
+    run_scenario_file,
+    scenario_files,
+    untested,
+)
 from services.rules.cli import history
 from services.rules.domain.model import Pack, Rule
 from services.rules.domain.scenarios import ScenarioFile
@@ -111,13 +118,16 @@ def _facts_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def lint_rules(args: argparse.Namespace) -> int:
-    """Print every fault of the rules folder and its test cases; 1 if there is any."""
+    """Print every fault of the rules folder and its test cases, and a warning for each rule
+    without test cases; 1 if there is any fault (warnings alone give 0)."""
+    warnings: list[Problem] = []
     try:
         pack = read_rules(args.directory)
         problems = problems_of(args.directory, pack)
+        warnings = untested(args.directory, pack)
     except RuleFileError as exc:
         problems = exc.problems
-    for problem in problems:
+    for problem in [*problems, *warnings]:
         print(problem)
     if not problems:
         print(

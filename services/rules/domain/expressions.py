@@ -13,6 +13,7 @@ would build a string of any size for every meeting).
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -201,8 +202,10 @@ class _Compiler:
             allowed = ", ".join(sorted(self.names))
             params = ", ".join(sorted(self.constants))
             also = f"; params: {params}" if params else ""
+            near = difflib.get_close_matches(name, [*self.names, *self.constants], n=1)
+            hint = f"did you mean `{near[0]}`? " if near else ""
             raise ExpressionError(
-                f"unknown name `{name}`; known names: {allowed}{also}", node.col_offset
+                f"unknown name `{name}`; {hint}known names: {allowed}{also}", node.col_offset
             )
         return known.read
 

@@ -131,12 +131,15 @@ class Rule(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     weight: Annotated[
         int, msgspec.Meta(ge=0, le=100, description="Points a violation costs in the annual score")
     ]
-    max_weight_per_year: Annotated[
-        int | None,
-        msgspec.Meta(
-            description="The most the rule's violations cost in one year; no cap if absent"
-        ),
-    ] = None
+    max_weight_per_year: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0, le=100, description="The most the rule's violations cost in one year"
+            ),
+        ]
+        | None
+    ) = None
     mode: Annotated[
         Mode, msgspec.Meta(description="`shadow` reports findings without counting them")
     ] = Mode.enforce

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePath
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 import yaml
@@ -92,24 +92,60 @@ class CompileError(ValueError):
         self.path, self.message, self.offset = path, message, offset
 
 
+class RuleCompileError(ValueError):
+    """Every fault found compiling one rule."""
+
+    def __init__(self, errors: list[CompileError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class _Faults:
+    """The faults of one rule, collected so that one lint lists them all: each step that fails
+    is recorded and stands in with a harmless value, and compiling goes on."""
+
+    def __init__(self) -> None:
+        self.errors: list[CompileError] = []
+
+    def attempt(self, make: Callable[[], T], instead: T) -> T:
+        try:
+            return make()
+        except CompileError as exc:
+            self.errors.append(exc)
+            return instead
+
+
+def _never(_fact: Any) -> Any:
+    return False
+
+
+NEVER: Getter = _never
+"""What stands in for an expression that failed to compile."""
+
+
 class CompiledRule(JudgedRule):
     """A rule ready to judge cells: its params checked, its expressions and texts compiled and
     its judge chosen, once at load, then shared by every evaluation. `title` and `describe`
     are the rule's own texts with its params filled in."""
 
     def __init__(self, rule: Rule, version: str) -> None:
-        params = _params(rule)
-        super().__init__(rule, version, _texts(rule, params))
+        faults = _Faults()
+        params = faults.attempt(lambda: _params(rule), dict(rule.params))
+        super().__init__(rule, version, _texts(rule, params, faults))
         self.params = params
         applies = rule.applies_to
         self.applies: Getter = (
-            _expression("$.applies_to", applies, CELL_NAMES, params)
+            faults.attempt(lambda: _expression("$.applies_to", applies, CELL_NAMES, params), NEVER)
             if applies
             else lambda _cell: True
         )
-        self.title = _fixed(rule.title, "$.title", params)
-        self.describe = _fixed(rule.describe, "$.describe", params) if rule.describe else None
-        self.judge: Verdicts = _judge(rule, params, self.describe)
+        self.title = _fixed(rule.title, "$.title", params, faults)
+        self.describe = (
+            _fixed(rule.describe, "$.describe", params, faults) if rule.describe else None
+        )
+        self.judge: Verdicts = _judge(rule, params, self.describe or self.title, faults)
+        if faults.errors:
+            raise RuleCompileError(faults.errors)
 
     def applies_to(self, cell: CellRegistered) -> bool:
         """Whether the rule judges `cell` at all."""
@@ -163,58 +199,72 @@ def _threshold(path: str, value: int | str, params: Mapping[str, float], least: 
     return value
 
 
-def _judge(rule: Rule, params: Mapping[str, float], describe: Text | None) -> Verdicts:
-    meetings = meeting_expression("$.check.meetings", rule.check.meetings, params)
+def _judge(rule: Rule, params: Mapping[str, float], describe: Text, faults: _Faults) -> Verdicts:
+    def expression(path: str, text: str) -> Getter:
+        return faults.attempt(lambda: _expression(path, text, MEETING_NAMES, params), NEVER)
+
+    def threshold(path: str, value: int | str, least: int) -> int:
+        return faults.attempt(lambda: _threshold(path, value, params, least), least)
+
+    nothing: tuple[str, Getter] = ("", NEVER)
+    meetings = faults.attempt(
+        lambda: meeting_expression("$.check.meetings", rule.check.meetings, params), nothing
+    )
     match rule.check:
         case CountCheck() as check:
-            least = _threshold("$.check.at_least", check.at_least, params, 1)
+            least = threshold("$.check.at_least", check.at_least, 1)
             return judges.periodic(check, meetings, least)
         case CoverageCheck() as check:
             return judges.periodic(check, meetings)
         case MeetingCheck(observe=observe_text) as check:
-            require = _expression("$.check.require", check.require, MEETING_NAMES, params)
-            observe = (
-                _expression("$.check.observe", observe_text, MEETING_NAMES, params)
-                if observe_text
-                else None
-            )
-            expected = check.expected or (describe or _fixed(rule.title, "$.title", params)).en
+            require = expression("$.check.require", check.require)
+            observe = expression("$.check.observe", observe_text) if observe_text else None
+            expected = check.expected or describe.en
             return judges.each_meeting(meetings, require, observe, expected[:200])
         case GapCheck() as check:
-            limit = _threshold("$.check.at_most_days", check.at_most_days, params, 1)
+            limit = threshold("$.check.at_most_days", check.at_most_days, 1)
             return judges.gaps(check, meetings, limit)
         case MemberCheck() as check:
-            limit = _threshold("$.check.at_most", check.at_most, params, 0)
+            limit = threshold("$.check.at_most", check.at_most, 0)
             return judges.members(check, meetings, limit)
     raise AssertionError(rule.check)  # the Check union is exhaustive
 
 
 def _template(
-    text: str, path: str, offered: Mapping[str, Kind], params: Mapping[str, float]
+    text: str,
+    path: str,
+    offered: Mapping[str, Kind],
+    params: Mapping[str, float],
+    faults: _Faults,
 ) -> Template:
+    """The text's template; its faults recorded (a text standing in for it if it has any)."""
     try:
         template = Template(text, {**offered, **dict.fromkeys(params, "number")})
     except TemplateError as exc:
-        raise CompileError(path, exc.message, exc.offset) from None
+        faults.errors.append(CompileError(path, exc.message, exc.offset))
+        return Template("-", {})
     for typed, name in typed_numbers(template, params):
         ratio = 0 < params[name] < 1
         write = f"`{{{name}:percent}}`" if ratio else f"`{{{name}}}`"
-        raise CompileError(
-            path,
-            f"`{typed}` is what param `{name}` holds: write {write}, so the text follows the param",
-            max(text.find(typed), 0),
+        faults.errors.append(
+            CompileError(
+                path,
+                f"`{typed}` is what param `{name}` holds: write {write}, so the text follows "
+                "the param",
+                max(text.find(typed), 0),
+            )
         )
     return template
 
 
-def _fixed(text: AuthoredText, path: str, params: Mapping[str, float]) -> Text:
+def _fixed(text: AuthoredText, path: str, params: Mapping[str, float], faults: _Faults) -> Text:
     """A text that only params fill (a title, a description), filled once."""
-    vi = _template(text.vi, f"{path}.vi", {}, params).render(dict(params), "vi")
-    en = _template(text.en, f"{path}.en", {}, params).render(dict(params), "en")
+    vi = _template(text.vi, f"{path}.vi", {}, params, faults).render(dict(params), "vi")
+    en = _template(text.en, f"{path}.en", {}, params, faults).render(dict(params), "en")
     return Text(vi=vi, en=en)
 
 
-def _texts(rule: Rule, params: Mapping[str, float]) -> RuleTexts:
+def _texts(rule: Rule, params: Mapping[str, float], faults: _Faults) -> RuleTexts:
     """The rule's message and its pass wording (subject, then observation), both languages."""
     offered = PLACEHOLDERS[type(rule.check)]
     check = rule.check
@@ -225,13 +275,16 @@ def _texts(rule: Rule, params: Mapping[str, float]) -> RuleTexts:
     passed: dict[Language, Template] = {}
     for language in LANGUAGES:
         message[language] = _template(
-            getattr(rule.message, language), f"$.message.{language}", offered, params
+            getattr(rule.message, language), f"$.message.{language}", offered, params, faults
         )
         seen = getattr(observation, language)
         path = f"$.observation.{language}"
-        _template(seen, path, offered, params)  # checked where the author wrote it
+        own_faults = len(faults.errors)
+        _template(seen, path, offered, params, faults)  # checked where the author wrote it
         wording = getattr(_PASSED[subject], language).replace("{observation}", seen)
-        passed[language] = _template(wording, path, offered, params)
+        if len(faults.errors) > own_faults:
+            wording = "-"  # its faults are told once, at the observation
+        passed[language] = _template(wording, path, offered, params, faults)
     return RuleTexts(message, passed, params)
 
 
@@ -325,10 +378,14 @@ def _compile(source: SourceFile, rule: Rule, node: object) -> CompiledRule:
     version = hashlib.sha256(source.text.encode()).hexdigest()[:12]
     try:
         return CompiledRule(rule, version)
-    except CompileError as exc:
+    except RuleCompileError as exc:
         assert isinstance(node, yaml.Node)
-        target = yamlfile.node_at(node, exc.path)
-        raise RuleFileError([yamlfile.at(source.name, target, exc.message, exc.offset)]) from None
+        raise RuleFileError(
+            [
+                yamlfile.at(source.name, yamlfile.node_at(node, e.path), e.message, e.offset)
+                for e in exc.errors
+            ]
+        ) from None
 
 
 def _load_pack(source: SourceFile, problems: list[Problem]) -> Pack:

@@ -8,6 +8,7 @@ name — so most placeholders need no format. Formatting is `services.contracts.
 
 from __future__ import annotations
 
+import difflib
 import re
 import string
 from collections.abc import Mapping
@@ -149,7 +150,11 @@ def _check(
     kind = offered.get(name)
     if kind is None:
         listed = ", ".join(f"{{{n}}}" for n in sorted(offered))
-        raise TemplateError(f"unknown placeholder `{{{name}}}`; this rule offers {listed}", at)
+        near = difflib.get_close_matches(name, list(offered), n=1)
+        hint = f"did you mean `{{{near[0]}}}`? " if near else ""
+        raise TemplateError(
+            f"unknown placeholder `{{{name}}}`; {hint}this rule offers {listed}", at
+        )
     if conversion:
         raise TemplateError(f"`{{{name}!{conversion}}}`: placeholders take no `!` conversion", at)
     if fmt and FORMATS.get(fmt) != kind:

@@ -269,7 +269,7 @@ def test_every_fault_of_a_file_is_reported_not_only_the_first(tmp_path: Path) ->
 
 def test_every_fault_of_a_rules_expressions_and_texts_is_reported(tmp_path: Path) -> None:
     text = (
-        GOOD.replace("\"kind == 'regular'\"", '"kind == \'regular\' and members_presnt > 3"')
+        GOOD.replace("\"kind == 'regular'\"", "\"kind == 'regular' and members_presnt > 3\"")
         .replace("at_least: 1", "at_least: min_meeting")
         .replace('en: "{period}"', 'en: "{perod}"')
     )

@@ -81,6 +81,7 @@ def create_app(settings: RulesSettings, clock: Clock | None = None) -> Litestar:
             judge.on_deferred = scheduler.wake
             reloader = Reloader(
                 Path(settings.rules_dir),
+                pool,
                 judge,
                 scheduler,
                 watch_seconds=settings.rules_watch_seconds,

@@ -1,4 +1,5 @@
-"""`chibo rules backtest|explain|score --db` judge the stored facts exactly as `--events` does."""
+"""`chibo rules backtest|explain|eval|score --db` judge the stored facts exactly as `--events`
+does."""
 
 from __future__ import annotations
 
@@ -81,20 +82,23 @@ async def stored(servers: Servers, clean: None, tmp_path: Path) -> tuple[Path, s
     return _jsonl(batches, tmp_path / "events.jsonl"), servers.database_url
 
 
-async def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+async def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[str, str]:
     # The CLI runs its own event loop for --db, so it cannot run on the test's loop.
     status = await asyncio.to_thread(main, ["rules", *argv, "--rules", str(RULES)])
     out, err = capsys.readouterr()
-    assert (status, err) == (0, "")
-    return out
+    assert status == 0, err
+    return out, err
 
 
 async def _both(
     capsys: pytest.CaptureFixture[str], stored: tuple[Path, str], *argv: str
 ) -> tuple[str, str]:
+    """What the command prints on the events file and on the stored facts; what it tells on
+    stderr (a backtest's summary) is the same too."""
     events, url = stored
-    from_events = await _cli(capsys, *argv, "--events", str(events))
-    from_db = await _cli(capsys, *argv, "--db", "--database-url", url)
+    from_events, told = await _cli(capsys, *argv, "--events", str(events))
+    from_db, told_from_db = await _cli(capsys, *argv, "--db", url)
+    assert told_from_db == told
     return from_events, from_db
 
 
@@ -134,8 +138,11 @@ async def test_explain_and_score_read_the_database_like_the_events_file(
     explain = ("explain", "--cell", "c1", "--rule", "regular-meeting-monthly", "--scope", "2024-04")
     explained = await _both(capsys, stored, *explain, "--until", "2024-09-01")
     scored = await _both(capsys, stored, "score", "--year", "2024")
+    judged = await _both(capsys, stored, "eval", "regular-meeting-monthly", "--cell", "c1")
 
     assert explained[0] == explained[1]
+    assert judged[0] == judged[1]
+    assert "Phạm vi / Scope        tháng 4/2024\n" in judged[1]
     assert "Kết luận / Verdict     vi phạm\n" in explained[1]
     assert scored[0] == scored[1]
     assert [line.split("\t")[0] for line in scored[1].splitlines()] == [

@@ -219,6 +219,45 @@ async def test_removing_a_rule_resolves_its_findings(
     assert len((await client.get("/rules")).json()["rules"]) == 11
 
 
+async def test_a_reload_that_changes_scores_reports_the_change(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    events = TREE + MEETINGS
+    for start in range(0, len(events), 5):
+        assert (await client.post("/events", json=events[start : start + 5])).status_code == 202
+    cells = ("c-a", "c-b", "c-x")
+
+    async def scores() -> dict[str, tuple[int, str]]:
+        rows = [
+            (await client.get(f"/cells/{c}/score", params={"year": 2024})).json() for c in cells
+        ]
+        return {c: (row["score"], row["band"]) for c, row in zip(cells, rows, strict=True)}
+
+    before = await scores()
+    rule = folder / "regular-meeting-monthly.yaml"
+    # A month without a regular meeting now costs 1 point instead of 10; the authors' cases,
+    # which judge verdicts, still pass.
+    rule.write_text(rule.read_text().replace("weight: 10", "weight: 1"))
+    outcome = (await client.post("/rules/reload")).json()
+    after = await eventually(scores, lambda now: now != before)
+
+    impact = outcome["impact"]
+    assert (impact["rules_changed"], impact["opened"], impact["resolved"]) == (
+        ["regular-meeting-monthly"], 0, 0
+    )  # fmt: skip
+    # The clock stands in December 2025: 2024 is the one closed year, and all three cells
+    # missed months in it.
+    assert impact["cells_judged"] == 3
+    assert {
+        s["cell_id"]: ((s["score_before"], s["band_before"]), (s["score_after"], s["band_after"]))
+        for s in impact["scores"]
+    } == {c: (before[c], after[c]) for c in cells}
+    assert {s["year"] for s in impact["scores"]} == {2024}
+    assert impact["score_changes"] == 3
+    assert impact["band_changes"] == sum(before[c][1] != after[c][1] for c in cells)
+
+
 async def test_an_edited_file_is_picked_up_by_the_watcher(
     editable: tuple[AsyncTestClient, Path],
 ) -> None:
@@ -258,13 +297,43 @@ async def test_a_rule_that_breaks_while_judging_keeps_the_facts_and_is_judged_on
     assert await db.fetchval("select count(*) from rules.meetings") == 1
 
     path.write_text(good, encoding="utf-8")
-    await client.post("/rules/reload")
+    fixed = await client.post("/rules/reload")
+    # The broken rule in force could not judge the cell: its impact is left out, and said so.
+    if fixed.json()["changed"]:  # (unless the watcher was first)
+        assert fixed.json()["impact"]["cells_failed"] == 1
     query = {"rule_id": "criticism-each-meeting", "scope": "meeting/m-1", "status": "open"}
 
     async def criticism() -> list[object]:
         return list((await client.get("/findings", params=query)).json()["items"])
 
     await eventually(criticism, lambda items: len(items) == 1)
+
+
+async def test_a_pack_that_fails_on_the_stored_facts_is_refused_naming_the_cell(
+    editable: tuple[AsyncTestClient, Path],
+) -> None:
+    client, folder = editable
+    await client.post("/events", json=cell_registered("c-1", established_on="2025-01-01"))
+    meeting = meeting_held("m-1", "c-1", held_at="2025-11-05T19:00:00+07:00")
+    assert (await client.post("/events", json=meeting)).status_code == 202
+    before = (await client.get("/rules")).json()["version"]
+    path = folder / "criticism-each-meeting.yaml"
+    broken = "\n".join(
+        '  require: "duration_minutes > topic_groups"' if line.startswith("  require:") else line
+        for line in path.read_text(encoding="utf-8").splitlines()
+    )
+    shutil.rmtree(folder / "tests")  # no case of its own to catch it: the stored facts do
+    path.write_text(broken + "\n", encoding="utf-8")
+    refused = await client.post("/rules/reload")
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == (
+        "the rule pack fails on the stored facts; the running pack stays in force"
+    )
+    assert refused.json()["errors"] == [
+        "judging cell `c-1` failed: TypeError: '>' not supported between instances of 'int'"
+        " and 'tuple'"
+    ]
+    assert (await client.get("/rules")).json()["version"] == before
 
 
 async def test_findings_changed_since_an_instant_need_its_offset(

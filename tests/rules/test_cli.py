@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import select
 import shutil
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -117,12 +122,72 @@ def test_backtest_diff_shows_what_an_edit_would_change(
     gap = tmp_path / "edited/regular-meeting-gap.yaml"
     gap.write_text(gap.read_text().replace("max_days: 45", "max_days: 90"))
     edited = tmp_path / "edited"
-    status, out, _ = _backtest(capsys, events_file, "--diff-against", str(RULES), rules=edited)
+    status, out, err = _backtest(capsys, events_file, "--diff-against", str(RULES), rules=edited)
     rows = [json.loads(line) for line in out.splitlines()]
     assert status == 0
     assert [(r["change"], r["rule_id"], r["scope"]) for r in rows] == [
         ("removed", "regular-meeting-gap", "since/2024-02-11")
     ]
+    # The impact follows on stderr; no year has closed by the horizon, so no score moves.
+    assert err.splitlines()[1:] == [
+        "Quy tắc thay đổi / Rules changed: regular-meeting-gap",
+        "Đã xét 1 chi bộ / Cells judged: 1",
+        "Quy tắc / Rule       Phát sinh / Opened  Hết / Resolved",
+        "regular-meeting-gap  0                   1",
+        "Tổng / Total         0                   1",
+        "Điểm thay đổi: 0 / Score changes: 0; xếp loại thay đổi: 0 / band changes: 0",
+    ]
+
+
+def test_backtest_diff_tells_the_scores_of_closed_years_that_move(
+    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = _edited(tmp_path, "regular-meeting-monthly.yaml", "weight: 10", "weight: 1").parent
+    argv = ["--events", str(events_file), "--until", "2025-05-01", "--year", "2024"]
+    scores = [_run(capsys, "score", *argv, "--rules", str(r))[1] for r in (RULES, edited)]
+    # 2024 has closed: nine months without a regular meeting cost 90 points before, 9 now;
+    # the cell stays below the band above.
+    assert [s.splitlines()[1].split("\t")[3:5] for s in scores] == [
+        ["0", "not_complete"], ["48", "not_complete"]
+    ]  # fmt: skip
+    status, _, err = _run(
+        capsys, "backtest", "--events", str(events_file), "--until", "2025-05-01",
+        "--rules", str(edited), "--diff-against", str(RULES),
+    )  # fmt: skip
+    assert status == 0
+    assert err.splitlines()[-3:] == [
+        "Điểm thay đổi: 1 / Score changes: 1; xếp loại thay đổi: 0 / band changes: 0",
+        "Chi bộ / Cell  Năm / Year  Điểm / Score  Xếp loại / Band",
+        "c1             2024        0 → 48        not_complete → not_complete",
+    ]
+
+
+def test_backtest_ends_with_a_summary_per_rule(
+    events_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, _, err = _backtest(capsys, events_file, "--passes")
+    assert status == 0
+    summary = err.splitlines()[1:]  # after the report of the bad line
+    assert summary[:2] == [
+        "Đã xét 1 chi bộ / Cells judged: 1",
+        "Quy tắc / Rule              Vi phạm / Violations  Đạt / Passed",
+    ]
+    # Every rule of the pack has its row, those that judged nothing too.
+    assert summary[2:-1] == [
+        "attendance-rate             0                     3",
+        "committee-meeting-monthly   0                     0",
+        "criticism-each-meeting      1                     2",
+        "hcm-study-quarterly         0                     1",
+        "meeting-duration            0                     0",
+        "member-excused-streak       0                     0",
+        "member-unexcused-3-months   0                     0",
+        "no-unexcused-absence        0                     3",
+        "regular-meeting-gap         1                     3",
+        "regular-meeting-monthly     1                     3",
+        "thematic-meeting-quarterly  1                     0",
+        "topic-groups-yearly         0                     0",
+    ]
+    assert summary[-1] == "Tổng / Total                4                     15"
 
 
 def _backtest(
@@ -232,4 +297,85 @@ def test_lint_warns_of_a_rule_without_test_cases_and_still_passes(
         0,
         f"{tmp_path}/rules/attendance-rate.yaml:1:1: warning: rule `attendance-rate` has no "
         "test cases; add tests/attendance-rate.yaml\n",
+    )
+
+
+def test_backtest_draws_its_progress_on_a_terminal_only(events_file: Path, tmp_path: Path) -> None:
+    """On a terminal the bars are drawn (and cleared); the findings on stdout stay clean."""
+    out = tmp_path / "out.jsonl"
+    leader, follower = pty.openpty()
+    argv = ["rules", "backtest", "--events", str(events_file), "--until", "2024-05-01"]
+    with out.open("wb") as stdout:
+        done = subprocess.run(
+            [sys.executable, "-m", "services.cli", *argv],
+            stdout=stdout, stderr=follower, timeout=60, check=False,
+            env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+        )  # fmt: skip
+    os.close(follower)
+    drawn = b""
+    while select.select([leader], [], [], 0.5)[0]:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed once everything was read
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"judging cells" in drawn
+    assert b"reading events.jsonl" in drawn
+    assert b"Cells judged: 1" in drawn
+    assert all(json.loads(line)["cell_id"] == "c1" for line in out.read_text().splitlines())
+
+
+def test_eval_judges_one_cell_by_one_rule_and_explains_each_scope(
+    events_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--events", str(events_file), "--cell", "c1", "--until", "2024-05-01"]
+    status, out, _ = _run(capsys, "eval", "regular-meeting-gap", *argv)
+    assert status == 0
+    blocks = out.split("\n\n")
+    # The rule, its basis and the cell once, above the first scope; then each scope alone.
+    assert blocks[0].startswith("Quy tắc / Rule         Không để quá 45 ngày giữa hai lần")
+    assert [b.splitlines()[0] for b in blocks[1:4]] == [
+        "Phạm vi / Scope        từ ngày 11/01/2024",
+        "Phạm vi / Scope        từ ngày 11/02/2024",
+        "Phạm vi / Scope        từ ngày 11/04/2024",
+    ]
+    assert blocks[2].splitlines()[2:8] == [
+        "Kết luận / Verdict     vi phạm",
+        "                       violated",
+        "Yêu cầu / Required     Không để quá 45 ngày giữa hai lần sinh hoạt thường kỳ",
+        "                       No more than 45 days between regular meetings",
+        "Thực tế / Found        Chi bộ không sinh hoạt thường kỳ trong 60 ngày kể từ 11/02/2024,"
+        " quá 45 ngày.",
+        "                       No regular meeting for 60 days from 11 Feb 2024, more than 45"
+        " days.",
+    ]
+    assert blocks[-1] == (
+        "4 phạm vi đã đánh giá: 1 vi phạm, 3 đạt / 4 scopes judged: 1 violated, 3 passed\n"
+    )
+
+
+def test_eval_as_json_lines_and_its_refusals(
+    events_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--events", str(events_file), "--cell", "c1", "--until", "2024-05-01"]
+    argv += ["--rules", str(RULES)]
+    status, out, _ = _run(capsys, "eval", "criticism-each-meeting", *argv, "--format", "jsonl")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert status == 0
+    assert [(r["scope"]["vi"], r["verdict"]) for r in rows][-1] == (
+        "buổi sinh hoạt thường kỳ ngày 10/04/2024", "violated"
+    )  # fmt: skip
+    status, _, err = _run(capsys, "eval", "regular-meeting-gaps", *argv)
+    assert (status, err) == (
+        1, f"no rule `regular-meeting-gaps` in {RULES}; did you mean `regular-meeting-gap`?\n"
+    )  # fmt: skip
+    status, out, _ = _run(capsys, "eval", "committee-meeting-monthly", *argv)
+    assert (status, out) == (
+        0,
+        "committee-meeting-monthly · c1\nQuy tắc không áp dụng cho chi bộ này.\n"
+        "The rule does not apply to this cell.\n",
     )

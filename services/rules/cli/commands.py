@@ -1,7 +1,7 @@
 """`chibo rules ...`: the parser, and the authoring commands lint, test and schema.
 
 Each handler takes the parsed arguments and returns an exit status. The commands that judge
-history (backtest, explain, score) live in `history.py`.
+history (backtest, eval, explain, score) live in `history.py`.
 """
 
 from __future__ import annotations
@@ -88,6 +88,19 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     explain.set_defaults(handler=history.explain_verdict)
 
+    run = sub.add_parser("eval", help="one rule on one cell: every scope it judges, each explained")
+    run.add_argument("rule_id", metavar="RULE")
+    _facts_arguments(run)
+    run.add_argument("--cell", required=True)
+    run.add_argument(
+        "--until", type=_date, help="exclusive evaluation horizon (default: today in Vietnam)"
+    )
+    run.add_argument(
+        "--from", dest="since", type=_date, help="only scopes whose period ends on or after it"
+    )
+    run.add_argument("--format", choices=("text", "jsonl"), default="text")
+    run.set_defaults(handler=history.eval_rule)
+
     score = sub.add_parser("score", help="annual score and band per cell")
     _facts_arguments(score)
     score.add_argument("--year", type=int, required=True)
@@ -109,11 +122,14 @@ def _facts_arguments(parser: argparse.ArgumentParser) -> None:
         help="CloudEvents, one per line (duplicates and corrections allowed)",
     )
     source.add_argument(
-        "--db", action="store_true", help="the facts the rules service stored in PostgreSQL"
+        "--db",
+        nargs="?",
+        const="",
+        metavar="URL",
+        help="the facts the rules service stored in the PostgreSQL at URL (default: "
+        "--database-url, else the DATABASE_URL variable)",
     )
-    parser.add_argument(
-        "--database-url", metavar="URL", help="with --db (default: the DATABASE_URL variable)"
-    )
+    parser.add_argument("--database-url", metavar="URL", help="the URL for a bare --db")
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, metavar="DIR")
 
 

@@ -1,4 +1,4 @@
-"""`chibo rules backtest | explain | score`: judging a history of events without publishing.
+"""`chibo rules backtest | eval | explain | score`: judging a history of events without publishing.
 
 A rule pack that does not load stops each command with its faults (`services.cli` prints them).
 
@@ -9,69 +9,107 @@ they are read from: an events file (`--events`) or the stored facts in PostgreSQ
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from datetime import date, datetime
 
 import msgspec
 
 from services.contracts.calendar import VIETNAM
-from services.contracts.findings import Text
 from services.rules.adapters.files import read_rules
 from services.rules.cli import report
 from services.rules.cli.sources import OneCell, facts_from
-from services.rules.domain.evaluate import compare, evaluate
-from services.rules.domain.explain import NOT_JUDGED, explain, render
+from services.rules.domain.evaluate import evaluate
+from services.rules.domain.explain import DOES_NOT_APPLY, NOT_JUDGED, explain, render
+from services.rules.domain.facts import CellFacts
+from services.rules.domain.impact import compare
+from services.rules.domain.pack import CompiledRule
 from services.rules.domain.score import score_year
 
 
 def run_backtest(args: argparse.Namespace) -> int:
-    """Judge the events' history up to `--until`; print findings or their changes."""
+    """Judge the events' history up to `--until`; print findings or their changes, then a
+    summary on stderr (per rule; with `--diff-against`, the scores that move too)."""
     pack = read_rules(args.rules)
     baseline = read_rules(args.diff_against) if args.diff_against else None
     with facts_from(args) as facts:
         if baseline is None:  # streamed: a long history never sits in memory as findings
-            found = evaluate(pack.rules, facts, args.until, since=args.since, passes=args.passes)
+            tally = report.Tally()
+            judged = evaluate(pack.rules, facts, args.until, since=args.since, passes=args.passes)
+            found = tally.counted(judged)
             if args.format == "jsonl":
                 report.write_jsonl(sys.stdout, found)
             else:
                 report.write_table(sys.stdout, (("", f) for f in found))
+            sys.stdout.flush()
+            rule_ids = [rule.id for rule in pack.rules]
+            report.write_summary(sys.stderr, facts.cell_count(), rule_ids, tally, args.passes)
             return 0
-        changed = compare(pack.rules, baseline.rules, facts, args.until, since=args.since)
+        comparison, changed = compare(pack, baseline, facts.cells(), args.until, since=args.since)
         if args.format == "jsonl":
             rows = ({"change": change} | msgspec.structs.asdict(f) for change, f in changed)
             report.write_jsonl(sys.stdout, rows)
         else:
             report.write_table(sys.stdout, (("+" if c == "added" else "-", f) for c, f in changed))
+        sys.stdout.flush()
+        report.write_impact(sys.stderr, comparison.impact())
         return 0
 
 
 def explain_verdict(args: argparse.Namespace) -> int:
     """Explain how `--rule` judged `--cell` over `--scope`."""
-    pack = read_rules(args.rules)
-    rule = pack.by_id.get(args.rule)
-    if rule is None:
-        print(f"no rule `{args.rule}` in {args.rules}", file=sys.stderr)
+    found = _rule_and_cell(args, args.rule)
+    if found is None:
         return 1
+    rule, cell = found
+    horizon = args.until or datetime.now(VIETNAM).date()
+    judged = next(
+        (f for f in evaluate([rule], OneCell(cell), horizon, passes=True) if f.scope == args.scope),
+        None,
+    )
+    why = NOT_JUDGED if rule.applies_to(cell.cell) else DOES_NOT_APPLY
+    sys.stdout.write(render(explain(rule, cell, args.scope, judged, why)))
+    return 0
+
+
+def eval_rule(args: argparse.Namespace) -> int:
+    """Judge one cell by one rule: every scope it judged, each with its explanation."""
+    found = _rule_and_cell(args, args.rule_id)
+    if found is None:
+        return 1
+    rule, cell = found
+    horizon = args.until or datetime.now(VIETNAM).date()
+    judged = list(evaluate([rule], OneCell(cell), horizon, since=args.since, passes=True))
+    accounts = [explain(rule, cell, f.scope, f, NOT_JUDGED) for f in judged]
+    if args.format == "jsonl":
+        report.write_jsonl(sys.stdout, accounts)
+        return 0
+    if not accounts:
+        why = NOT_JUDGED if rule.applies_to(cell.cell) else DOES_NOT_APPLY
+        sys.stdout.write(f"{rule.id} · {cell.cell.cell_id}\n{why.vi}\n{why.en}\n")
+        return 0
+    for index, account in enumerate(accounts):
+        sys.stdout.write(render(account, heading=index == 0) + "\n")
+    violated = sum(1 for account in accounts if account.verdict == "violated")
+    sys.stdout.write(report.judged_line(len(accounts), violated))
+    return 0
+
+
+def _rule_and_cell(args: argparse.Namespace, rule_id: str) -> tuple[CompiledRule, CellFacts] | None:
+    """The rule of the pack and the cell's facts the command names, or None (told why)."""
+    pack = read_rules(args.rules)
+    rule = pack.by_id.get(rule_id)
+    if rule is None:
+        near = difflib.get_close_matches(rule_id, pack.by_id, n=1)
+        hint = f"; did you mean `{near[0]}`?" if near else ""
+        print(f"no rule `{rule_id}` in {args.rules}{hint}", file=sys.stderr)
+        return None
     with facts_from(args) as facts:
         cell = facts.cell(args.cell)
     if cell is None:
         print(f"cell `{args.cell}` is not registered", file=sys.stderr)
-        return 1
-    horizon = args.until or datetime.now(VIETNAM).date()
-    found = next(
-        (f for f in evaluate([rule], OneCell(cell), horizon, passes=True) if f.scope == args.scope),
-        None,
-    )
-    why = (
-        Text(
-            vi="Quy tắc không áp dụng cho chi bộ này.",
-            en="The rule does not apply to this cell.",
-        )
-        if not rule.applies_to(cell.cell)
-        else NOT_JUDGED
-    )
-    sys.stdout.write(render(explain(rule, cell, args.scope, found, why)))
-    return 0
+        return None
+    return rule, cell
 
 
 def score_cells(args: argparse.Namespace) -> int:

@@ -1,13 +1,17 @@
-"""How the `chibo rules` commands print findings, differences and scores."""
+"""How the `chibo rules` commands print findings, differences and scores, and the summaries
+they close with on stderr (Vietnamese first, English beside it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import TextIO
 
 import msgspec
 
-from services.contracts.findings import Finding
+from services.contracts import wording
+from services.contracts.findings import Finding, FindingStatus
+from services.rules.domain.impact import Impact
 from services.rules.domain.score import Score
 
 _encoder = msgspec.json.Encoder()
@@ -58,3 +62,97 @@ def write_scores(out: TextIO, scores: Iterable[Score]) -> None:
             f"{s.cell_id}\t{s.year}\t{s.status}\t{score}\t{s.band or '-'}\t{label}\t"
             f"{s.violations}\t{lost}\n"
         )
+
+
+class Tally:
+    """Counts the findings passing through it, per rule: violations and passes."""
+
+    def __init__(self) -> None:
+        self.violations: Counter[str] = Counter()
+        self.passes: Counter[str] = Counter()
+
+    def counted(self, findings: Iterable[Finding]) -> Iterator[Finding]:
+        """`findings`, unchanged, each counted as it goes by."""
+        for finding in findings:
+            open_ = finding.status == FindingStatus.open
+            (self.violations if open_ else self.passes)[finding.rule_id] += 1
+            yield finding
+
+
+def write_summary(
+    out: TextIO, cells: int, rule_ids: Iterable[str], tally: Tally, passes: bool
+) -> None:
+    """What a backtest judged: the cells, and the violations (and passes) of every rule, those
+    that found nothing too."""
+    out.write(f"{_pair('Đã xét {} chi bộ', 'Cells judged: {}', cells)}\n")
+    heads = ["Quy tắc / Rule", "Vi phạm / Violations"] + (["Đạt / Passed"] if passes else [])
+    rows = [
+        [rule, _both(tally.violations[rule])] + ([_both(tally.passes[rule])] if passes else [])
+        for rule in sorted({*rule_ids, *tally.violations, *tally.passes})
+    ]
+    total = ["Tổng / Total", _both(tally.violations.total())]
+    _columns(out, heads, [*rows, total + ([_both(tally.passes.total())] if passes else [])])
+
+
+def write_impact(out: TextIO, impact: Impact) -> None:
+    """What a new pack changes against the old: per rule, and in scores of closed years."""
+    changed = ", ".join(impact.rules_changed) or "-"
+    out.write(f"Quy tắc thay đổi / Rules changed: {changed}\n")
+    out.write(f"{_pair('Đã xét {} chi bộ', 'Cells judged: {}', impact.cells_judged)}\n")
+    if impact.cells_failed:
+        vi = "Bộ quy tắc cũ không xét được {} chi bộ, không so sánh"
+        en = "Cells the old rules fail on, left out: {}"
+        out.write(f"{_pair(vi, en, impact.cells_failed)}\n")
+    rows = [[r.rule_id, _both(r.opened), _both(r.resolved)] for r in impact.rules]
+    total = ["Tổng / Total", _both(impact.opened), _both(impact.resolved)]
+    _columns(out, ["Quy tắc / Rule", "Phát sinh / Opened", "Hết / Resolved"], [*rows, total])
+    out.write(
+        f"{_pair('Điểm thay đổi: {}', 'Score changes: {}', impact.score_changes)}; "
+        f"{_pair('xếp loại thay đổi: {}', 'band changes: {}', impact.band_changes)}\n"
+    )
+    if impact.scores:
+        scores = [
+            [
+                s.cell_id,
+                str(s.year),
+                f"{_mark(s.score_before)} → {_mark(s.score_after)}",
+                f"{s.band_before or '-'} → {s.band_after or '-'}",
+            ]
+            for s in impact.scores
+        ]
+        heads = ["Chi bộ / Cell", "Năm / Year", "Điểm / Score", "Xếp loại / Band"]
+        _columns(out, heads, scores)
+    if impact.score_changes > len(impact.scores):
+        more = impact.score_changes - len(impact.scores)
+        out.write(f"{_pair('… và {} thay đổi khác', '… and {} more', more)}\n")
+
+
+def judged_line(judged: int, violated: int) -> str:
+    """How many scopes a rule judged on a cell, and how many it found violated."""
+    passed = judged - violated
+    vi = wording.number(judged, "vi"), wording.number(violated, "vi"), wording.number(passed, "vi")
+    en = wording.number(judged, "en"), wording.number(violated, "en"), wording.number(passed, "en")
+    return (
+        f"{vi[0]} phạm vi đã đánh giá: {vi[1]} vi phạm, {vi[2]} đạt / "
+        f"{en[0]} scopes judged: {en[1]} violated, {en[2]} passed\n"
+    )
+
+
+def _pair(vi: str, en: str, count: int) -> str:
+    return f"{vi.format(wording.number(count, 'vi'))} / {en.format(wording.number(count, 'en'))}"
+
+
+def _both(count: int) -> str:
+    vi, en = wording.number(count, "vi"), wording.number(count, "en")
+    return vi if vi == en else f"{vi} / {en}"
+
+
+def _mark(score: int | None) -> str:
+    return "-" if score is None else str(score)
+
+
+def _columns(out: TextIO, heads: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(row[i]) for row in [heads, *rows]) for i in range(len(heads))]
+    for row in [heads, *rows]:
+        line = "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write(line.rstrip() + "\n")

@@ -1,5 +1,6 @@
 """Where the history commands read facts: an events file (bad lines reported), or the stored
-facts in PostgreSQL; and the progress line they draw on a terminal while they work.
+facts in PostgreSQL; and the progress bars they draw on a terminal while they work (rich's,
+on stderr, and only when stderr is a terminal: a pipe or a log file gets none).
 """
 
 from __future__ import annotations
@@ -7,12 +8,19 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TextIO
 
 import msgspec
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
@@ -24,18 +32,18 @@ from services.rules.domain.facts import CellFacts, FactSource
 @contextmanager
 def facts_from(args: argparse.Namespace) -> Iterator[FactSource]:
     """The facts the command line names: `--events FILE.jsonl` (bad lines reported on stderr),
-    or `--db` (the stored facts at `--database-url`, by default `DATABASE_URL`)."""
-    if args.db:
-        url = args.database_url or from_env(_Database, "").database_url
+    or `--db [URL]` (the stored facts at URL, by default `--database-url` or `DATABASE_URL`)."""
+    if args.db is not None:
+        url = args.db or args.database_url or from_env(_Database, "").database_url
         if not url:
             raise StartupError("--db needs --database-url or the DATABASE_URL variable")
         with DatabaseFacts(url) as stored:
             yield _Watched(stored)
         return
     path = args.events
-    bar = Progress(f"reading {path.name}", path.stat().st_size)
-    facts = read_events(path, lambda line: print(line, file=sys.stderr), bar.update)
-    bar.finish()
+    with progress_bar() as bar:
+        task = bar.add_task(f"reading {path.name}", total=path.stat().st_size)
+        facts = read_events(path, _said(bar), lambda done: bar.update(task, completed=done))
     gc.freeze()  # the facts live until exit; later collections need not scan them
     yield _Watched(facts)
 
@@ -54,11 +62,11 @@ class _Watched:
 
     def cells(self) -> Iterator[CellFacts]:
         """The source's cells, drawing progress as they are taken."""
-        bar = Progress("judging cells", self.source.cell_count())
-        for done, facts in enumerate(self.source.cells(), start=1):
-            bar.update(done)
-            yield facts
-        bar.finish()
+        with progress_bar() as bar:
+            task = bar.add_task("judging cells", total=self.source.cell_count())
+            for facts in self.source.cells():
+                bar.advance(task)
+                yield facts
 
     def cell(self, cell_id: str) -> CellFacts | None:
         """The source's cell."""
@@ -88,29 +96,23 @@ class OneCell:
         return 1
 
 
-class Progress:
-    """Redraws `label: done/total` at most ten times a second, only on a TTY."""
+def progress_bar() -> Progress:
+    """A progress bar on stderr, drawn only when stderr is a terminal; cleared when done."""
+    console = Console(stderr=True)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
 
-    def __init__(self, label: str, total: int, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = self.stream.isatty()
-        self.label, self.total, self._drawn = label, max(total, 1), 0.0
 
-    def update(self, done: int) -> None:
-        """Show that `done` of `total` units are complete."""
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if now - self._drawn < 0.1:
-            return
-        self._drawn = now
-        share = min(done / self.total, 1.0)
-        bar = "#" * int(share * 30)
-        self.stream.write(f"\r{self.label} [{bar:<30}] {share:6.1%}")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """Clear the line so that what follows starts clean."""
-        if self.enabled:
-            self.stream.write("\r\x1b[2K")
-            self.stream.flush()
+def _said(bar: Progress) -> Callable[[str], None]:
+    """Where a rejected line is told: above the bar on a terminal, else plainly on stderr."""
+    if not bar.console.is_terminal:
+        return lambda line: print(line, file=sys.stderr)
+    return lambda line: bar.console.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -51,28 +51,6 @@ def judge_cell(
                 yield finding
 
 
-def compare(
-    rules: Sequence[CompiledRule],
-    baseline: Sequence[CompiledRule],
-    source: FactSource,
-    horizon: date,
-    *,
-    since: date | None = None,
-) -> Iterator[tuple[str, Finding]]:
-    """Violations only `rules` find ("added") or only `baseline` finds ("removed").
-
-    Both rule sets judge each cell in turn, so a comparison over millions of meetings holds
-    one cell's findings at a time, never two full result sets.
-    """
-    for facts in source.cells():
-        after = {f.key: f for f in judge_cell(rules, facts, horizon, since=since)}
-        before = {f.key: f for f in judge_cell(baseline, facts, horizon, since=since)}
-        for key in sorted(after.keys() - before.keys()):
-            yield "added", after[key]
-        for key in sorted(before.keys() - after.keys()):
-            yield "removed", before[key]
-
-
 # Judging only what a change can affect. A meeting held, corrected or retracted changes the
 # judgments of the periods of its year (every month, quarter and year lies within one calendar
 # year, and so does each member's yearly measure), the meeting itself, and the gaps around it.

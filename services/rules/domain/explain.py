@@ -46,6 +46,10 @@ NOT_JUDGED = Text(
     "all of it, the rule was not in force, or nothing falls in the scope.",
 )
 
+DOES_NOT_APPLY = Text(
+    vi="Quy tắc không áp dụng cho chi bộ này.", en="The rule does not apply to this cell."
+)
+
 
 class MeetingLine(msgspec.Struct, frozen=True):
     """One meeting behind the verdict, in plain words; its id for the record."""
@@ -232,8 +236,9 @@ _LABELS = {
 _WIDTH = 22
 
 
-def render(account: Explanation) -> str:
-    """The account as text: each line in Vietnamese, then in English beneath it."""
+def render(account: Explanation, *, heading: bool = True) -> str:
+    """The account as text: each line in Vietnamese, then in English beneath it. Without
+    `heading`, the rule, its basis and the cell are left out (told once above a series)."""
     out: list[str] = []
 
     def pair(label: str, text: Text) -> None:
@@ -241,6 +246,32 @@ def render(account: Explanation) -> str:
         out.append(f"{name.vi + ' / ' + name.en:<{_WIDTH}} {text.vi}")
         out.append(f"{'':<{_WIDTH}} {text.en}")
 
+    if heading:
+        _heading(account, out, pair)
+    pair("scope", account.scope)
+    pair("verdict", account.verdict_text)
+    pair("expected", account.expected)
+    if account.found is not None:
+        pair("found", account.found)
+    if account.why_not_judged is not None:
+        pair("why", account.why_not_judged)
+    if account.verdict != "not_judged":
+        shown = len(account.meetings)
+        more = account.meeting_count - shown
+        total, listed = (_count(account.meeting_count), _count(shown))
+        counted = Text(
+            vi=f"{total.vi} buổi được tính" + (f", liệt kê {listed.vi} buổi đầu" if more else ""),
+            en=f"{total.en} counted" + (f", the first {listed.en} listed" if more else ""),
+        )
+        pair("meetings", counted)
+        for line in account.meetings:
+            out.append(f"  - {line.text.vi} [{line.meeting_id}]")
+            out.append(f"    {line.text.en}")
+    return "\n".join(out) + "\n"
+
+
+def _heading(account: Explanation, out: list[str], pair: Callable[[str, Text], None]) -> None:
+    """The rule, its weight and basis, and the cell: what a series of judgments shares."""
     pair("rule", account.title)
     weight = account.weight
     out.append(
@@ -252,27 +283,10 @@ def render(account: Explanation) -> str:
     if account.basis_text:
         out.append(f"{'':<{_WIDTH}} “{account.basis_text}”")
     pair("cell", account.cell)
-    pair("scope", account.scope)
-    pair("verdict", account.verdict_text)
-    pair("expected", account.expected)
-    if account.found is not None:
-        pair("found", account.found)
-    if account.why_not_judged is not None:
-        pair("why", account.why_not_judged)
-    if account.verdict != "not_judged":
-        shown = len(account.meetings)
-        more = account.meeting_count - shown
-        counted = Text(
-            vi=f"{account.meeting_count} buổi được tính"
-            + (f", liệt kê {shown} buổi đầu" if more > 0 else ""),
-            en=f"{account.meeting_count} counted"
-            + (f", the first {shown} listed" if more > 0 else ""),
-        )
-        pair("meetings", counted)
-        for line in account.meetings:
-            out.append(f"  - {line.text.vi} [{line.meeting_id}]")
-            out.append(f"    {line.text.en}")
-    return "\n".join(out) + "\n"
+
+
+def _count(value: int) -> Text:
+    return _both(lambda language: wording.number(value, language))
 
 
 class Judgment(msgspec.Struct, frozen=True, kw_only=True):

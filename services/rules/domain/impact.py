@@ -34,7 +34,8 @@ Change = tuple[str, Finding]
 the old pack found."""
 
 SCORE_SAMPLE = 100
-"""How many score changes an impact lists (largest moves first); all are counted."""
+"""How many score changes an impact lists (band changes, then the largest moves, first); all
+are counted."""
 
 
 class RuleImpact(msgspec.Struct, frozen=True, kw_only=True):
@@ -224,8 +225,9 @@ def _score_change(then: Score, now: Score) -> ScoreChange:
     )
 
 
-def _move(change: ScoreChange) -> tuple[int, str, int]:
-    """Largest moves first (a year judged under one pack only before all), then by cell."""
+def _move(change: ScoreChange) -> tuple[bool, int, str, int]:
+    """Band changes first, then the largest moves (a year judged under one pack only before
+    all), then by cell."""
     before, after = change.score_before, change.score_after
     size = abs(after - before) if before is not None and after is not None else 1_000_000
-    return -size, change.cell_id, change.year
+    return change.band_before == change.band_after, -size, change.cell_id, change.year

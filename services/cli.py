@@ -18,11 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The `chibo` argument parser with every sub-command."""
     parser = argparse.ArgumentParser(prog="chibo", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    up = subparsers.add_parser("up", help="run both services (embedded servers unless URLs set)")
+    up = subparsers.add_parser("up", help="run every service (embedded servers unless URLs set)")
     up.add_argument("--data-dir", type=Path, default=Path(".chibo"), help="default: .chibo")
     up.set_defaults(handler=_up)
     serve = subparsers.add_parser("serve", help="run one service in the foreground")
-    serve.add_argument("service", choices=["rules", "workflow"])
+    serve.add_argument("service", choices=["rules", "workflow", "web"])
     serve.set_defaults(handler=_serve)
     asyncapi = subparsers.add_parser("asyncapi", help="print the AsyncAPI description (YAML)")
     asyncapi.set_defaults(handler=_asyncapi)

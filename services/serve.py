@@ -1,4 +1,4 @@
-"""Run one service under uvicorn: `chibo serve rules|workflow`."""
+"""Run one service under uvicorn: `chibo serve rules|workflow|web`."""
 
 from __future__ import annotations
 
@@ -14,16 +14,22 @@ from services.infra import logs
 from services.infra.settings import ServiceSettings, from_env
 from services.rules import app as rules_app
 from services.rules import settings as rules_settings
+from services.web import app as web_app
+from services.web import settings as web_settings
+from services.web.settings import WebSettings
 from services.workflow import app as workflow_app
 from services.workflow import settings as workflow_settings
 
-ServiceName = Literal["rules", "workflow"]
+ServiceName = Literal["rules", "workflow", "web"]
 # Objects alive beyond which the youngest generation is collected (Python's default: 700).
 YOUNG_GENERATION_THRESHOLD = 20_000
 
 
-def build(name: ServiceName) -> tuple[Litestar, ServiceSettings]:
+def build(name: ServiceName) -> tuple[Litestar, ServiceSettings | WebSettings]:
     """Read the service's settings from the environment and build its app."""
+    if name == "web":
+        webs = from_env(WebSettings, web_settings.PREFIX)
+        return web_app.create_app(webs), webs
     if name == "rules":
         rs = from_env(rules_settings.RulesSettings, rules_settings.PREFIX)
         return rules_app.create_app(rs), rs

@@ -50,6 +50,11 @@ def servers() -> Iterator[Servers]:
 @pytest.fixture
 async def clean(servers: Servers) -> None:
     """Start the test from nothing: no Chibo schemas, no Chibo streams."""
+    await clean_servers(servers)
+
+
+async def clean_servers(servers: Servers) -> None:
+    """Drop every Chibo schema and stream from the servers."""
     conn = await asyncpg.connect(servers.database_url)
     try:
         for schema in SCHEMAS:

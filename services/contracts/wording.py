@@ -75,6 +75,13 @@ TOPIC_GROUPS: dict[int, Words] = {
 """The five groups of subjects a thematic meeting takes up, numbered as the guidance numbers
 them (Kết luận 1066-KL/HU, 2023, point II.2)."""
 
+SEVERITIES: dict[str, Words] = {
+    "minor": Words("nhẹ", "minor"),
+    "major": Words("nặng", "major"),
+    "critical": Words("nghiêm trọng", "critical"),
+}
+"""What each severity of a rule is called."""
+
 YES_NO = {True: Words("có", "yes"), False: Words("không", "no")}
 
 # A quarter is written with a Roman numeral in Vietnamese ("quý II/2023"); CLDR has no

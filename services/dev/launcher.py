@@ -1,4 +1,5 @@
-"""`chibo up`: the servers (embedded unless URLs are set) and both services, until Ctrl-C."""
+"""`chibo up`: the servers (embedded unless URLs are set) and every service — rules, workflow
+and the pages — until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from services.infra.auth import AuthSettings
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
 
-SERVICES = ("rules", "workflow")
+SERVICES = ("rules", "workflow", "web")
+DEFAULT_PORTS = {"web": "8000", "rules": "8001", "workflow": "8002"}
 READY_TIMEOUT_SECONDS = 30.0
 
 
@@ -39,14 +41,19 @@ def up(data_dir: Path) -> int:
         key_configured = dev_tokens.KEY_VARIABLE in env
         env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
         limit = restart_limit(env)
+        urls = {name: _base_url(name, env) for name in SERVICES}
+        # The pages call the APIs where this launcher runs them, unless told otherwise.
+        env.setdefault("CHIBO_WEB_RULES_URL", urls["rules"])
+        env.setdefault("CHIBO_WEB_WORKFLOW_URL", urls["workflow"])
         children = {name: _spawn(name, env) for name in SERVICES}
         try:
-            urls = {name: _base_url(name, env) for name in SERVICES}
             _wait_ready(urls, children, lambda: stop_requested)
             auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
             minting = dev_tokens.mint_command(data_dir, key_configured)
+            links = dev_tokens.signin_links(auth, servers.database_url, urls["web"])
             tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
-            print(_banner(urls, servers) + "\n" + "\n".join(tokens) + "\n", flush=True)
+            lines = [_banner(urls, servers), *links, *tokens]
+            print("\n".join(lines) + "\n", flush=True)
             supervisor = Supervisor(children, lambda name: _spawn(name, env), limit)
             while not stop_requested:
                 if (gave_up := supervisor.check(time.monotonic())) is not None:
@@ -124,7 +131,7 @@ def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
 def _base_url(name: str, env: dict[str, str]) -> str:
     prefix = f"CHIBO_{name.upper()}_"
     host = env.get(prefix + "HOST", "127.0.0.1")
-    port = env.get(prefix + "PORT", "8001" if name == "rules" else "8002")
+    port = env.get(prefix + "PORT", DEFAULT_PORTS[name])
     return f"http://{host}:{port}"
 
 
@@ -169,8 +176,10 @@ def _terminate(children: Iterable[subprocess.Popen[bytes]]) -> None:
 
 def _banner(urls: dict[str, str], servers: Servers) -> str:
     lines = ["", "Chibo is up. Ctrl-C stops everything.", ""]
+    lines.append(f"  {'pages':<13} {urls['web']}")
     for name, url in urls.items():
-        lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")
+        if name != "web":
+            lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")
     for name, url in (("postgres", servers.database_url), ("nats", servers.nats_url)):
         version = servers.embedded.get(name)
         lines.append(f"  {name:<13} {url}" + (f" (embedded: {version})" if version else ""))

@@ -6,25 +6,30 @@ readiness, metrics, and the outbox's parked messages.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Litestar, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import CacheControlHeader, State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import OpenAPIType, Schema
 from litestar.params import QueryParameter
 from litestar.routes import HTTPRoute
+from litestar.static_files import create_static_files_router
 from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra import database, messaging
 from services.infra.auth.http import PUBLIC, allow, jwt_auth
 from services.infra.clock import Clock
+from services.infra.errors import StartupError
 from services.infra.lifespan import Workers
 from services.infra.metrics import ServiceMetrics
 from services.infra.outbox import ParkedMessage, parked_messages
@@ -48,12 +53,12 @@ def service_app(
     """A Chibo service's app: its routes behind tokens, with health, readiness and metrics, and
     for admins the messages its outbox (in `schema`) set aside."""
     app = Litestar(
-        route_handlers=[health, ready, metrics_endpoint, list_parked, *routes],
+        route_handlers=[health, ready, metrics_endpoint, list_parked, DOCS_ASSETS, *routes],
         dependencies=dependencies,
         lifespan=[lifespan],
         on_app_init=[jwt_auth(settings.auth, clock).on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
-        openapi_config=OpenAPIConfig(title=title, version="1", description=description),
+        openapi_config=api_docs(title, description),
         state=State(
             {"settings": settings, "metrics": metrics, "schema": schema, "pool": None, "nats": None}
         ),
@@ -62,6 +67,46 @@ def service_app(
     _document_problems(app)
     _unions_of_overlapping_types(app)
     return app
+
+
+def _swagger_ui_files() -> Path:
+    """The folder of Swagger UI's files in the swagger-ui-py package (found, not imported)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise StartupError("the swagger-ui-py package is missing: reinstall from the lock file")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+# Swagger UI's own files (version 5, which reads OpenAPI 3.1), from the swagger-ui-py package,
+# served by the service itself: the API docs open on a network that reaches nothing else.
+DOCS_ASSETS_PATH = "/schema/assets"
+DOCS_ASSETS = create_static_files_router(
+    path=DOCS_ASSETS_PATH,
+    directories=[_swagger_ui_files()],
+    opt=PUBLIC,
+    include_in_schema=False,
+    cache_control=CacheControlHeader(max_age=86_400, public=True),
+    name="docs-assets",
+)
+
+
+def api_docs(title: str, description: str) -> OpenAPIConfig:
+    """The OpenAPI document at `/schema/openapi.json` (and `.yaml`), and Swagger UI at
+    `/schema` drawn from the service's own copy of its files, never a CDN's."""
+    assets = DOCS_ASSETS_PATH
+    swagger = SwaggerRenderPlugin(
+        js_url=f"{assets}/swagger-ui-bundle.js",
+        css_url=f"{assets}/swagger-ui.css",
+        standalone_preset_js_url=f"{assets}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{assets}/favicon-32x32.png'>",
+        path=["/", "/swagger"],
+    )
+    return OpenAPIConfig(
+        title=title,
+        version="1",
+        description=description,
+        render_plugins=[swagger, JsonRenderPlugin(), YamlRenderPlugin()],
+    )
 
 
 def _document_problems(app: Litestar) -> None:

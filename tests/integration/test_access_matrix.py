@@ -32,8 +32,12 @@ rules    POST   /events                      202   403       403     403       4
 rules    GET    /findings                    200   200       200     200       403         403
 rules    GET    /findings/{finding_id}       200   200/404   200/404 200/404   403         403
 rules    GET    /cells                       200   200       200     200       403         403
+rules    GET    /cells/{cell_id}             200   200/404   200/404 200/404   403         403
 rules    GET    /cells/{cell_id}/compliance  200   200/404   200/404 200/404   403         403
 rules    GET    /cells/{cell_id}/score       200   200/404   200/404 200/404   403         403
+rules    GET    /orgs                        200   200       200     403       403         403
+rules    GET    /orgs/{org_id}               200   200/404   200/404 403       403         403
+rules    GET    /orgs/{org_id}/scores        200   200/404   200/404 403       403         403
 rules    GET    /orgs/{org_id}/summary       200   200/404   200/404 403       403         403
 rules    GET    /orgs/{org_id}/summary.csv   200   200/404   200/404 403       403         403
 rules    GET    /rules                       200   200       200     200       200         403

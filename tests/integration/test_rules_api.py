@@ -466,3 +466,26 @@ async def test_a_pack_failing_its_own_tests_is_refused_and_the_running_pack_stay
     )
     assert "unexpected  regular-meeting-monthly" in problem["errors"][0]
     assert (await client.get("/rules")).json()["version"] == before
+
+
+async def test_the_org_tree_is_walked_down_from_where_the_caller_reaches(
+    commune: AsyncTestClient,
+) -> None:
+    roots = (await commune.get("/orgs")).json()
+    assert roots == [{"org_id": "tinh", "name": "Đảng bộ tinh", "cells": 3}]
+    top = (await commune.get("/orgs/tinh")).json()
+    assert [(c["org_id"], c["cells"]) for c in top["children"]] == [("xa-1", 2), ("xa-2", 1)]
+    assert (top["path"], top["cells_here"], top["cells_under"]) == ([], 0, 3)
+    inspector = bearer(Role.inspector, org="xa-1")
+    mine = (await commune.get("/orgs", headers=inspector)).json()
+    assert mine == [{"org_id": "xa-1", "name": "Đảng bộ xa-1", "cells": 2}]
+    below = (await commune.get("/orgs/dbcs-a", headers=inspector)).json()
+    # The path starts at the inspector's own org: nothing above it is shown.
+    assert [p["org_id"] for p in below["path"]] == ["xa-1"]
+    assert (below["parent_id"], below["cells_here"], below["children"]) == ("xa-1", 1, [])
+    own = (await commune.get("/orgs/xa-1", headers=inspector)).json()
+    assert (own["path"], own["parent_id"]) == ([], None)
+    for outside in ("xa-2", "tinh", "nowhere"):
+        assert (await commune.get(f"/orgs/{outside}", headers=inspector)).status_code == 404
+    secretary = bearer(Role.secretary, cell="c-a")
+    assert (await commune.get("/orgs/xa-1", headers=secretary)).status_code == 403

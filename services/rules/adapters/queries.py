@@ -162,6 +162,19 @@ async def list_cells(
     return [CellRecord(**dict(r)) for r in rows]
 
 
+async def cell_record(conn: Connection, cell_id: str) -> CellRecord | None:
+    """One registered cell with its open findings count; None if it is not registered."""
+    row = await conn.fetchrow(
+        """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
+               c.established_on, c.dissolved_on,
+               (select count(*) from rules.findings f
+                 where f.cell_id = c.cell_id and f.status = 'open') as open_findings
+        from rules.cells c where c.cell_id = $1""",
+        cell_id,
+    )
+    return None if row is None else CellRecord(**dict(row))
+
+
 async def cells_under(conn: Connection, org_id: str) -> list[str]:
     """Ids of every registered cell under `org_id`, however deep."""
     rows = await conn.fetch(
@@ -170,6 +183,85 @@ async def cells_under(conn: Connection, org_id: str) -> list[str]:
         org_id,
     )
     return [r["cell_id"] for r in rows]
+
+
+class OrgRef(msgspec.Struct, kw_only=True):
+    """An org by id and name, with the registered cells under it, however deep."""
+
+    org_id: str
+    name: str
+    cells: int
+
+
+class OrgView(msgspec.Struct, kw_only=True):
+    """One org in its tree: the orgs above it (from the top the caller reaches), those just
+    below it, and its cells (directly under it, and under it at any depth)."""
+
+    org_id: str
+    name: str
+    parent_id: str | None
+    path: list[OrgRef]
+    children: list[OrgRef]
+    cells_here: int
+    cells_under: int
+
+
+_ORG_CELLS = """(select count(*) from rules.cells c
+    where c.org_id in (with recursive {tree} select org_id from subtree))"""
+
+
+async def org_view(conn: Connection, org_id: str, top: str | None) -> OrgView | None:
+    """`org_id` with the path down to it from `top` (None: from its root), its children and
+    its cell counts; None if the org is not registered."""
+    org = await conn.fetchrow(
+        "select org_id, name, parent_id from rules.orgs where org_id = $1", org_id
+    )
+    if org is None:
+        return None
+    counted = _ORG_CELLS.format(tree=subtree("rules", "o.org_id"))
+    above = await conn.fetch(
+        f"with recursive up(org_id, depth) as ("
+        "  select parent_id, 1 from rules.orgs where org_id = $1 and parent_id is not null"
+        "  union select o.parent_id, u.depth + 1 from rules.orgs o join up u on o.org_id = u.org_id"
+        "  where o.parent_id is not null and u.depth < 64)"
+        f" select o.org_id, o.name, {counted} as cells from up join rules.orgs o"
+        " using (org_id) order by up.depth desc",
+        org_id,
+    )
+    path = [OrgRef(**dict(r)) for r in above]
+    if top is not None:
+        ids = [ref.org_id for ref in path]
+        path = path[ids.index(top) :] if top in ids else []
+    children = await conn.fetch(
+        f"select o.org_id, o.name, {counted} as cells from rules.orgs o"
+        ' where o.parent_id = $1 order by o.name collate "C", o.org_id',
+        org_id,
+    )
+    here = await conn.fetchval("select count(*) from rules.cells where org_id = $1", org_id)
+    under = await conn.fetchval(
+        SUBTREE + "select count(*) from rules.cells c join subtree s using (org_id)", org_id
+    )
+    return OrgView(
+        org_id=org["org_id"],
+        name=org["name"],
+        parent_id=org["parent_id"],
+        path=path,
+        children=[OrgRef(**dict(r)) for r in children],
+        cells_here=here,
+        cells_under=under,
+    )
+
+
+async def root_orgs(conn: Connection) -> list[OrgRef]:
+    """The orgs with no registered parent, with their cells."""
+    counted = _ORG_CELLS.format(tree=subtree("rules", "o.org_id"))
+    rows = await conn.fetch(
+        f"select o.org_id, o.name, {counted} as cells from rules.orgs o"
+        " where o.parent_id is null or not exists"
+        " (select 1 from rules.orgs p where p.org_id = o.parent_id)"
+        ' order by o.name collate "C", o.org_id'
+    )
+    return [OrgRef(**dict(r)) for r in rows]
 
 
 async def org_exists(conn: Connection, org_id: str) -> bool:

@@ -32,12 +32,6 @@ VERDICTS: dict[Verdict, Words] = {
     "not_judged": Words("chưa đánh giá", "not judged"),
 }
 
-SEVERITIES = {
-    "minor": Words("nhẹ", "minor"),
-    "major": Words("nặng", "major"),
-    "critical": Words("nghiêm trọng", "critical"),
-}
-
 
 NOT_JUDGED = Text(
     vi="Phạm vi này chưa được đánh giá: kỳ chưa kết thúc, chi bộ chưa hoạt động trọn kỳ, quy tắc "
@@ -105,7 +99,7 @@ def explain(
         title=rule.title,
         basis=spec.basis,
         basis_text=spec.basis_text,
-        severity=_text(SEVERITIES[spec.severity]),
+        severity=_text(wording.SEVERITIES[spec.severity]),
         weight=spec.weight,
         cell_id=cell.cell_id,
         cell=_both(lambda lang: _cell(facts, lang)),

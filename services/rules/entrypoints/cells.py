@@ -13,6 +13,7 @@ from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.infra.problems import problem_responses
+from services.rules.adapters.queries import CellRecord, OrgRef, OrgView
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
@@ -29,6 +30,12 @@ async def list_cells(
 ) -> CellPage:
     """Cells the caller reaches, by id, with their open findings count."""
     return await compliance.list_cells(pool, claims, org_id, after, limit)
+
+
+@get("/cells/{cell_id:str}", tags=["cells"], summary="One cell", guards=[allow(*READERS)])
+async def cell_record(pool: Pool, claims: ClaimsDep, cell_id: PathId) -> CellRecord:
+    """The cell as registered, with its open findings count."""
+    return await compliance.cell_record(pool, claims, cell_id)
 
 
 @get(
@@ -57,6 +64,46 @@ async def cell_score(
     return await compliance.cell_score(pool, judge, claims, cell_id, year)
 
 
+ORG_READERS = (Role.admin, Role.inspector, Role.viewer)
+
+
+@get(
+    "/orgs",
+    tags=["orgs"],
+    summary="Where the caller's org tree starts",
+    guards=[allow(*ORG_READERS)],
+)
+async def top_orgs(pool: Pool, claims: ClaimsDep) -> list[OrgRef]:
+    """Every root org for an admin; the caller's own org for an inspector or viewer."""
+    return await compliance.top_orgs(pool, claims)
+
+
+@get(
+    "/orgs/{org_id:str}",
+    tags=["orgs"],
+    summary="An org in its tree: the path to it, its children, its cells",
+    guards=[allow(*ORG_READERS)],
+)
+async def org_view(pool: Pool, claims: ClaimsDep, org_id: PathId) -> OrgView:
+    """The org, the orgs above it up to the caller's own (their path), the orgs just below it,
+    each with the registered cells under it, and its own cell counts."""
+    return await compliance.org_view(pool, claims, org_id)
+
+
+@get(
+    "/orgs/{org_id:str}/scores",
+    tags=["orgs"],
+    summary="Every cell's annual score and band under an org",
+    guards=[allow(*ORG_READERS)],
+)
+async def org_scores(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, org_id: PathId, year: Year
+) -> list[Score]:
+    """The year's score and band of each registered cell under the org, however deep, by id:
+    what `/cells/{cell_id}/score` says of each, in one answer."""
+    return await compliance.org_scores(pool, judge, claims, org_id, year)
+
+
 # The period's form is checked where it is parsed (422 naming it); here only its length.
 Period = Annotated[str, QueryParameter(max_length=16, description="YYYY, YYYY-MM or YYYY-Qn")]
 _CSV_HEADERS = (
@@ -74,7 +121,7 @@ _CSV_HEADERS = (
     "/orgs/{org_id:str}/summary",
     tags=["orgs"],
     summary="Per rule: cells judged, violated, % compliant",
-    guards=[allow(Role.admin, Role.inspector, Role.viewer)],
+    guards=[allow(*ORG_READERS)],
     responses=problem_responses(422),
 )
 async def org_summary(

@@ -167,6 +167,31 @@ def _within(
     ]
 
 
+async def org_view(pool: asyncpg.Pool, claims: Scoped, org_id: str) -> queries.OrgView:
+    """An org in its tree, as far up as the caller reaches; 404 beyond their reach."""
+    async with pool.acquire() as conn:
+        visible = await org_visible(conn, "rules", claims, org_id)
+        found = await queries.org_view(conn, org_id, None if claims.sees_all else claims.org)
+    if not visible or found is None:
+        raise NotFoundError(f"no org `{org_id}`")
+    if not claims.sees_all and found.org_id == claims.org:
+        found = msgspec.structs.replace(found, parent_id=None)  # above the caller's reach
+    return found
+
+
+async def top_orgs(pool: asyncpg.Pool, claims: Scoped) -> list[queries.OrgRef]:
+    """Where the caller's tree starts: every root org for an admin, else their own org."""
+    async with pool.acquire() as conn:
+        if claims.sees_all:
+            return await queries.root_orgs(conn)
+        if claims.org is None:
+            return []
+        found = await queries.org_view(conn, claims.org, claims.org)
+    if found is None:
+        return []
+    return [queries.OrgRef(org_id=found.org_id, name=found.name, cells=found.cells_under)]
+
+
 async def org_summary(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
@@ -213,6 +238,33 @@ async def cell_score(
         found = await judgments(conn, judge, [cell_id], start, end)
     horizon = min(judge.horizon(), end)
     return score_year([cell_id], found, pack.costs, pack.pack, year, horizon)[0]
+
+
+async def org_scores(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int
+) -> list[Score]:
+    """The score and band for `year` of every registered cell under the org, by cell id: one
+    judgment of the whole org instead of one request per cell."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    pack = judge.pack
+    async with pool.acquire() as conn:
+        visible = await org_visible(conn, "rules", claims, org_id)
+        if not visible or not await queries.org_exists(conn, org_id):
+            raise NotFoundError(f"no org `{org_id}`")
+        cell_ids = await queries.cells_under(conn, org_id)
+        found = await judgments(conn, judge, cell_ids, start, end)
+    horizon = min(judge.horizon(), end)
+    return score_year(cell_ids, found, pack.costs, pack.pack, year, horizon)
+
+
+async def cell_record(pool: asyncpg.Pool, claims: Scoped, cell_id: str) -> queries.CellRecord:
+    """One registered cell within the caller's reach, with its open findings count."""
+    async with pool.acquire() as conn:
+        await visible_cell(conn, claims, cell_id)
+        found = await queries.cell_record(conn, cell_id)
+    if found is None:
+        raise NotFoundError(f"no cell `{cell_id}`")
+    return found
 
 
 class RuleBasis(msgspec.Struct):

@@ -1,0 +1,138 @@
+"""Every label the pages show, in Vietnamese and in English, by name; and what the person reads
+for the roles, verdicts and bands the APIs return as codes.
+
+A template asks for `t("name")` in the person's language; a name missing here is a fault a
+test finds (every template's names are checked against this table), never English leaking into
+a Vietnamese page.
+"""
+
+from __future__ import annotations
+
+from services.contracts.wording import Language, Words
+
+LABELS: dict[str, Words] = {
+    "app": Words("Chibo — giám sát sinh hoạt chi bộ", "Chibo — watching cell meetings"),
+    "skip": Words("Bỏ qua, tới nội dung chính", "Skip to the main content"),
+    "home": Words("Trang chủ", "Home"),
+    "signin": Words("Đăng nhập", "Sign in"),
+    "signin_lead": Words(
+        "Dán mã truy cập (token) do cổng đăng nhập của đơn vị cấp.",
+        "Paste the access token your organisation's sign-on portal gave you.",
+    ),
+    "token": Words("Mã truy cập", "Access token"),
+    "signin_failed": Words(
+        "Mã truy cập không hợp lệ hoặc đã hết hạn.", "The token is invalid or has expired."
+    ),
+    "code_used": Words(
+        "Đường dẫn đăng nhập đã được dùng hoặc đã hết hạn. Hãy xin một đường dẫn mới.",
+        "This sign-in link has been used or has expired. Ask for a new one.",
+    ),
+    "signout": Words("Đăng xuất", "Sign out"),
+    "signed_in_as": Words("Đang đăng nhập", "Signed in as"),
+    "language": Words("Ngôn ngữ", "Language"),
+    "switch_language": Words("English", "Tiếng Việt"),
+    "org": Words("Tổ chức đảng", "Party organisation"),
+    "orgs": Words("Tổ chức đảng", "Party organisations"),
+    "cells": Words("Chi bộ", "Cells"),
+    "cell": Words("Chi bộ", "Cell"),
+    "cell_id": Words("Mã chi bộ", "Cell id"),
+    "name": Words("Tên", "Name"),
+    "type": Words("Loại hình", "Type"),
+    "committee": Words("Có chi ủy", "Has a committee"),
+    "established": Words("Thành lập", "Established"),
+    "dissolved": Words("Giải thể", "Dissolved"),
+    "open_findings": Words("Vi phạm đang mở", "Open findings"),
+    "findings": Words("Kết quả giám sát", "Findings"),
+    "finding": Words("Kết quả giám sát", "Finding"),
+    "no_open_findings": Words("Không có vi phạm đang mở.", "No open findings."),
+    "resolved_findings": Words("Vi phạm đã khắc phục", "Resolved findings"),
+    "score": Words("Điểm", "Score"),
+    "band": Words("Xếp loại", "Band"),
+    "year": Words("Năm", "Year"),
+    "year_score": Words("Điểm và xếp loại năm", "The year's score and band"),
+    "not_judged": Words("chưa đánh giá", "not judged"),
+    "compliance": Words("Lịch tuân thủ", "Compliance calendar"),
+    "rule": Words("Quy tắc", "Rule"),
+    "rules": Words("Bộ quy tắc", "Rule pack"),
+    "scope": Words("Phạm vi", "Scope"),
+    "verdict": Words("Kết luận", "Verdict"),
+    "basis": Words("Căn cứ", "Basis"),
+    "severity": Words("Mức độ", "Severity"),
+    "weight": Words("Trọng số", "Weight"),
+    "mode": Words("Chế độ", "Mode"),
+    "required": Words("Yêu cầu", "Required"),
+    "found": Words("Thực tế", "Found"),
+    "meetings": Words("Các buổi sinh hoạt", "Meetings"),
+    "explanation": Words("Giải thích", "Explanation"),
+    "details": Words("Chi tiết", "Details"),
+    "report": Words("Báo cáo định kỳ", "Periodic report"),
+    "period": Words("Kỳ báo cáo", "Period"),
+    "show": Words("Xem", "Show"),
+    "cells_judged": Words("Số chi bộ được đánh giá", "Cells judged"),
+    "cells_violated": Words("Số chi bộ vi phạm", "Cells violated"),
+    "compliant_percent": Words("Tỷ lệ đạt", "Compliant"),
+    "download_csv": Words("Tải về CSV", "Download CSV"),
+    "version": Words("Phiên bản", "Version"),
+    "loaded_at": Words("Nạp lúc", "Loaded at"),
+    "reload": Words("Nạp lại bộ quy tắc", "Reload the rule pack"),
+    "reloaded": Words("Đã nạp bộ quy tắc mới.", "The new rule pack is in force."),
+    "unchanged": Words("Bộ quy tắc không thay đổi.", "The rule pack has not changed."),
+    "refused": Words("Bộ quy tắc mới bị từ chối", "The new rule pack was refused"),
+    "impact": Words("Tác động của thay đổi", "What the change does"),
+    "rules_changed": Words("Quy tắc thay đổi", "Rules changed"),
+    "opened": Words("Phát sinh", "Opened"),
+    "resolved": Words("Hết vi phạm", "Resolved"),
+    "score_changes": Words("Điểm thay đổi", "Score changes"),
+    "before": Words("Trước", "Before"),
+    "after": Words("Sau", "After"),
+    "cases": Words("Hồ sơ kiểm tra", "Cases"),
+    "state": Words("Trạng thái", "State"),
+    "none": Words("Không có.", "None."),
+    "not_found": Words("Không tìm thấy", "Not found"),
+    "not_found_lead": Words(
+        "Không có trang này, hoặc nó nằm ngoài phạm vi của bạn.",
+        "There is no such page, or it is outside your reach.",
+    ),
+    "bad_request": Words("Yêu cầu không hợp lệ", "Bad request"),
+    "bad_request_lead": Words(
+        "Địa chỉ hoặc biểu mẫu có giá trị không đọc được.",
+        "The address or the form holds a value that cannot be read.",
+    ),
+    "forbidden": Words("Không được phép", "Not allowed"),
+    "forbidden_lead": Words(
+        "Vai trò của bạn không được làm việc này.", "Your role may not do this."
+    ),
+    "unavailable": Words("Tạm thời không phục vụ được", "Temporarily unavailable"),
+    "unavailable_lead": Words(
+        "Một dịch vụ của Chibo chưa trả lời. Hãy thử lại sau ít phút.",
+        "A Chibo service did not answer. Try again in a few minutes.",
+    ),
+    "error": Words("Đã có lỗi", "Something went wrong"),
+    "error_lead": Words(
+        "Yêu cầu không thực hiện được. Lỗi đã được ghi lại.",
+        "The request could not be completed. The fault has been logged.",
+    ),
+    "back_home": Words("Về trang chủ", "Back to the home page"),
+    "api_docs": Words("Tài liệu API", "API docs"),
+    "yes": Words("có", "yes"),
+    "no": Words("không", "no"),
+}
+
+ROLES: dict[str, Words] = {
+    "source": Words("hệ thống nguồn", "source system"),
+    "rule_author": Words("tác giả quy tắc", "rule author"),
+    "inspector": Words("cán bộ kiểm tra", "inspector"),
+    "secretary": Words("bí thư chi bộ", "cell secretary"),
+    "viewer": Words("thường trực cấp ủy", "standing committee"),
+    "admin": Words("quản trị", "administrator"),
+}
+
+MODES: dict[str, Words] = {
+    "enforce": Words("áp dụng", "enforced"),
+    "shadow": Words("thử nghiệm, không tính điểm", "trial, not scored"),
+}
+
+
+def label(name: str, language: Language) -> str:
+    """The label `name` in `language`; an unknown name is a fault, raised at once."""
+    return LABELS[name](language)

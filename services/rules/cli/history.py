@@ -16,6 +16,7 @@ from datetime import date, datetime
 import msgspec
 
 from services.contracts.calendar import VIETNAM
+from services.contracts.findings import Finding
 from services.rules.adapters.files import read_rules
 from services.rules.cli import report
 from services.rules.cli.sources import OneCell, facts_from
@@ -62,11 +63,7 @@ def explain_verdict(args: argparse.Namespace) -> int:
     if found is None:
         return 1
     rule, cell = found
-    horizon = args.until or datetime.now(VIETNAM).date()
-    judged = next(
-        (f for f in evaluate([rule], OneCell(cell), horizon, passes=True) if f.scope == args.scope),
-        None,
-    )
+    judged = next((f for f in _judged(args, rule, cell) if f.scope == args.scope), None)
     why = NOT_JUDGED if rule.applies_to(cell.cell) else DOES_NOT_APPLY
     sys.stdout.write(render(explain(rule, cell, args.scope, judged, why)))
     return 0
@@ -78,8 +75,7 @@ def eval_rule(args: argparse.Namespace) -> int:
     if found is None:
         return 1
     rule, cell = found
-    horizon = args.until or datetime.now(VIETNAM).date()
-    judged = list(evaluate([rule], OneCell(cell), horizon, since=args.since, passes=True))
+    judged = _judged(args, rule, cell, since=args.since)
     accounts = [explain(rule, cell, f.scope, f, NOT_JUDGED) for f in judged]
     if args.format == "jsonl":
         report.write_jsonl(sys.stdout, accounts)
@@ -93,6 +89,15 @@ def eval_rule(args: argparse.Namespace) -> int:
     violated = sum(1 for account in accounts if account.verdict == "violated")
     sys.stdout.write(report.judged_line(len(accounts), violated))
     return 0
+
+
+def _judged(
+    args: argparse.Namespace, rule: CompiledRule, cell: CellFacts, since: date | None = None
+) -> list[Finding]:
+    """Every judgment of `rule` on the cell before `--until` (default: today in Vietnam),
+    passes included."""
+    horizon = args.until or datetime.now(VIETNAM).date()
+    return list(evaluate([rule], OneCell(cell), horizon, since=since, passes=True))
 
 
 def _rule_and_cell(args: argparse.Namespace, rule_id: str) -> tuple[CompiledRule, CellFacts] | None:

@@ -63,8 +63,7 @@ def helpers(language: Language) -> dict[str, Any]:
         return "" if value is None else str(value)
 
     def named(table: str, code: Any) -> str:
-        found = getattr(words, table).get(str(code))
-        return found(language) if found is not None else str(code)
+        return _named(getattr(words, table), str(code), language)
 
     return {
         "lang": language,

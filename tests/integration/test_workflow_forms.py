@@ -17,7 +17,8 @@ async def test_every_trigger_describes_its_form(workflow: AsyncTestClient) -> No
     view = (await workflow.get("/workflows/inspection")).json()
     states = {s["name"]: s for s in view["states"]}
     assert states["planned"]["title"] == {"vi": "Trong kế hoạch", "en": "planned"}
-    assert states["planned"]["initial"] and not states["planned"]["final"]
+    assert states["planned"]["initial"]
+    assert not states["planned"]["final"]
     assert states["closed"]["final"]
     triggers = {t["name"]: t for t in view["triggers"]}
     start = triggers["start"]
@@ -49,7 +50,8 @@ async def test_every_trigger_describes_its_form(workflow: AsyncTestClient) -> No
         ("text", "long_text"),
         ("findings", "findings"),
     ]
-    assert triggers["dismiss"]["comment_required"] and triggers["dismiss"]["fields"] == []
+    assert triggers["dismiss"]["comment_required"]
+    assert triggers["dismiss"]["fields"] == []
     # The OpenAPI document describes the same shapes.
     schema = (await workflow.get("/schema/openapi.json")).json()
     assert {"FieldSpec", "TriggerSpec", "StateSpec"} <= set(schema["components"]["schemas"])

@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from services.infra.clock import Clock, SystemClock
 from services.web.adapters.api import Apis
-from services.web.entrypoints import pages, session
+from services.web.entrypoints import cases, pages, session
 from services.web.entrypoints.deps import DEPENDENCIES
 from services.web.entrypoints.errors import EXCEPTION_HANDLERS
 from services.web.entrypoints.render import environment
@@ -115,6 +115,11 @@ def create_app(settings: WebSettings, clock: Clock | None = None) -> Litestar:
             pages.finding,
             pages.rule_pack,
             pages.reload_rules,
+            cases.board,
+            cases.my_cases,
+            cases.case,
+            cases.fire,
+            cases.open_case,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],

@@ -31,6 +31,8 @@ async def test_every_trigger_describes_its_form(workflow: AsyncTestClient) -> No
     assert fields["decision_ref"] == {
         "name": "decision_ref", "type": "text", "required": True, "max_length": 200,
         "title": {"vi": "Số quyết định kiểm tra", "en": "decision number"},
+        "minimum": None, "maximum": None, "min_items": None, "max_items": None, "default": None,
+        "choices": [], "items": [],
     }  # fmt: skip
     assert fields["started_on"]["type"] == "date"
     team = fields["team"]

@@ -128,7 +128,7 @@ class Watched:
         """No request left loopback; nothing went wrong on the console (but, when the test
         asked for a page that is refused, the browser's note of that status)."""
         assert self.outside == [], f"requests to other hosts: {self.outside}"
-        errors = [e for e in self.errors if not (refused and "status of 40" in e)]
+        errors = [e for e in self.errors if not (refused and "status of 4" in e)]
         assert errors == [], f"console errors: {errors}"
 
     def fits(self) -> None:
@@ -155,6 +155,7 @@ def open_page(browser: Browser) -> Iterator[Any]:
         context = browser.new_context(viewport=PHONE if phone else {"width": 1280, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        page.set_default_timeout(10_000)  # a missing element fails in seconds, not half a minute
         watched = Watched(page)
 
         def guard(route: Any, request: Request) -> None:

@@ -31,3 +31,18 @@ def test_every_error_page_has_its_words() -> None:
     from services.web.entrypoints.errors import _PAGES
 
     assert {name for pair in _PAGES.values() for name in pair} <= LABELS.keys()
+
+
+def test_every_guard_kind_and_reserved_trigger_has_its_words() -> None:
+    from services.web.domain.words import GUARDS
+    from services.workflow.domain.guards import GUARDS as WORKFLOW_GUARDS
+    from services.workflow.domain.machine import RESERVED_TRIGGERS
+    from services.workflow.domain.model import DeadlineKind, Kind
+
+    assert GUARDS.keys() == WORKFLOW_GUARDS.keys()
+    named = (
+        [f"kind_{k}" for k in Kind]
+        + [f"deadline_{k}" for k in DeadlineKind]
+        + [f"trigger_{name}" for name in RESERVED_TRIGGERS]
+    )
+    assert sorted(set(named) - LABELS.keys()) == []

@@ -86,6 +86,77 @@ LABELS: dict[str, Words] = {
     "before": Words("Trước", "Before"),
     "after": Words("Sau", "After"),
     "cases": Words("Hồ sơ kiểm tra", "Cases"),
+    "case": Words("Hồ sơ kiểm tra", "Case"),
+    "my_cases": Words("Hồ sơ của tôi", "My cases"),
+    "kind": Words("Loại", "Kind"),
+    "kind_inspection": Words("Kiểm tra", "Inspection"),
+    "kind_supervision": Words("Giám sát", "Supervision"),
+    "workflow": Words("Quy trình", "Workflow"),
+    "decision": Words("Quyết định kiểm tra", "Inspection decision"),
+    "started_on": Words("Ngày bắt đầu", "Started on"),
+    "team": Words("Đoàn kiểm tra", "Inspection team"),
+    "leader": Words("trưởng đoàn", "leader"),
+    "deadlines": Words("Thời hạn", "Deadlines"),
+    "deadline_inspection": Words("Hạn kết thúc kiểm tra", "Inspection ends by"),
+    "deadline_remediation": Words("Hạn khắc phục", "Remediation due"),
+    "no_deadline": Words("Chưa có thời hạn nào.", "No deadline runs."),
+    "overdue": Words("quá hạn", "overdue"),
+    "what_next": Words("Việc có thể làm", "What you can do now"),
+    "nothing_to_do": Words(
+        "Bạn không có thao tác nào ở trạng thái này.", "Nothing is yours to do in this state."
+    ),
+    "comment": Words("Ghi chú, lý do", "Comment, reason"),
+    "more_rows": Words("Thêm dòng", "Add a row"),
+    "form_faults": Words(
+        "Biểu mẫu có mục chưa đúng; xem ghi chú bên cạnh từng mục.",
+        "Some fields need attention; see the note beside each.",
+    ),
+    "refused_by_guard": Words("Chưa đủ điều kiện để thực hiện.", "The conditions are not met."),
+    "no_case_findings": Words(
+        "Hồ sơ không gắn kết quả giám sát nào.", "The case cites no findings."
+    ),
+    "done": Words("Đã thực hiện", "Done"),
+    "conflict": Words(
+        "Hồ sơ vừa được người khác thay đổi.", "Someone else changed the case meanwhile."
+    ),
+    "conflict_now": Words("Trạng thái hiện nay:", "It is now:"),
+    "conflict_kept": Words(
+        "Nội dung bạn đã nhập vẫn còn trong biểu mẫu dưới đây; hãy xem lại rồi gửi lại.",
+        "What you typed is still in the form below; check it and send it again.",
+    ),
+    "conflict_gone": Words(
+        "Thao tác bạn chọn không còn thực hiện được. Nội dung bạn đã nhập:",
+        "What you chose can no longer be done. What you typed:",
+    ),
+    "now_in": Words("Đang ở", "Now in"),
+    "been_in": Words("Đã qua", "Been through"),
+    "plan": Words("Kế hoạch khắc phục", "Remediation plan"),
+    "action": Words("Việc cần làm", "Action"),
+    "owner": Words("Người phụ trách", "Owner"),
+    "due": Words("Hạn", "Due"),
+    "progress": Words("Tiến độ", "Progress"),
+    "record": Words("Nội dung hồ sơ", "What the case records"),
+    "self_report": Words("Báo cáo tự kiểm tra", "Self-report"),
+    "conclusion": Words("Kết luận", "Conclusion"),
+    "shortcomings": Words("Hạn chế, khuyết điểm", "Shortcomings"),
+    "timeline": Words("Diễn biến", "Timeline"),
+    "trigger_open": Words("Mở hồ sơ", "Case opened"),
+    "trigger_overdue": Words("Quá hạn", "Deadline passed"),
+    "filters": Words("Lọc", "Filters"),
+    "all": Words("Tất cả", "All"),
+    "overdue_only": Words("Chỉ hồ sơ quá hạn", "Overdue only"),
+    "mine_only": Words("Chỉ hồ sơ của tôi", "Mine only"),
+    "cases_shown": Words("Số hồ sơ", "Cases shown"),
+    "no_cases": Words("Không có hồ sơ nào.", "No cases."),
+    "open_case": Words("Mở hồ sơ kiểm tra", "Open an inspection case"),
+    "case_exists": Words(
+        "Chi bộ đã có hồ sơ đang mở cho năm này; đây là hồ sơ đó.",
+        "The cell already has an open case for this year; this is it.",
+    ),
+    "open_case_lead": Words(
+        "Hồ sơ gắn các vi phạm đang mở của năm đã chọn.",
+        "The case cites the open findings of the chosen year.",
+    ),
     "state": Words("Trạng thái", "State"),
     "none": Words("Không có.", "None."),
     "not_found": Words("Không tìm thấy", "Not found"),
@@ -136,3 +207,35 @@ MODES: dict[str, Words] = {
 def label(name: str, language: Language) -> str:
     """The label `name` in `language`; an unknown name is a fault, raised at once."""
     return LABELS[name](language)
+
+
+GUARDS: dict[str, Words] = {
+    "team_has_leader": Words("Đoàn kiểm tra phải có trưởng đoàn.", "The team needs a leader."),
+    "extension_within_limit": Words(
+        "Tổng số ngày gia hạn vượt quá mức cho phép (một phần ba thời hạn).",
+        "The extensions would exceed the limit (a third of the inspection's length).",
+    ),
+    "has_shortcomings": Words(
+        "Kết luận chưa nêu hạn chế, khuyết điểm nào.", "The conclusion names no shortcomings."
+    ),
+    "no_shortcomings": Words(
+        "Kết luận có nêu hạn chế, khuyết điểm.", "The conclusion names shortcomings."
+    ),
+    "remediation_due_given": Words(
+        "Kết luận có hạn chế thì phải có hạn khắc phục.",
+        "A conclusion with shortcomings needs a remediation due date.",
+    ),
+    "actions_due_by_remediation_due": Words(
+        "Có việc khắc phục có hạn sau hạn khắc phục của kết luận.",
+        "An action is due after the conclusion's remediation due date.",
+    ),
+    "progress_names_planned_actions": Words(
+        "Tiến độ nêu một việc không có trong kế hoạch khắc phục.",
+        "The progress names an action the plan does not have.",
+    ),
+    "all_actions_complete": Words(
+        "Chưa hoàn thành hết các việc khắc phục (mỗi việc phải đạt 100%).",
+        "Not every action is complete (each must be at 100%).",
+    ),
+}
+"""What people read when a guard refuses a transition; the API's own reason follows it."""

@@ -41,7 +41,7 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInNeededError) -> Respons
 def _api(request: Request[Any, Any, Any], exc: ApiError) -> Response[Any]:
     if exc.status_code == 401:
         return _sign_in(request, SignInNeededError("the API refused the token"))
-    if exc.status_code >= 500:
+    if exc.status_code >= 500 or exc.status_code not in (400, 403, 404):
         log.warning("an API answered %s on %s: %s", exc.status_code, request.url.path, exc)
     # What the API would not show (403 for a scope outside the person's reach too) is not there.
     status = 404 if exc.status_code in (403, 404) else exc.status_code

@@ -57,7 +57,9 @@ def helpers(language: Language) -> dict[str, Any]:
     """What templates call: labels, the two-language texts the APIs return, and formats."""
 
     def text(value: Any) -> str:
-        # A text the APIs give in both languages, {"vi": ..., "en": ...}.
+        # A text the APIs give in both languages, {"vi": ..., "en": ...}, or the pages' own.
+        if isinstance(value, wording.Words):
+            return value(language)
         if isinstance(value, dict):
             return str(value.get(language) or value.get("vi") or "")
         return "" if value is None else str(value)
@@ -77,6 +79,7 @@ def helpers(language: Language) -> dict[str, Any]:
         "cell_type": lambda code: _named(wording.CELL_TYPES, code, language),
         "severity": lambda code: _named(wording.SEVERITIES, code, language),
         "yes_no": lambda flag: wording.YES_NO[bool(flag)](language),
+        "sentence": wording.sentence,
     }
 
 

@@ -48,14 +48,18 @@ async def org_page(caller: Caller, org_id: str, year: int) -> dict[str, Any]:
 
 async def cell_page(caller: Caller, cell_id: str, year: int) -> dict[str, Any]:
     """A cell: its year's score and band, its open findings, and every judgment of the year."""
-    cell, score, compliance, findings = await asyncio.gather(
+    cell, score, compliance, findings, cases, workflow = await asyncio.gather(
         caller.get("rules", f"/cells/{cell_id}"),
         caller.get("rules", f"/cells/{cell_id}/score", {"year": year}),
         caller.get("rules", f"/cells/{cell_id}/compliance", {"year": year}),
         caller.get("rules", "/findings", {"cell_id": cell_id, "status": "open", "limit": 200}),
+        caller.get("workflow", "/cases", {"cell_id": cell_id, "limit": 50}),
+        caller.get("workflow", "/workflows/inspection"),
     )
     return {
         "cell": cell,
+        "cases": cases["items"],
+        "states": {state["name"]: state for state in workflow["states"]},
         "score": score,
         "judgments": compliance["judgments"],
         "findings": findings["items"],

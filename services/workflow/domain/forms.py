@@ -31,7 +31,7 @@ class Choice(msgspec.Struct, frozen=True, kw_only=True):
     title: Words
 
 
-class FieldSpec(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class FieldSpec(msgspec.Struct, frozen=True, kw_only=True):
     """One field of a form. `list` fields repeat their `items`; `findings` pick among the
     case's findings; `integer` has `minimum`/`maximum`; text has `max_length`."""
 

@@ -49,3 +49,44 @@ async def test_cells_are_listed_with_their_last_regular_meeting(
     assert (await commune.get("/cells/c-a")).json()["last_regular_meeting_on"] == "2025-11-10"
 
 
+@pytest.fixture
+async def editable(
+    rules_settings: RulesSettings, clock: ManualClock, clean: None, tmp_path: Path
+) -> AsyncIterator[tuple[AsyncTestClient, Path]]:
+    folder = tmp_path / "rules"
+    shutil.copytree(RULES, folder)
+    settings = msgspec.structs.replace(
+        rules_settings, rules_dir=str(folder), rules_watch_seconds=3600
+    )
+    async with AsyncTestClient(app=create_app(settings, clock)) as client:
+        client.headers.update(ADMIN)
+        yield client, folder
+
+
+async def test_the_last_reload_is_kept_with_who_asked_and_what_it_came_to(
+    editable: tuple[AsyncTestClient, Path], rules_settings: RulesSettings, clock: ManualClock
+) -> None:
+    client, folder = editable
+    assert (await client.get("/rules")).json()["last_reload"] is None
+    author = bearer(Role.rule_author, sub="tac-gia")
+    assert (await client.post("/rules/reload", headers=author)).status_code == 200
+    last = (await client.get("/rules")).json()["last_reload"]
+    assert (last["actor"], last["result"], last["impact"]) == ("tac-gia", "unchanged", None)
+    assert last["at"].startswith("2025-12-15T")
+
+    rule = folder / "regular-meeting-monthly.yaml"
+    rule.write_text(rule.read_text().replace("weight: 10", "weight: 1"))
+    outcome = (await client.post("/rules/reload", headers=author)).json()
+    last = (await client.get("/rules")).json()["last_reload"]
+    assert (last["result"], last["version"]) == ("loaded", outcome["version"])
+    assert last["impact"]["rules_changed"] == ["regular-meeting-monthly"]
+
+    rule.write_text("id: regular-meeting-monthly\nweight: heavy\n")
+    assert (await client.post("/rules/reload")).status_code == 422
+    # Another replica on the same database tells the same last reload.
+    async with AsyncTestClient(app=create_app(rules_settings, clock)) as other:
+        last = (await other.get("/rules", headers=ADMIN)).json()["last_reload"]
+    assert (last["actor"], last["result"]) == ("test-admin", "refused")
+    assert last["detail"] == "the rule pack is invalid; the running pack stays in force"
+    assert any("regular-meeting-monthly.yaml:" in e for e in last["errors"])
+    assert last["version"] == outcome["version"]  # the refused pack never was in force

@@ -40,6 +40,75 @@ async def commune(rules: AsyncTestClient) -> AsyncTestClient:
     return rules
 
 
+async def test_the_calendar_marks_each_month_of_each_cell_under_the_org(
+    commune: AsyncTestClient,
+) -> None:
+    answer = await commune.get("/orgs/xa-1/calendar", params={"year": 2025})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["rule_id"], body["year"]) == ("regular-meeting-monthly", 2025)
+    months = {row["cell_id"]: row["months"] for row in body["cells"]}
+    assert list(months) == ["c-a", "c-b", "c-new", "c-old"]  # by id; c-x is elsewhere
+    # The clock stands at 15 December 2025: December runs.
+    assert months["c-a"] == ["passed"] * 11 + ["not_ended"]
+    assert months["c-b"] == ["violated"] * 11 + ["not_ended"]
+    # Founded on 15 June: June is not judged, July on are.
+    assert months["c-new"] == ["not_active"] * 6 + ["violated"] * 5 + ["not_ended"]
+    # Dissolved on 1 March: February was its last month.
+    assert months["c-old"] == ["passed", "violated"] + ["not_active"] * 9 + ["not_ended"]
+
+
+async def test_the_calendar_of_a_year_before_the_cells_is_not_judged(
+    commune: AsyncTestClient,
+) -> None:
+    body = (await commune.get("/orgs/dbcs-a/calendar", params={"year": 2023})).json()
+    assert {r["cell_id"]: set(r["months"]) for r in body["cells"]} == {
+        "c-a": {"not_active"},
+        "c-new": {"not_active"},
+    }
+
+
+async def test_the_calendar_takes_a_monthly_rule_and_refuses_others(
+    commune: AsyncTestClient,
+) -> None:
+    committee = await commune.get(
+        "/orgs/xa-1/calendar", params={"year": 2025, "rule": "committee-meeting-monthly"}
+    )
+    assert committee.status_code == 200
+    # No cell here has a committee: the rule does not apply to any of them.
+    assert {m for r in committee.json()["cells"] for m in r["months"]} == {"not_applicable"}
+    for rule in ("attendance-rate", "thematic-meeting-quarterly", "no-such-rule"):
+        refused = await commune.get("/orgs/xa-1/calendar", params={"year": 2025, "rule": rule})
+        assert refused.status_code == 422, rule
+        assert refused.json()["field"] == "rule"
+    assert (await commune.get("/orgs/xa-9/calendar", params={"year": 2025})).status_code == 404
+
+
+async def test_the_trend_gives_each_month_and_quarter_the_summary_of_that_period(
+    commune: AsyncTestClient,
+) -> None:
+    answer = await commune.get("/orgs/xa-1/trend", params={"year": 2025})
+    assert answer.status_code == 200, answer.text
+    trend = {r["rule_id"]: r["periods"] for r in answer.json()["rules"]}
+    names = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2025-Q{q}" for q in range(1, 5)]
+    assert all([p["period"] for p in periods] == names for periods in trend.values())
+    monthly = {p["period"]: p for p in trend["regular-meeting-monthly"]}
+    # March: c-a met, c-b and c-new did not (c-new founded later, c-old dissolved).
+    assert (monthly["2025-03"]["cells_judged"], monthly["2025-03"]["cells_violated"]) == (2, 1)
+    assert monthly["2025-03"]["compliant_percent"] == 50.0
+    assert (monthly["2025-07"]["cells_judged"], monthly["2025-07"]["cells_violated"]) == (3, 2)
+    assert monthly["2025-12"]["cells_judged"] == 0
+    assert monthly["2025-12"]["compliant_percent"] is None  # not judged, not 100 %
+    # Every period of every rule reads as the summary of that period does, up to today.
+    for period in names:
+        summary = (await commune.get("/orgs/xa-1/summary", params={"period": period})).json()
+        for row in summary:
+            got = next(p for p in trend[row["rule_id"]] if p["period"] == period)
+            assert (got["cells_judged"], got["cells_violated"], got["compliant_percent"]) == (
+                row["cells_judged"], row["cells_violated"], row["compliant_percent"],
+            ), (period, row["rule_id"])  # fmt: skip
+
+
 async def test_cells_are_listed_with_their_last_regular_meeting(
     commune: AsyncTestClient,
 ) -> None:
@@ -47,6 +116,31 @@ async def test_cells_are_listed_with_their_last_regular_meeting(
     last = {c["cell_id"]: c["last_regular_meeting_on"] for c in page["items"]}
     assert last == {"c-a": "2025-11-10", "c-b": None, "c-new": None, "c-old": "2025-01-20"}
     assert (await commune.get("/cells/c-a")).json()["last_regular_meeting_on"] == "2025-11-10"
+
+
+@pytest.mark.parametrize("route", ["calendar", "trend"])
+async def test_an_org_report_is_404_beyond_the_callers_org_and_403_to_a_secretary(
+    commune: AsyncTestClient, route: str
+) -> None:
+    path, year = f"/orgs/xa-1/{route}", {"year": 2025}
+    inside = await commune.get(path, params=year, headers=bearer(Role.viewer, org="xa-1"))
+    assert inside.status_code == 200
+    below = await commune.get(
+        "/orgs/dbcs-a/" + route, params=year, headers=bearer(Role.inspector, org="xa-1")
+    )
+    assert below.status_code == 200
+    other = await commune.get(path, params=year, headers=bearer(Role.viewer, org="xa-2"))
+    assert other.status_code == 404
+    secretary = await commune.get(path, params=year, headers=bearer(Role.secretary, cell="c-a"))
+    assert secretary.status_code == 403
+
+
+async def test_the_new_reports_are_in_the_openapi_document(commune: AsyncTestClient) -> None:
+    paths = (await commune.get("/schema/openapi.json")).json()["paths"]
+    calendar = paths["/orgs/{org_id}/calendar"]["get"]
+    assert {p["name"] for p in calendar["parameters"]} >= {"org_id", "year", "rule"}
+    assert "422" in calendar["responses"]
+    assert "/orgs/{org_id}/trend" in paths
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ NumberCursor = Annotated[
 ]
 Offset = Annotated[int, QueryParameter(ge=0, le=10**9, description="rows to skip")]
 Year = Annotated[int, QueryParameter(ge=EARLIEST.year, le=LATEST.year)]
+QueryYear = Annotated[int | None, QueryParameter(ge=EARLIEST.year, le=LATEST.year)]
 
 
 T = TypeVar("T")

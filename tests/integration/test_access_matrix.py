@@ -8,6 +8,7 @@ import itertools
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,6 +17,8 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.roles import Role
+from services.workflow.adapters.files import read_definition
+from services.workflow.domain.machine import Workflow
 from tests.integration.world import World, build_world
 from tests.tokens import AUTH, bearer
 
@@ -54,6 +57,7 @@ workflow GET    /cases/{case_id}             200   200/404   200/404 200/404   4
 workflow POST   /cases/{case_id}/transitions 409   409/403   403     409/403   403         403
 workflow GET    /orgs/{org_id}/cases/summary 200   200/404   200/404 403       403         403
 workflow GET    /workflows/{name}            200   200       200     200       200         403
+workflow GET    /workflows/{name}/versions/{version} 200 200   200     200       200         403
 """
 PUBLIC = {"/health", "/ready", "/metrics"}
 CALLERS = {
@@ -66,6 +70,9 @@ CALLERS = {
 }
 # What each scoped caller must never see in any answer.
 UNSEEN = {Role.inspector: {"cb-b1"}, Role.viewer: {"cb-b1"}, Role.secretary: {"cb-b1", "cb-a2"}}
+
+
+CURRENT = Workflow(read_definition(Path("rules/workflows/inspection.yaml"))).version
 
 
 def expectations() -> dict[tuple[str, str, str], dict[Role, tuple[int, int]]]:
@@ -96,7 +103,7 @@ def request(route: str, method: str, world: World, inside: bool) -> dict[str, An
     cell, org = ("cb-a1", "cs-a1") if inside else ("cb-b1", "cs-b1")
     path = route.format(
         finding_id=world.finding[cell], cell_id=cell, org_id=org, case_id=world.case[cell],
-        name="inspection",
+        name="inspection", version=CURRENT,
     )  # fmt: skip
     # Lists aimed outside ask for the other commune outright: the answer must still hide it.
     params = {"year": "2025", "period": "2025", **({} if inside else {"org_id": "xa-b"})}

@@ -119,3 +119,10 @@ def test_a_stored_version_with_a_duplicate_key_still_loads(tmp_path: Path) -> No
     with pytest.raises(DefinitionError):
         parse_definition(text, "inspection@old")
     assert parse_definition(text, "inspection@old", stored=True).definition.name == "inspection"
+
+
+def test_a_label_for_a_state_or_field_that_does_not_exist_is_refused(tmp_path: Path) -> None:
+    path = variant(tmp_path, "    proposed: Đề xuất", "    propsed: Đề xuất")
+    assert "`propsed` is not one of the states" in problems(path)[0]
+    path = variant(tmp_path, "    team.role.leader:", "    team.rank.leader:")
+    assert "no payload field `team.rank.leader` to label" in problems(path)[0]

@@ -41,7 +41,13 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     cell_id: str | None = None
     org_id: str | None = None
     state: str | None = None
+    year: int | None = None
     overdue: bool | None = None
+    # Without a final state (`final` names them) when true; only in one when false.
+    open: bool | None = None
+    final: tuple[str, ...] = ()
+    # Opened or accepted into the plan by this subject, or naming them on the team.
+    mine: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -50,12 +56,24 @@ async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
     """Cases within `reach` matching every filter given, newest first, a page at a time."""
     where: list[str] = []
     args: list[Any] = []
-    for column, value in (("cell_id", f.cell_id), ("org_id", f.org_id), ("state", f.state)):
+    equal = (("cell_id", f.cell_id), ("org_id", f.org_id), ("state", f.state), ("year", f.year))
+    for column, value in equal:
         if value is not None:
             args.append(value)
             where.append(f"{column} = ${len(args)}")
     if f.overdue is not None:
         where.append(("" if f.overdue else "not ") + "(inspection_overdue or remediation_overdue)")
+    if f.open is not None:
+        args.append(list(f.final))
+        where.append(f"state {'<> all' if f.open else '= any'}(${len(args)})")
+    if f.mine is not None:
+        args.append(f.mine)
+        n = len(args)
+        where.append(
+            f"(exists (select 1 from workflow.audit a where a.case_id = cases.id"
+            f" and a.actor = ${n} and (a.from_state is null or a.trigger = 'accept'))"
+            f" or team @> jsonb_build_array(jsonb_build_object('name', ${n}::text)))"
+        )
     cte = ""
     if reach.org is not None:
         args.append(reach.org)

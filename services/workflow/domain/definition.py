@@ -68,6 +68,23 @@ class Deadlines(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     remediation: RemediationDeadline | None = None
 
 
+LabelKey = Annotated[
+    str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}(\.[a-z][a-z0-9_]{0,63}){0,2}$")
+]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class Labels(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """What people read for the states and the payload fields, each "Vietnamese — English".
+
+    A field of a list's items is named `list.item` (`team.name`); a name without a label is shown
+    as it is spelled.
+    """
+
+    states: dict[Name, Title] = {}
+    fields: dict[LabelKey, Title] = {}
+
+
 class Definition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """A whole workflow definition file."""
 
@@ -78,3 +95,4 @@ class Definition(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     final: list[Name]
     triggers: dict[Name, Trigger]
     deadlines: Deadlines = Deadlines()
+    labels: Labels = msgspec.field(default_factory=Labels)

@@ -25,6 +25,7 @@ from services.infra import yamlfile
 from services.infra.errors import FileProblemsError, Problem
 from services.workflow.domain.definition import Definition, Trigger
 from services.workflow.domain.fields import PAYLOAD_FIELDS, Payload
+from services.workflow.domain.forms import LABEL_KEYS
 from services.workflow.domain.guards import GUARDS, Firing
 from services.workflow.domain.model import Case
 from services.workflow.errors import (
@@ -115,6 +116,12 @@ def check(d: Definition, root: yaml.Node, file: str) -> list[Problem]:
             for g, guard in enumerate(move.guards):
                 if guard not in GUARDS:
                     fault(f"{base}.transitions[{m}].guards[{g}]", _unknown_guard(guard))
+    for state in d.labels.states:
+        if state not in states:
+            fault(f"$.labels.states.{state}", f"`{state}` is not one of the states")
+    for key in d.labels.fields:
+        if key not in LABEL_KEYS:
+            fault(f"$.labels.fields.{key}", f"no payload field `{key}` to label")
     if d.deadlines.inspection:
         rule = d.deadlines.inspection
         known(rule.while_in, "$.deadlines.inspection.while_in")

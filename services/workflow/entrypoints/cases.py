@@ -10,10 +10,12 @@ from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
-from services.infra.params import Offset, PathId, QueryId, QueryOrg, Year, strict
+from services.infra.params import Offset, PathId, QueryId, QueryOrg, QueryYear, Year, strict
 from services.infra.problems import problem_responses
 from services.workflow.adapters.queries import MAX_PAGE, CaseFilter, CasePage, CaseSummary
+from services.workflow.domain import forms
 from services.workflow.domain.commands import FireTrigger, OpenCase
+from services.workflow.domain.machine import Workflow
 from services.workflow.domain.model import Case
 from services.workflow.entrypoints.deps import CallerDep, ServiceDep
 from services.workflow.entrypoints.schemas import WorkflowView
@@ -56,16 +58,24 @@ class CaseController(Controller):
         case_state: Annotated[
             str | None, QueryParameter(name="state", pattern=r"^[a-z][a-z0-9_]{0,63}$")
         ] = None,
+        year: QueryYear = None,
         overdue: FromQuery[bool | None] = None,
+        is_open: Annotated[bool | None, QueryParameter(name="open")] = None,
+        mine: FromQuery[bool] = False,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CasePage:
-        """Cases matching every filter given; `overdue=true` for those with a passed deadline."""
+        """Cases matching every filter given: `overdue=true` for those with a passed deadline,
+        `open=true` for those not in a final state, `mine=true` for those the caller opened or
+        accepted into the plan or whose team names the caller's subject."""
         filters = CaseFilter(
             cell_id=cell_id,
             org_id=org_id,
             state=case_state,
+            year=year,
             overdue=overdue,
+            open=is_open,
+            mine=caller.actor if mine else None,
             limit=limit,
             offset=offset,
         )
@@ -114,14 +124,40 @@ async def org_summary(
     guards=[allow(*EVERYONE_BUT_SOURCES)],
 )
 def workflow_definition(name: PathId, service: ServiceDep) -> WorkflowView:
-    """The current version of a workflow definition, with a Mermaid state diagram."""
-    workflow = service.registry.latest(name)
+    """The current version of a workflow definition, with a Mermaid state diagram and each
+    trigger's form: its fields' types, whether each is required, and their labels."""
+    return workflow_view(service.registry.latest(name))
+
+
+@get(
+    "/workflows/{name:str}/versions/{version:str}",
+    tags=["workflows"],
+    guards=[allow(*EVERYONE_BUT_SOURCES)],
+)
+async def workflow_version(name: PathId, version: PathId, service: ServiceDep) -> WorkflowView:
+    """A version of a workflow definition some case started with (its `definition_version`),
+    described like the current one; 404 for a version no case ever ran."""
+    async with service.pool.acquire() as conn:
+        return workflow_view(await service.registry.get(conn, name, version))
+
+
+def workflow_view(workflow: Workflow) -> WorkflowView:
+    """A compiled workflow as the API describes it."""
+    d = workflow.definition
     return WorkflowView(
-        name=name,
+        name=d.name,
         version=workflow.version,
-        definition=workflow.definition,
+        title=d.title,
+        definition=d,
         mermaid=workflow.mermaid(),
+        states=forms.states(d),
+        triggers=forms.triggers(d),
     )
 
 
-ROUTES: list[ControllerRouterHandler] = [CaseController, org_summary, workflow_definition]
+ROUTES: list[ControllerRouterHandler] = [
+    CaseController,
+    org_summary,
+    workflow_definition,
+    workflow_version,
+]

@@ -199,6 +199,9 @@ async def case_detail(svc: Service, case_id: str, caller: Caller) -> CaseDetail:
 
 async def list_cases(svc: Service, caller: Caller, filters: CaseFilter) -> CasePage:
     """The cases the caller reaches that match `filters`, newest first."""
+    if filters.open is not None:
+        final = {state for d in svc.registry.definitions().values() for state in d.final}
+        filters = msgspec.structs.replace(filters, final=tuple(sorted(final)))
     async with svc.pool.acquire() as conn:
         return await queries.list_cases(conn, reach(caller), filters)
 

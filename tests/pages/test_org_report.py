@@ -169,7 +169,7 @@ def test_a_viewer_sorts_and_filters_the_cells_and_reads_their_cases(
     assert table_ids(watched) == ["c-a", "c-b", "c-c", "c-d"]
     row = page.locator('#cells-table tr[data-cell="c-a"]')
     assert f"10/12/{Y}" in row.inner_text()  # its last regular meeting
-    assert "đề xuất kiểm tra" in page.locator('#cells-table tr[data-cell="c-d"]').inner_text()
+    assert "Đề xuất kiểm tra" in page.locator('#cells-table tr[data-cell="c-d"]').inner_text()
 
     page.locator("#cells-table thead").get_by_role("link", name="Điểm").click()
     page.wait_for_url(lambda url: "sort=score" in url)

@@ -189,22 +189,6 @@ RESULTS: dict[str, Words] = {
 }
 """What a reload of the rule pack came to."""
 
-STATES: dict[str, Words] = {
-    "proposed": Words("đề xuất kiểm tra", "proposed"),
-    "planned": Words("trong kế hoạch", "planned"),
-    "in_progress": Words("đang kiểm tra", "in progress"),
-    "self_report_received": Words("đã nhận báo cáo tự kiểm tra", "self-report received"),
-    "verifying": Words("đang thẩm tra", "verifying"),
-    "concluded": Words("đã kết luận", "concluded"),
-    "remediation_planned": Words("đã có kế hoạch khắc phục", "remediation planned"),
-    "remediation_reported": Words("đã báo cáo khắc phục", "remediation reported"),
-    "closed": Words("đã kết thúc", "closed"),
-    "cancelled": Words("đã hủy", "cancelled"),
-    "dismissed": Words("không kiểm tra", "dismissed"),
-}
-"""The states of the default inspection workflow (rules/workflows/inspection.yaml); a state
-not named here is shown by its code."""
-
 ROLES: dict[str, Words] = {
     "source": Words("hệ thống nguồn", "source system"),
     "rule_author": Words("tác giả quy tắc", "rule author"),

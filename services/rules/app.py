@@ -42,6 +42,8 @@ ROUTES = [
     cells.org_scores,
     cells.org_summary,
     cells.org_summary_csv,
+    cells.org_calendar,
+    cells.org_trend,
     operations.rules_in_force,
     operations.reload_rules,
 ]

@@ -111,6 +111,8 @@ def create_app(settings: WebSettings, clock: Clock | None = None) -> Litestar:
             pages.me,
             pages.org_tree,
             pages.org,
+            pages.report_csv,
+            pages.report_xlsx,
             pages.cell,
             pages.finding,
             pages.rule_pack,

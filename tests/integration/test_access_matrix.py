@@ -43,6 +43,8 @@ rules    GET    /orgs/{org_id}               200   200/404   200/404 403       4
 rules    GET    /orgs/{org_id}/scores        200   200/404   200/404 403       403         403
 rules    GET    /orgs/{org_id}/summary       200   200/404   200/404 403       403         403
 rules    GET    /orgs/{org_id}/summary.csv   200   200/404   200/404 403       403         403
+rules    GET    /orgs/{org_id}/calendar      200   200/404   200/404 403       403         403
+rules    GET    /orgs/{org_id}/trend         200   200/404   200/404 403       403         403
 rules    GET    /rules                       200   200       200     200       200         403
 rules    POST   /rules/reload                200   403       403     403       200         403
 workflow GET    /health                      200   200       200     200       200         200

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import asyncpg
 import msgspec
 
+from services.contracts.calendar import vietnam_date
 from services.contracts.findings import Finding, FindingStatus
 from services.infra.auth.scope import Reach, subtree
 from services.infra.database import Connection
@@ -89,7 +90,8 @@ class FindingFilter(msgspec.Struct, kw_only=True):
 
 
 class CellRecord(msgspec.Struct, kw_only=True):
-    """A registered cell with how many findings are open on it."""
+    """A registered cell with how many findings are open on it and the Vietnam day of its
+    latest regular meeting (None before its first)."""
 
     cell_id: str
     name: str
@@ -99,6 +101,24 @@ class CellRecord(msgspec.Struct, kw_only=True):
     established_on: date
     dissolved_on: date | None
     open_findings: int
+    last_regular_meeting_on: date | None = None
+
+
+# A cell's columns as listed; the latest regular meeting comes from the index on
+# (cell_id, held_at) of the meetings not retracted, one row per cell.
+_CELL_COLUMNS = """c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
+               c.established_on, c.dissolved_on,
+               (select count(*) from rules.findings f
+                 where f.cell_id = c.cell_id and f.status = 'open') as open_findings,
+               (select max(m.held_at) from rules.meetings m
+                 where m.cell_id = c.cell_id and not m.retracted and m.kind = 'regular')
+                 as last_regular_meeting"""
+
+
+def _cell(row: asyncpg.Record) -> CellRecord:
+    found = dict(row)
+    last = found.pop("last_regular_meeting")
+    return CellRecord(**found, last_regular_meeting_on=None if last is None else vietnam_date(last))
 
 
 async def list_findings(conn: Connection, f: FindingFilter) -> list[FindingRecord]:
@@ -153,26 +173,17 @@ async def list_cells(
         q.ctes.append(subtree("rules", q.arg(org_id)))
         q.conditions.append("c.org_id in (select org_id from subtree)")
     q.within("c.cell_id", reach)
-    select = """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
-               c.established_on, c.dissolved_on,
-               (select count(*) from rules.findings f
-                 where f.cell_id = c.cell_id and f.status = 'open') as open_findings
-        from rules.cells c"""
+    select = f"select {_CELL_COLUMNS} from rules.cells c"
     rows = await conn.fetch(q.sql(select, f"order by c.cell_id limit {q.arg(limit)}"), *q.args)
-    return [CellRecord(**dict(r)) for r in rows]
+    return [_cell(r) for r in rows]
 
 
 async def cell_record(conn: Connection, cell_id: str) -> CellRecord | None:
     """One registered cell with its open findings count; None if it is not registered."""
     row = await conn.fetchrow(
-        """select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee,
-               c.established_on, c.dissolved_on,
-               (select count(*) from rules.findings f
-                 where f.cell_id = c.cell_id and f.status = 'open') as open_findings
-        from rules.cells c where c.cell_id = $1""",
-        cell_id,
+        f"select {_CELL_COLUMNS} from rules.cells c where c.cell_id = $1", cell_id
     )
-    return None if row is None else CellRecord(**dict(row))
+    return None if row is None else _cell(row)
 
 
 async def cells_under(conn: Connection, org_id: str) -> list[str]:

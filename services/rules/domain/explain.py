@@ -299,12 +299,25 @@ class Judgment(msgspec.Struct, frozen=True, kw_only=True):
     finding: Finding | None
 
 
-_NOT_ENDED = Text(vi="Kỳ chưa kết thúc.", en="The period has not ended.")
-_NOT_ACTIVE = Text(
-    vi="Chi bộ không hoạt động trọn kỳ (chưa thành lập, hoặc đã giải thể).",
-    en="The cell was not active for all of the period (not yet established, or dissolved).",
-)
-_NOT_IN_FORCE = Text(vi="Quy tắc chưa có hiệu lực trong kỳ.", en="The rule was not in force.")
+NotJudged = Literal["not_ended", "not_in_force", "not_active"]
+"""Why a period of a periodic rule was not judged, in the order they are told apart."""
+
+NOT_JUDGED_REASONS: dict[NotJudged, Text] = {
+    "not_ended": Text(vi="Kỳ chưa kết thúc.", en="The period has not ended."),
+    "not_in_force": Text(vi="Quy tắc chưa có hiệu lực trong kỳ.", en="The rule was not in force."),
+    "not_active": Text(
+        vi="Chi bộ không hoạt động trọn kỳ (chưa thành lập, hoặc đã giải thể).",
+        en="The cell was not active for all of the period (not yet established, or dissolved).",
+    ),
+}
+
+
+def why_not_judged(rule: CompiledRule, start: date, end: date, horizon: date) -> NotJudged:
+    """Why the period [start, end] (its last day) was not judged by `rule`: it runs on to the
+    horizon, the rule was not in force, or else the cell was not active all of it."""
+    if end >= horizon:
+        return "not_ended"
+    return "not_active" if rule.in_force(start) else "not_in_force"
 
 
 def year_rows(
@@ -332,13 +345,7 @@ def year_rows(
             if (rule.id, scope) in seen:
                 continue
             start, end = first_day(kind, key), last_day(kind, key)
-            reason = (
-                _NOT_ENDED
-                if end >= horizon
-                else _NOT_IN_FORCE
-                if not rule.in_force(start)
-                else _NOT_ACTIVE
-            )
+            reason = NOT_JUDGED_REASONS[why_not_judged(rule, start, end, horizon)]
             rows.append(
                 Judgment(
                     rule_id=rule.id, title=rule.title, scope=scope,

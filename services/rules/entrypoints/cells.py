@@ -17,7 +17,13 @@ from services.rules.adapters.queries import CellRecord, OrgRef, OrgView
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
-from services.rules.service.compliance import CellPage, Compliance, RuleSummary
+from services.rules.service.compliance import (
+    CellPage,
+    Compliance,
+    OrgCalendar,
+    OrgTrend,
+    RuleSummary,
+)
 
 
 @get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
@@ -102,6 +108,51 @@ async def org_scores(
     """The year's score and band of each registered cell under the org, however deep, by id:
     what `/cells/{cell_id}/score` says of each, in one answer."""
     return await compliance.org_scores(pool, judge, claims, org_id, year)
+
+
+MonthlyRule = Annotated[
+    str,
+    QueryParameter(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="a rule of the pack in force that judges each month",
+    ),
+]
+
+
+@get(
+    "/orgs/{org_id:str}/calendar",
+    tags=["orgs"],
+    summary="A monthly rule's verdict on every cell under an org, month by month",
+    guards=[allow(*ORG_READERS)],
+    responses=problem_responses(422),
+)
+async def org_calendar(
+    pool: Pool,
+    judge: JudgeDep,
+    claims: ClaimsDep,
+    org_id: PathId,
+    year: Year,
+    rule: MonthlyRule = "regular-meeting-monthly",
+) -> OrgCalendar:
+    """For each registered cell under the org, by id, the twelve months of `year` as the
+    monthly rule judges them: passed or violated, or why not judged (the month has not
+    ended, the cell was not active all of it, the rule was not in force or does not apply)."""
+    return await compliance.org_calendar(pool, judge, claims, org_id, year, rule)
+
+
+@get(
+    "/orgs/{org_id:str}/trend",
+    tags=["orgs"],
+    summary="Per rule: cells judged, violated, % compliant in each month and quarter",
+    guards=[allow(*ORG_READERS)],
+)
+async def org_trend(
+    pool: Pool, judge: JudgeDep, claims: ClaimsDep, org_id: PathId, year: Year
+) -> OrgTrend:
+    """The periodic report of each month, then each quarter, of `year`, rule by rule, from one
+    judgment of the year: a judgment counts in the months and quarters that wholly hold it
+    (one spanning two months, a gap say, in neither month)."""
+    return await compliance.org_trend(pool, judge, claims, org_id, year)
 
 
 # The period's form is checked where it is parsed (422 naming it); here only its length.

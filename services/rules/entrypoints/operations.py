@@ -9,8 +9,9 @@ from litestar import get, post
 
 from services.contracts.findings import Mode, Severity
 from services.contracts.roles import Role
-from services.infra.auth.http import EVERYONE_BUT_SOURCES, allow
+from services.infra.auth.http import EVERYONE_BUT_SOURCES, ClaimsDep, allow
 from services.infra.problems import problem_responses
+from services.rules.adapters.reloads import LastReload
 from services.rules.entrypoints.deps import (
     JudgeDep,
     ReloaderDep,
@@ -32,12 +33,14 @@ class RuleInForce(msgspec.Struct):
 
 
 class PackInForce(msgspec.Struct):
-    """The pack in force: its content hash, when it was loaded, and its rules."""
+    """The pack in force: its content hash, when it was loaded, its rules, and the last reload
+    on any replica (None before the first): when, by whom, what it came to."""
 
     version: str
     loaded_at: datetime
     directory: str
     rules: list[RuleInForce]
+    last_reload: LastReload | None = None
 
 
 @get(
@@ -46,8 +49,9 @@ class PackInForce(msgspec.Struct):
     summary="The rule pack in force",
     guards=[allow(*EVERYONE_BUT_SOURCES)],
 )
-async def rules_in_force(judge: JudgeDep) -> PackInForce:
-    """Version (content hash), load time and rules of the pack the service judges with."""
+async def rules_in_force(judge: JudgeDep, reloader: ReloaderDep) -> PackInForce:
+    """Version (content hash), load time and rules of the pack the service judges with, and
+    the last reload's outcome."""
     pack = judge.pack
     rules = [
         RuleInForce(
@@ -56,7 +60,8 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
         )
         for r in pack.rules
     ]  # fmt: skip
-    return PackInForce(pack.version, judge.loaded_at, str(pack.directory), rules)
+    last = await reloader.last()
+    return PackInForce(pack.version, judge.loaded_at, str(pack.directory), rules, last)
 
 
 @post(
@@ -67,6 +72,7 @@ async def rules_in_force(judge: JudgeDep) -> PackInForce:
     guards=[allow(Role.rule_author, Role.admin)],
     responses=problem_responses(422),
 )
-async def reload_rules(reloader: ReloaderDep) -> ReloadOutcome:
-    """Validate the folder's whole pack and put it in force; an invalid pack is refused (422)."""
-    return await reloader.reload()
+async def reload_rules(reloader: ReloaderDep, claims: ClaimsDep) -> ReloadOutcome:
+    """Validate the folder's whole pack and put it in force; an invalid pack is refused (422).
+    Either way it is kept as the last reload, with the caller's name."""
+    return await reloader.reload(actor=claims.sub)

@@ -10,8 +10,9 @@ absent (404), like one that does not exist.
 from __future__ import annotations
 
 import asyncio
+import enum
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import asyncpg
@@ -24,18 +25,27 @@ from services.infra.database import Connection
 from services.infra.errors import InvalidInputError, NotFoundError
 from services.rules.adapters import queries, repository
 from services.rules.adapters.queries import CellRecord, FindingFilter, FindingRecord
-from services.rules.domain.evaluate import judge_cell
+from services.rules.domain.evaluate import gap_rules, judge_cell
 from services.rules.domain.explain import (
     NOT_JUDGED,
     Explanation,
     Judgment,
     explain,
     render,
+    why_not_judged,
     year_rows,
 )
 from services.rules.domain.facts import CellFacts
-from services.rules.domain.pack import RulePack
-from services.rules.domain.periods import PeriodKind, end_day, first_day, period_of
+from services.rules.domain.model import CountCheck, CoverageCheck
+from services.rules.domain.pack import CompiledRule, RulePack
+from services.rules.domain.periods import (
+    PeriodKind,
+    end_day,
+    first_day,
+    label,
+    last_day,
+    period_of,
+)
 from services.rules.domain.score import Score, score_year
 from services.rules.service.judging import Judge
 
@@ -138,7 +148,7 @@ async def cell_compliance(
         await visible_cell(conn, claims, cell_id)
         (facts,) = await repository.load_cells(conn, [cell_id], judge.meetings)
     pack, horizon = judge.pack, min(judge.horizon(), end)
-    found = await asyncio.to_thread(_within, pack, [facts], horizon, start, end)
+    found = await asyncio.to_thread(_within, pack.rules, [facts], horizon, start, end)
     return Compliance(cell_id, year, year_rows(pack.rules, facts, found, year, horizon))
 
 
@@ -152,17 +162,17 @@ async def judgments(
         chunk = cell_ids[offset : offset + CHUNK_CELLS]
         cells = await repository.load_cells(conn, chunk, judge.meetings)
         # Judging a large org takes a while: off the event loop, which goes on serving.
-        found.extend(await asyncio.to_thread(_within, pack, cells, horizon, start, end))
+        found.extend(await asyncio.to_thread(_within, pack.rules, cells, horizon, start, end))
     return found
 
 
 def _within(
-    pack: RulePack, cells: list[CellFacts], horizon: date, start: date, end: date
+    rules: Sequence[CompiledRule], cells: list[CellFacts], horizon: date, start: date, end: date
 ) -> list[Finding]:
     return [
         f
         for facts in cells
-        for f in judge_cell(pack.rules, facts, horizon, since=start, passes=True)
+        for f in judge_cell(rules, facts, horizon, since=start, passes=True)
         if f.period_start >= start and f.period_end < end
     ]
 
@@ -192,25 +202,38 @@ async def top_orgs(pool: asyncpg.Pool, claims: Scoped) -> list[queries.OrgRef]:
     return [queries.OrgRef(org_id=found.org_id, name=found.name, cells=found.cells_under)]
 
 
+async def _org_cells(conn: Connection, claims: Scoped, org_id: str) -> list[str]:
+    """Ids of the cells under the org, however deep; 404 unless it is within reach."""
+    visible = await org_visible(conn, "rules", claims, org_id)
+    if not visible or not await queries.org_exists(conn, org_id):
+        raise NotFoundError(f"no org `{org_id}`")
+    return await queries.cells_under(conn, org_id)
+
+
 async def org_summary(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
     """Per rule: cells under the org judged in `period`, cells violated, the share compliant."""
     start, end = parse_period(period)  # a malformed request is told so before anything is read
     async with pool.acquire() as conn:
-        visible = await org_visible(conn, "rules", claims, org_id)
-        if not visible or not await queries.org_exists(conn, org_id):
-            raise NotFoundError(f"no org `{org_id}`")
-        cell_ids = await queries.cells_under(conn, org_id)
+        cell_ids = await _org_cells(conn, claims, org_id)
         found = await judgments(conn, judge, cell_ids, start, end)
-    judged: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}
-    violated: dict[str, set[str]] = {rule.id: set() for rule in judge.pack.rules}
+    return summarise(judge.pack, found)
+
+
+def summarise(pack: RulePack, found: Iterable[Finding]) -> list[RuleSummary]:
+    """The periodic report's rows from the judgments of one period: per rule of `pack`, the
+    cells judged, those violated (in any scope of the period), the share compliant."""
+    judged: dict[str, set[str]] = {rule.id: set() for rule in pack.rules}
+    violated: dict[str, set[str]] = {rule.id: set() for rule in pack.rules}
     for f in found:
+        if f.rule_id not in judged:
+            continue
         judged[f.rule_id].add(f.cell_id)
         if f.status is FindingStatus.open:
             violated[f.rule_id].add(f.cell_id)
     rows = []
-    for rule in judge.pack.rules:
+    for rule in pack.rules:
         total, bad = len(judged[rule.id]), len(violated[rule.id])
         rows.append(
             RuleSummary(
@@ -223,6 +246,182 @@ async def org_summary(
                 compliant_percent=round(100 * (total - bad) / total, 1) if total else None,
             )
         )
+    return rows
+
+
+class PeriodSummary(msgspec.Struct, kw_only=True):
+    """One rule over one month or quarter: what the periodic report says of that period."""
+
+    period: str
+    kind: PeriodKind
+    cells_judged: int
+    cells_violated: int
+    compliant_percent: float | None
+
+
+class RuleTrend(msgspec.Struct, kw_only=True):
+    """One rule over a year: its report row for each month, then each quarter."""
+
+    rule_id: str
+    title_vi: str
+    title_en: str
+    mode: Mode
+    periods: list[PeriodSummary]
+
+
+class OrgTrend(msgspec.Struct, kw_only=True):
+    """Per rule, the share of an org's cells compliant in each month and quarter of a year."""
+
+    org_id: str
+    year: int
+    rules: list[RuleTrend]
+
+
+_TREND_KINDS = (PeriodKind.month, PeriodKind.quarter)
+Bucket = tuple[PeriodKind, int]
+
+
+async def org_trend(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int
+) -> OrgTrend:
+    """The periodic report (`org_summary`) of each month and quarter of `year`, rule by rule,
+    each period's numbers those its own summary gives."""
+    start, end = date(year, 1, 1), date(year + 1, 1, 1)
+    pack, horizon = judge.pack, min(judge.horizon(), end)
+    buckets: dict[Bucket, list[Finding]] = {
+        (kind, key): []
+        for kind in _TREND_KINDS
+        for key in range(period_of(kind, start), period_of(kind, end))
+    }
+    async with pool.acquire() as conn:
+        cell_ids = await _org_cells(conn, claims, org_id)
+        for offset in range(0, len(cell_ids), CHUNK_CELLS):
+            chunk = cell_ids[offset : offset + CHUNK_CELLS]
+            cells = await repository.load_cells(conn, chunk, judge.meetings)
+            await asyncio.to_thread(_bucket, pack, cells, horizon, buckets)
+    periods: dict[str, list[PeriodSummary]] = {rule.id: [] for rule in pack.rules}
+    for (kind, key), within in buckets.items():
+        for row in summarise(pack, within):
+            periods[row.rule_id].append(
+                PeriodSummary(
+                    period=label(kind, key),
+                    kind=kind,
+                    cells_judged=row.cells_judged,
+                    cells_violated=row.cells_violated,
+                    compliant_percent=row.compliant_percent,
+                )
+            )
+    rules = [
+        RuleTrend(
+            rule_id=rule.id, title_vi=rule.title.vi, title_en=rule.title.en, mode=rule.mode,
+            periods=periods[rule.id],
+        )
+        for rule in pack.rules
+    ]  # fmt: skip
+    return OrgTrend(org_id=org_id, year=year, rules=rules)
+
+
+def _bucket(
+    pack: RulePack, cells: list[CellFacts], horizon: date, buckets: dict[Bucket, list[Finding]]
+) -> None:
+    """Each judgment of `cells` into the periods that wholly hold it, as each period's summary
+    judges it. Judged once for the year, a month's or a meeting's verdict is the same as judged
+    at the period's end; a gap's is not (it runs on to the horizon), so gap rules are judged
+    again up to each period's end, as the summary of that period alone judges them."""
+    gaps = gap_rules(pack.rules)
+    steady = [rule for rule in pack.rules if rule.id not in gaps]
+    gapped = [rule for rule in pack.rules if rule.id in gaps]
+    first = min(first_day(kind, key) for kind, key in buckets)
+    last = max(end_day(kind, key) for kind, key in buckets)
+    for f in _within(steady, cells, horizon, first, last):
+        for kind in _TREND_KINDS:
+            key = period_of(kind, f.period_start)
+            if period_of(kind, f.period_end) == key and (kind, key) in buckets:
+                buckets[(kind, key)].append(f)
+    if not gapped:
+        return
+    for (kind, key), within in buckets.items():
+        start, end = first_day(kind, key), end_day(kind, key)
+        if start < horizon:
+            within.extend(_within(gapped, cells, min(horizon, end), start, end))
+
+
+class Mark(enum.StrEnum):
+    """A cell's month on a monthly rule's calendar: judged (passed, violated), or why not."""
+
+    passed = "passed"
+    violated = "violated"
+    not_ended = "not_ended"
+    not_active = "not_active"
+    not_in_force = "not_in_force"
+    not_applicable = "not_applicable"
+
+
+class CellMonths(msgspec.Struct, kw_only=True):
+    """One cell's twelve months, January first."""
+
+    cell_id: str
+    months: list[Mark]
+
+
+class OrgCalendar(msgspec.Struct, kw_only=True):
+    """A monthly rule's verdict on every cell under an org for each month of a year, by cell
+    id: the heat map of, say, regular meetings held and missed."""
+
+    org_id: str
+    year: int
+    rule_id: str
+    title_vi: str
+    title_en: str
+    cells: list[CellMonths]
+
+
+async def org_calendar(
+    pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int, rule_id: str
+) -> OrgCalendar:
+    """Each month of `year` for every cell under the org, as the monthly rule `rule_id` judges
+    it; 422 unless the pack in force has such a rule."""
+    rule = judge.pack.by_id.get(rule_id)
+    check = rule.rule.check if rule is not None else None
+    if rule is None or not (
+        isinstance(check, CountCheck | CoverageCheck) and check.period is PeriodKind.month
+    ):
+        raise InvalidInputError(
+            "`rule` must name a monthly rule of the pack in force", field="rule"
+        )
+    horizon = min(judge.horizon(), date(year + 1, 1, 1))
+    rows: list[CellMonths] = []
+    async with pool.acquire() as conn:
+        cell_ids = await _org_cells(conn, claims, org_id)
+        for offset in range(0, len(cell_ids), CHUNK_CELLS):
+            chunk = cell_ids[offset : offset + CHUNK_CELLS]
+            cells = await repository.load_cells(conn, chunk, judge.meetings)
+            rows.extend(await asyncio.to_thread(_months, rule, cells, horizon, year))
+    return OrgCalendar(
+        org_id=org_id, year=year, rule_id=rule.id, title_vi=rule.title.vi,
+        title_en=rule.title.en, cells=rows,
+    )  # fmt: skip
+
+
+def _months(
+    rule: CompiledRule, cells: list[CellFacts], horizon: date, year: int
+) -> list[CellMonths]:
+    start = date(year, 1, 1)
+    rows = []
+    for facts in cells:
+        if not rule.applies_to(facts.cell):
+            rows.append(CellMonths(cell_id=facts.cell.cell_id, months=[Mark.not_applicable] * 12))
+            continue
+        marks: list[Mark] = []
+        for month in range(1, 13):
+            key = period_of(PeriodKind.month, date(year, month, 1))
+            first, last = first_day(PeriodKind.month, key), last_day(PeriodKind.month, key)
+            marks.append(Mark(why_not_judged(rule, first, last, horizon)))
+        for f in judge_cell([rule], facts, horizon, since=start, passes=True):
+            if f.period_start.year == year and f.period_start.month == f.period_end.month:
+                violated = f.status is FindingStatus.open
+                marks[f.period_start.month - 1] = Mark.violated if violated else Mark.passed
+        rows.append(CellMonths(cell_id=facts.cell.cell_id, months=marks))
     return rows
 
 
@@ -248,10 +447,7 @@ async def org_scores(
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     pack = judge.pack
     async with pool.acquire() as conn:
-        visible = await org_visible(conn, "rules", claims, org_id)
-        if not visible or not await queries.org_exists(conn, org_id):
-            raise NotFoundError(f"no org `{org_id}`")
-        cell_ids = await queries.cells_under(conn, org_id)
+        cell_ids = await _org_cells(conn, claims, org_id)
         found = await judgments(conn, judge, cell_ids, start, end)
     horizon = min(judge.horizon(), end)
     return score_year(cell_ids, found, pack.costs, pack.pack, year, horizon)

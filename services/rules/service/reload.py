@@ -19,10 +19,12 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
+from services.infra.database import TRANSIENT_ERRORS
 from services.infra.errors import InvalidInputError
 from services.infra.lifespan import stopped_within
-from services.rules.adapters import repository
+from services.rules.adapters import reloads, repository
 from services.rules.adapters.files import failing_cases, read_rules
+from services.rules.adapters.reloads import LastReload, ReloadResult
 from services.rules.domain.facts import CellFacts
 from services.rules.domain.impact import Comparison, Impact
 from services.rules.domain.pack import RulePack
@@ -66,51 +68,91 @@ class Reloader:
         self._lock = asyncio.Lock()
         self._stopping = asyncio.Event()
 
-    async def reload(self) -> ReloadOutcome:
-        """Load and validate the folder; put it in force if it differs from the running pack."""
+    async def reload(self, actor: str | None = None) -> ReloadOutcome:
+        """Load and validate the folder; put it in force if it differs from the running pack.
+
+        The outcome, or the refusal, is kept as the last reload, with `actor` (who asked; None
+        for the file watcher), for every replica's `GET /rules` to tell."""
         async with self._lock:
-            self._fingerprint = _fingerprint(self.directory)
+            previous = self._judge.pack.version
             try:
-                pack, failing = await asyncio.to_thread(_read_tested, self.directory)
-            except RuleFileError as exc:
-                raise InvalidInputError(
-                    "the rule pack is invalid; the running pack stays in force",
-                    errors=[str(problem) for problem in exc.problems],
-                ) from None
-            if failing:
-                raise InvalidInputError(
-                    f"{len(failing)} of the pack's own test cases fail; the running pack stays "
-                    "in force",
-                    errors=[f"{r.file}:{r.line}: {r.name}\n" + "\n".join(r.diff) for r in failing],
+                outcome = await self._reload()
+            except InvalidInputError as exc:
+                await self._keep(
+                    LastReload(
+                        at=self._judge.now(), actor=actor, result=ReloadResult.refused,
+                        version=previous, previous_version=previous, detail=str(exc),
+                        errors=[str(e) for e in exc.extensions.get("errors", [])],
+                    )
+                )  # fmt: skip
+                raise
+            result = ReloadResult.loaded if outcome.changed else ReloadResult.unchanged
+            await self._keep(
+                LastReload(
+                    at=self._judge.now(), actor=actor, result=result, version=outcome.version,
+                    previous_version=outcome.previous_version, impact=outcome.impact,
                 )
-            previous = self._judge.pack
-            if pack.version == previous.version:
-                return ReloadOutcome(
-                    version=pack.version, previous_version=previous.version, changed=False
-                )
-            try:
-                impact = await self._impact(pack, previous)
-            except JudgingFailedError as exc:
-                raise InvalidInputError(
-                    "the rule pack fails on the stored facts; the running pack stays in force",
-                    errors=[str(exc)],
-                ) from None
-            self._judge.swap(pack)
-            log.info(
-                "rule pack reloaded",
-                extra={
-                    "version": pack.version,
-                    "rules_changed": impact.rules_changed,
-                    "opened": impact.opened,
-                    "resolved": impact.resolved,
-                    "score_changes": impact.score_changes,
-                    "band_changes": impact.band_changes,
-                },
+            )  # fmt: skip
+            return outcome
+
+    async def last(self) -> LastReload | None:
+        """The last reload on any replica, if one has been kept."""
+        async with self._pool.acquire() as conn:
+            return await reloads.last(conn)
+
+    async def _keep(self, reload: LastReload) -> None:
+        # The reload took effect (or was refused) whether or not its record is written: a
+        # database fault here is logged, and the outcome still answered.
+        try:
+            async with self._pool.acquire() as conn:
+                await reloads.record(conn, reload)
+        except TRANSIENT_ERRORS:
+            log.exception("keeping the last reload failed", extra={"result": reload.result})
+
+    async def _reload(self) -> ReloadOutcome:
+        """The reload itself, under the lock: the outcome, or InvalidInputError."""
+        self._fingerprint = _fingerprint(self.directory)
+        try:
+            pack, failing = await asyncio.to_thread(_read_tested, self.directory)
+        except RuleFileError as exc:
+            raise InvalidInputError(
+                "the rule pack is invalid; the running pack stays in force",
+                errors=[str(problem) for problem in exc.problems],
+            ) from None
+        if failing:
+            raise InvalidInputError(
+                f"{len(failing)} of the pack's own test cases fail; the running pack stays "
+                "in force",
+                errors=[f"{r.file}:{r.line}: {r.name}\n" + "\n".join(r.diff) for r in failing],
             )
-            self._scheduler.wake()  # re-judges every cell by the rules that changed
+        previous = self._judge.pack
+        if pack.version == previous.version:
             return ReloadOutcome(
-                version=pack.version, previous_version=previous.version, changed=True, impact=impact
+                version=pack.version, previous_version=previous.version, changed=False
             )
+        try:
+            impact = await self._impact(pack, previous)
+        except JudgingFailedError as exc:
+            raise InvalidInputError(
+                "the rule pack fails on the stored facts; the running pack stays in force",
+                errors=[str(exc)],
+            ) from None
+        self._judge.swap(pack)
+        log.info(
+            "rule pack reloaded",
+            extra={
+                "version": pack.version,
+                "rules_changed": impact.rules_changed,
+                "opened": impact.opened,
+                "resolved": impact.resolved,
+                "score_changes": impact.score_changes,
+                "band_changes": impact.band_changes,
+            },
+        )
+        self._scheduler.wake()  # re-judges every cell by the rules that changed
+        return ReloadOutcome(
+            version=pack.version, previous_version=previous.version, changed=True, impact=impact
+        )
 
     async def _impact(self, pack: RulePack, previous: RulePack) -> Impact:
         """What `pack` changes against `previous` on every stored cell, as of today."""

@@ -187,7 +187,78 @@ LABELS: dict[str, Words] = {
     "api_docs": Words("Tài liệu API", "API docs"),
     "yes": Words("có", "yes"),
     "no": Words("không", "no"),
+    "month": Words("Tháng", "Month"),
+    "heat_map": Words("Sinh hoạt thường kỳ từng tháng", "Regular meetings month by month"),
+    "heat_map_lead": Words(
+        "Mỗi ô là một tháng của một chi bộ: đã sinh hoạt thường kỳ, không sinh hoạt, hoặc chưa"
+        " đánh giá (tháng chưa kết thúc, chi bộ chưa thành lập hoặc đã giải thể).",
+        "Each square is one month of one cell: the regular meeting held, missed, or not judged"
+        " (the month has not ended, or the cell was not yet established or was dissolved).",
+    ),
+    "heat_limited": Words(
+        "Hình vẽ cho {shown} chi bộ đầu tiên trong {total}, theo thứ tự của bảng; bảng có đủ.",
+        "The drawing shows the first {shown} of {total} cells, in the table's order; the"
+        " table has them all.",
+    ),
+    "held": Words("Đã sinh hoạt", "Held"),
+    "missed": Words("Không sinh hoạt", "Missed"),
+    "legend": Words("Chú giải", "Legend"),
+    "as_table": Words("Xem dạng bảng", "Show as a table"),
+    "cells_count": Words("Số chi bộ", "Cells"),
+    "trend": Words("Xu hướng tuân thủ", "Compliance trend"),
+    "trend_lead": Words(
+        "Tỷ lệ chi bộ đạt của từng quy tắc; kỳ không có chi bộ nào được đánh giá để trống.",
+        "The share of cells compliant with each rule; a period with no cell judged is left blank.",
+    ),
+    "by_month": Words("Theo tháng", "By month"),
+    "by_quarter": Words("Theo quý", "By quarter"),
+    "share_axis": Words("Tỷ lệ chi bộ đạt", "Share of cells compliant"),
+    "filter": Words("Lọc", "Filter"),
+    "contains": Words("Tên hoặc mã có chứa", "Name or id contains"),
+    "all_bands": Words("Tất cả", "All"),
+    "has_open": Words("Chỉ chi bộ có vi phạm đang mở", "Only cells with open findings"),
+    "clear_filters": Words("Bỏ lọc", "Clear the filters"),
+    "sort_by": Words("Sắp xếp theo", "Sort by"),
+    "direction": Words("Thứ tự", "Order"),
+    "ascending": Words("Tăng dần", "Ascending"),
+    "descending": Words("Giảm dần", "Descending"),
+    "shown_of": Words("{shown} trong {total} chi bộ", "{shown} of {total} cells"),
+    "no_match": Words("Không có chi bộ nào khớp bộ lọc.", "No cell matches the filters."),
+    "last_meeting": Words("Sinh hoạt thường kỳ gần nhất", "Last regular meeting"),
+    "open_case": Words("Hồ sơ kiểm tra đang mở", "Open case"),
+    "whole_year": Words("Cả năm", "Whole year"),
+    "download_xlsx": Words("Tải về Excel", "Download Excel"),
+    "last_reload": Words("Lần nạp gần nhất", "Last reload"),
+    "by_watcher": Words("tự động, khi tệp thay đổi", "automatically, when the files changed"),
+    "by_whom": Words("Người nạp", "By"),
+    "result": Words("Kết quả", "Result"),
+    "no_reload": Words(
+        "Chưa nạp lại lần nào kể từ khi dịch vụ chạy với cơ sở dữ liệu này.",
+        "No reload yet on this database.",
+    ),
 }
+
+MARKS: dict[str, Words] = {
+    "passed": Words("đã sinh hoạt", "held"),
+    "violated": Words("không sinh hoạt", "missed"),
+    "not_ended": Words("chưa đánh giá: tháng chưa kết thúc", "not judged: the month runs"),
+    "not_active": Words(
+        "chưa đánh giá: chi bộ chưa thành lập hoặc đã giải thể",
+        "not judged: the cell was not yet established, or was dissolved",
+    ),
+    "not_in_force": Words(
+        "chưa đánh giá: quy tắc chưa có hiệu lực", "not judged: the rule was not in force"
+    ),
+    "not_applicable": Words("không áp dụng", "does not apply"),
+}
+"""A cell's month on the heat map, as the rules API's calendar marks it."""
+
+RESULTS: dict[str, Words] = {
+    "loaded": Words("đã áp dụng bộ quy tắc mới", "the new pack is in force"),
+    "unchanged": Words("không thay đổi", "unchanged"),
+    "refused": Words("bị từ chối", "refused"),
+}
+"""What a reload of the rule pack came to."""
 
 ROLES: dict[str, Words] = {
     "source": Words("hệ thống nguồn", "source system"),

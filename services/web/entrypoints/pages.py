@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from litestar import Request, get, post
+from litestar import Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
 from services.contracts.calendar import VIETNAM
+from services.web.domain import periods
+from services.web.domain.periods import PARTS
+from services.web.domain.table import (
+    BAND_PATTERN,
+    COLUMNS,
+    Column,
+    TableQuery,
+    sort_link,
+    sorted_as,
+)
+from services.web.domain.workbook import report_workbook
 from services.web.entrypoints.deps import CallerDep, PersonDep
 from services.web.entrypoints.render import page
 from services.web.errors import ApiError
@@ -43,6 +55,18 @@ async def org_tree(request: Request[Any, Any, Any], person: PersonDep, caller: C
     return page(request, "orgs.html.jinja", person=person, tops=tops)
 
 
+PeriodQuery = Annotated[
+    str | None, Parameter(pattern=r"^(?:year|Q[1-4]|0[1-9]|1[0-2])$", required=False)
+]
+SortQuery = Annotated[
+    str | None, Parameter(pattern=r"^(?:" + "|".join(COLUMNS) + ")$", required=False)
+]
+DirQuery = Annotated[str | None, Parameter(query="dir", pattern=r"^(?:asc|desc)$", required=False)]
+BandQuery = Annotated[str | None, Parameter(pattern=BAND_PATTERN, required=False)]
+TextQuery = Annotated[str | None, Parameter(max_length=64, required=False)]
+OpenQuery = Annotated[str | None, Parameter(query="open", pattern=r"^1?$", required=False)]
+
+
 @get("/orgs/{org_id:str}")
 async def org(
     request: Request[Any, Any, Any],
@@ -50,10 +74,74 @@ async def org(
     caller: CallerDep,
     org_id: str,
     year: YearQuery = None,
+    period: PeriodQuery = None,
+    sort: SortQuery = None,
+    direction: DirQuery = None,
+    band: BandQuery = None,
+    q: TextQuery = None,
+    has_open: OpenQuery = None,
 ) -> Template:
-    """An org: the tree around it, its cells, their bands, its report for the year."""
-    shown = await pages.org_page(caller, org_id, year or _this_year())
-    return page(request, "org.html.jinja", person=person, **shown)
+    """An org: the tree around it, its cells (sorted and filtered as asked), their bands, the
+    heat map of regular meetings, each rule's trend, and its report for a period."""
+    table = TableQuery(
+        sort=cast("Column", sort or "cell"),
+        dir="desc" if direction == "desc" else "asc",
+        band=band or None,
+        text=q or "",
+        open_only=has_open == "1",
+    )
+    shown = await pages.org_page(caller, org_id, year or _this_year(), period or "year", table)
+    base = {"year": str(shown["year"]), **({"period": period} if period else {})}
+    return page(
+        request,
+        "org.html.jinja",
+        person=person,
+        base=base,
+        sort_link=lambda column: sort_link(base, table, column),
+        sorted_as=lambda column: sorted_as(table, column),
+        parts=PARTS,
+        **shown,
+    )
+
+
+@get("/orgs/{org_id:str}/report.csv")
+async def report_csv(
+    caller: CallerDep, org_id: str, year: YearQuery = None, period: PeriodQuery = None
+) -> Response[bytes]:
+    """The report of a period as the rules API writes it in CSV, as a download."""
+    chosen, part = year or _this_year(), period or "year"
+    query = {"period": periods.code(chosen, part)}
+    body = await caller.get_bytes("rules", f"/orgs/{org_id}/summary.csv", query)
+    return _download(body, "text/csv; charset=utf-8", f"chibo-{org_id}-{query['period']}.csv")
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@get("/orgs/{org_id:str}/report.xlsx")
+async def report_xlsx(
+    caller: CallerDep, org_id: str, year: YearQuery = None, period: PeriodQuery = None
+) -> Response[bytes]:
+    """The report of a period as an Excel workbook, titled with the org and the period."""
+    chosen, part = year or _this_year(), period or "year"
+    found, rows = await pages.report_rows(caller, org_id, chosen, part)
+    body = await asyncio.to_thread(
+        report_workbook,
+        found["name"],
+        periods.name(chosen, part, "vi"),
+        periods.name(chosen, part, "en"),
+        rows,
+    )
+    return _download(body, XLSX, f"chibo-{org_id}-{periods.code(chosen, part)}.xlsx")
+
+
+def _download(body: bytes, media_type: str, filename: str) -> Response[bytes]:
+    # The filename is made of an id (letters, digits, - and _) and the period: nothing to quote.
+    return Response(
+        body,
+        media_type=media_type,
+        headers={"content-disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @get("/cells/{cell_id:str}")

@@ -14,7 +14,7 @@ from litestar.response import Template
 from services.contracts import wording
 from services.contracts.calendar import VIETNAM
 from services.contracts.wording import Language
-from services.web.domain import words
+from services.web.domain import periods, words
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 LANGUAGE_COOKIE = "chibo_lang"
@@ -46,10 +46,14 @@ def page(
 ) -> Template:
     """`template` rendered for the person who asked, in their language."""
     language = language_of(request)
+    # Where the page is, with its query: switching the language keeps the year, the period,
+    # the sort and the filters the person chose.
+    query = request.url.query
+    here = request.url.path + (f"?{query}" if query else "")
     return Template(
         template_name=template,
         status_code=status,
-        context={**helpers(language), "path": request.url.path, **context},
+        context={**helpers(language), "path": here, **context},
     )
 
 
@@ -80,6 +84,7 @@ def helpers(language: Language) -> dict[str, Any]:
         "severity": lambda code: _named(wording.SEVERITIES, code, language),
         "yes_no": lambda flag: wording.YES_NO[bool(flag)](language),
         "sentence": wording.sentence,
+        "period_name": lambda year, part: periods.name(year, part, language),
     }
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from services.contracts.roles import Role
 from services.web.adapters.api import Caller
+from services.web.domain import charts, periods
+from services.web.domain.table import TableQuery, arrange
 from services.web.service.signin import Person
 
 
@@ -26,24 +28,113 @@ def home_of(person: Person) -> str:
     return "/me"
 
 
-async def org_page(caller: Caller, org_id: str, year: int) -> dict[str, Any]:
-    """An org: its place in the tree, its cells with their year's score, the bands' counts,
-    and its periodic report for the year."""
-    org, cells, scores, report = await asyncio.gather(
+async def org_page(
+    caller: Caller, org_id: str, year: int, period: str, table: TableQuery
+) -> dict[str, Any]:
+    """An org: its place in the tree, its cells with their year's score, last regular meeting
+    and open case (sorted and filtered as `table` asks), the bands' counts, the heat map of
+    regular meetings and the trend of each rule over `year`, and the report of `period`."""
+    org, cells, scores, report, calendar, trend, workflow = await asyncio.gather(
         caller.get("rules", f"/orgs/{org_id}"),
         _all_cells(caller, org_id),
         caller.get("rules", f"/orgs/{org_id}/scores", {"year": year}),
-        caller.get("rules", f"/orgs/{org_id}/summary", {"period": str(year)}),
+        caller.get("rules", f"/orgs/{org_id}/summary", {"period": periods.code(year, period)}),
+        caller.get("rules", f"/orgs/{org_id}/calendar", {"year": year}),
+        caller.get("rules", f"/orgs/{org_id}/trend", {"year": year}),
+        caller.get("workflow", "/workflows/inspection"),
     )
+    cases = await open_cases(caller, workflow, sorted({cell["org_id"] for cell in cells}))
     by_cell = {score["cell_id"]: score for score in scores}
-    rows = [cell | {"score": by_cell.get(cell["cell_id"])} for cell in cells]
+    rows = [
+        cell | {"score": by_cell.get(cell["cell_id"]), "case": cases.get(cell["cell_id"])}
+        for cell in cells
+    ]
     counts = Counter(score["band"] for score in scores)
     labels = {score["band"]: score.get("band_label") for score in scores}
     bands = [
         {"band": band or "not_judged", "label": labels[band], "count": counts[band]}
         for band in sorted(counts, key=lambda b: (b is None, b or ""))
     ]
-    return {"org": org, "cells": rows, "bands": bands, "report": report, "year": year}
+    shown = arrange(rows, table)
+    months = {row["cell_id"]: row["months"] for row in calendar["cells"]}
+    heat = charts.heat_map(
+        [(r["cell_id"], r.get("name") or r["cell_id"], months.get(r["cell_id"], [])) for r in shown]
+    )
+    return {
+        "org": org,
+        "cells": shown,
+        "total_cells": len(rows),
+        "bands": bands,
+        "report": report,
+        "year": year,
+        "period": period,
+        "table": table,
+        "heat": heat,
+        "heat_counts": charts.month_counts([months.get(r["cell_id"], []) for r in shown]),
+        "calendar": calendar,
+        "trend": trend_charts(trend),
+    }
+
+
+def trend_charts(trend: dict[str, Any]) -> dict[str, Any]:
+    """The trend answer drawn twice, by month and by quarter, a series per rule."""
+    rules = trend["rules"]
+    drawn = {}
+    for kind, count in (("month", 12), ("quarter", 4)):
+        series = [
+            (
+                rule["rule_id"],
+                [p["compliant_percent"] for p in rule["periods"] if p["kind"] == kind][:count],
+            )
+            for rule in rules
+        ]
+        drawn[kind] = charts.line_chart(series, count)
+    return {"rules": rules, "month": drawn["month"], "quarter": drawn["quarter"]}
+
+
+CASE_LISTS_AT_ONCE = 8
+"""How many orgs' case lists are asked for at once."""
+
+
+async def open_cases(
+    caller: Caller, workflow: dict[str, Any], org_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """Each cell's newest case not in a final state, with its state's words (`state_title`)
+    from the workflow's definition. The workflow API lists an org's own cases (not those of
+    the orgs below it), newest first, at most 200 a page: so one list per org the cells are
+    registered in, a few at a time."""
+    titles = {state["name"]: state["title"] for state in workflow["states"]}
+    gate = asyncio.Semaphore(CASE_LISTS_AT_ONCE)
+
+    async def listed(org_id: str) -> list[dict[str, Any]]:
+        query: dict[str, str | int | None] = {
+            "org_id": org_id, "open": "true", "limit": 200, "offset": 0,
+        }  # fmt: skip
+        items: list[dict[str, Any]] = []
+        async with gate:
+            while True:
+                page = await caller.get("workflow", "/cases", query)
+                items.extend(page["items"])
+                if page["next_offset"] is None:
+                    return items
+                query["offset"] = page["next_offset"]
+
+    found: dict[str, dict[str, Any]] = {}
+    for items in await asyncio.gather(*(listed(org_id) for org_id in org_ids)):
+        for case in items:
+            found.setdefault(case["cell_id"], case | {"state_title": titles.get(case["state"])})
+    return found
+
+
+async def report_rows(
+    caller: Caller, org_id: str, year: int, period: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The org and its report of `period` of `year`, for a download."""
+    org, rows = await asyncio.gather(
+        caller.get("rules", f"/orgs/{org_id}"),
+        caller.get("rules", f"/orgs/{org_id}/summary", {"period": periods.code(year, period)}),
+    )
+    return org, rows
 
 
 async def cell_page(caller: Caller, cell_id: str, year: int) -> dict[str, Any]:

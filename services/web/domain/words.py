@@ -225,7 +225,7 @@ LABELS: dict[str, Words] = {
     "shown_of": Words("{shown} trong {total} chi bộ", "{shown} of {total} cells"),
     "no_match": Words("Không có chi bộ nào khớp bộ lọc.", "No cell matches the filters."),
     "last_meeting": Words("Sinh hoạt thường kỳ gần nhất", "Last regular meeting"),
-    "open_case": Words("Hồ sơ kiểm tra đang mở", "Open case"),
+    "case_open_now": Words("Hồ sơ kiểm tra đang mở", "Open case"),
     "whole_year": Words("Cả năm", "Whole year"),
     "download_xlsx": Words("Tải về Excel", "Download Excel"),
     "last_reload": Words("Lần nạp gần nhất", "Last reload"),

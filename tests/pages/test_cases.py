@@ -208,7 +208,8 @@ def test_a_form_sent_after_someone_else_moved_the_case_says_so_and_keeps_what_wa
     conflict = one.locator("#conflict")
     assert "Hồ sơ vừa được người khác thay đổi." in conflict.inner_text()
     assert "Đã hủy" in conflict.inner_text()
-    assert "20-QĐ/UBKT" in conflict.inner_text()  # what was typed is still there to copy
+    # What was typed is still there to copy, named as the form named it.
+    assert "Số quyết định kiểm tra\n20-QĐ/UBKT" in conflict.inner_text()
     assert state_of(one) == "Đã hủy"
     first.shot("case-conflict")
     first.check(refused=True)

@@ -78,6 +78,9 @@ def render(state: str, role: Role, language: str = "vi", active: Any = None) -> 
         done=None,
         exists=False,
         said=lambda spec, value: cases.said(spec, value, language),  # type: ignore[arg-type]
+        rows_said=lambda spec, rows: cases.said_rows(spec, rows, language),  # type: ignore[arg-type]
+        findings={},
+        typed_said=[],
     )
 
 

@@ -134,11 +134,12 @@ async def open_case(
     cell = await caller.get("rules", f"/cells/{cell_id}")
     year = int(str(form.get("year", "")) or datetime.now(VIETNAM).year)
     found = await caller.get(
-        "rules", "/findings", {"cell_id": cell_id, "status": "open", "year": year, "limit": 200}
+        "rules", "/findings", {"cell_id": cell_id, "status": "open", "limit": 200}
     )
     refs = [
         {"rule_id": f["finding"]["rule_id"], "cell_id": cell_id, "scope": f["finding"]["scope"]}
         for f in found["items"]
+        if f["finding"]["period_end"].startswith(f"{year}-")
     ]
     body = {
         "cell_id": cell_id,
@@ -197,6 +198,7 @@ async def _case_page(
     language = language_of(request)
     detail, case, view = shown["detail"], shown["case"], shown["view"]
     history = detail["history"]
+    triggers = {t["name"]: t for t in view["triggers"]}
     return page(
         request,
         "case.html.jinja",
@@ -207,7 +209,8 @@ async def _case_page(
         view=view,
         history=history,
         states={s["name"]: s for s in view["states"]},
-        triggers={t["name"]: t for t in view["triggers"]},
+        findings=shown["findings"],
+        triggers=triggers,
         diagram=cases.drawn(view, case, history, language),
         deadlines=cases.deadlines(case, datetime.now(VIETNAM).date(), language),
         forms=cases.trigger_forms(view, case, detail["available_triggers"], active),
@@ -215,4 +218,8 @@ async def _case_page(
         done=done,
         exists=exists,
         said=lambda spec, value: cases.said(spec, value, language),
+        rows_said=lambda spec, rows: cases.said_rows(spec, rows, language),
+        typed_said=cases.typed_said(triggers[active["trigger"]], active["typed"], language)
+        if active and active.get("trigger") in triggers
+        else [],
     )

@@ -172,6 +172,12 @@ def test_an_inspector_and_a_secretary_walk_a_case_to_closed(
     assert "bt-mai (bí thư chi bộ)" in planned
     assert "Việc cần làm: Sinh hoạt bù tháng 12; Người phụ trách: bt-mai" in planned
     inspector.shot("case-closed")
+    page.get_by_role("button", name="English").click()
+    assert page.url == case_url
+    assert state_of(page) == "closed"
+    assert page.get_by_role("heading", name="Timeline").count() == 1
+    assert "Name: Vũ Văn Kiểm; Role: leader" in page.locator("ol.timeline").inner_text()
+    page.get_by_role("button", name="Tiếng Việt").click()
     inspector.check(refused=True)
 
     # The board and "my cases" list it as closed.

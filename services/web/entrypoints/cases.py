@@ -203,6 +203,7 @@ async def _case_page(
         request,
         "case.html.jinja",
         status=status,
+        path=f"/cases/{case_id}",  # where switching language returns to, after a form too
         person=person,
         cell=shown["cell"],
         case=case,

@@ -81,3 +81,19 @@ def test_no_arrow_crosses_a_state() -> None:
     pairs = {(s, t) for _, s, t in moves if s != t}
     assert len(drawn.arrows) == len(pairs)
     assert sum(len(a.triggers) for a in drawn.arrows) == sum(1 for _, s, t in moves if s != t)
+
+
+def test_what_was_typed_is_named_by_its_labels_and_odd_keys_are_ignored() -> None:
+    from services.web.service.cases import typed_said
+
+    typed = {
+        "f.decision_ref": ["20-QĐ"], "f.team.0.name": ["Vũ"], "f.team.0.role": ["leader"],
+        "f.team.x.name": ["?"], "f": ["?"], "f.nothing": ["?"], "comment": ["vì"],
+        "_csrf_token": ["secret"],
+    }  # fmt: skip
+    assert typed_said(TRIGGERS["start"], typed, "vi") == [
+        ("Số quyết định kiểm tra", "20-QĐ"),
+        ("Đoàn kiểm tra 1 · Họ và tên", "Vũ"),
+        ("Đoàn kiểm tra", "?"),
+        ("Ghi chú, lý do", "vì"),
+    ]

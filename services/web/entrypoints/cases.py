@@ -89,13 +89,13 @@ async def fire(
     trigger = str(form.get("trigger", ""))
     shown = await cases.case_page(caller, case_id)
     spec = next((t for t in shown["view"]["triggers"] if t["name"] == trigger), None)
-    if spec is None:
-        return await _case_page(request, person, caller, case_id, status=400)
+    expected = str(form.get("expected_version", ""))
+    if spec is None or not expected.isdigit():  # not a form this page drew
+        return await _case_page(request, person, caller, case_id, status=400, shown=shown)
     active: dict[str, Any] = {"trigger": trigger, "typed": typed}
     if more := form.get("more"):  # "one more row" of a list, without sending anything
         active["more"] = {str(more): 1}
         return await _case_page(request, person, caller, case_id, active=active, shown=shown)
-    expected = str(form.get("expected_version", ""))
     if expected != str(shown["case"]["version"]):  # moved since the form was drawn
         active["conflict"] = True
         return await _case_page(request, person, caller, case_id, active, 409, shown=shown)

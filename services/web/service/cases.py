@@ -15,6 +15,7 @@ from services.contracts.wording import Language, Words
 from services.contracts.wording import number as formatted
 from services.web.adapters.api import Caller
 from services.web.domain import diagram, forms
+from services.web.domain.words import label
 
 BOARD_PAGES = 5  # of 200 cases each: a board shows at most 1,000 cases
 WORKFLOW = "inspection"
@@ -160,18 +161,18 @@ def typed_said(
     for key, values in typed.items():
         text = ", ".join(v for v in values if v.strip())
         parts = key.split(".")
-        if not text or parts[0] != "f" or parts[1] not in by_name:
+        if not text or len(parts) < 2 or parts[0] != "f" or parts[1] not in by_name:
             if key == "comment" and text:
-                shown.append((Words("Ghi chú, lý do", "Comment, reason")(language), text))
+                shown.append((label("comment", language), text))
             continue
         spec = by_name[parts[1]]
-        label = wording.sentence(spec["title"][language])
-        if len(parts) == 4:  # a row's item
+        name = wording.sentence(spec["title"][language])
+        if len(parts) == 4 and parts[2].isdigit():  # a row's item
             item = next((i for i in spec["items"] if i["name"] == parts[3]), None)
             if item is None or item["type"] == "choice":
                 continue
-            label += f" {int(parts[2]) + 1} · {item['title'][language]}"
-        shown.append((label, text))
+            name += f" {int(parts[2]) + 1} · {item['title'][language]}"
+        shown.append((name, text))
     return shown
 
 

@@ -82,14 +82,16 @@ async def test_nothing_is_judged_before_the_org_s_judging_start(
     score_2025 = (await rules.get("/cells/cb-new/score", params={"year": 2025})).json()
     assert score_2025["status"] == "provisional"
 
-    # The control's old years are proposed for inspection; the new cell's are not.
+    # The control's last year before the start is proposed for inspection (the policy proposes
+    # for this year and the one before only); the new cell's is not.
     async def proposed(cell_id: str) -> set[int]:
         answer = await workflow.get(
             "/cases", params={"cell_id": cell_id, "state": "proposed"}, headers=INSPECTOR
         )
         return {case["year"] for case in answer.json()["items"]}
 
-    await eventually(lambda: proposed("cb-old"), lambda years: {2020, 2024} <= years)
+    await eventually(lambda: proposed("cb-old"), lambda years: 2024 in years)
+    assert min(await proposed("cb-old")) == 2024  # no flood of 2020 to 2023 into the plan
     assert {year for year in await proposed("cb-new") if year < 2025} == set()
 
 

@@ -56,6 +56,12 @@ class DeadLetters:
 
     async def park(self, msg: Msg, field: str, reason: str) -> None:
         """Publish `msg` as received with the reason and the field at fault; terminate it."""
+        await self.report(msg, field, reason)
+        await msg.term()
+
+    async def report(self, msg: Msg, field: str, reason: str) -> None:
+        """Publish `msg` as received with the reason and the field at fault, leaving it to be
+        settled as usual (a copy that took no effect, kept for an operator to look at)."""
         log.warning(
             "message dead-lettered",
             extra={"subject": msg.subject, "field": field, "reason": reason},
@@ -69,7 +75,6 @@ class DeadLetters:
             "Nats-Msg-Id": f"{self._id_prefix}-{origin}",
         }
         await self._js.publish(self._subject, msg.data, headers=headers)
-        await msg.term()
         if self._counted is not None:
             self._counted()
 

@@ -34,6 +34,7 @@ ROUTES = [
     findings.list_findings,
     findings.get_finding,
     cells.list_cells,
+    cells.pending_cells,
     cells.cell_record,
     cells.cell_compliance,
     cells.cell_score,

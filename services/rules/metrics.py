@@ -18,6 +18,11 @@ class Metrics(ServiceMetrics):
         self.events_duplicate = self.counter(
             "chibo_events_duplicate", "Events received again", "path"
         )
+        self.events_conflicting = self.counter(
+            "chibo_events_conflicting",
+            "Events received again under an id with other content (the first is kept)",
+            "path",
+        )
         self.events_dead_lettered = self.counter(
             "chibo_events_dead_lettered", "Invalid NATS events parked"
         )

@@ -35,6 +35,7 @@ rules    POST   /events                      202   403       403     403       4
 rules    GET    /findings                    200   200       200     200       403         403
 rules    GET    /findings/{finding_id}       200   200/404   200/404 200/404   403         403
 rules    GET    /cells                       200   200       200     200       403         403
+rules    GET    /cells/pending               200   403       403     403       403         403
 rules    GET    /cells/{cell_id}             200   200/404   200/404 200/404   403         403
 rules    GET    /cells/{cell_id}/compliance  200   200/404   200/404 200/404   403         403
 rules    GET    /cells/{cell_id}/score       200   200/404   200/404 200/404   403         403

@@ -293,3 +293,52 @@ async def first_root_and_cell(conn: Connection) -> tuple[str | None, str | None]
     )
     cell = await conn.fetchval("select cell_id from rules.cells order by cell_id limit 1")
     return root, cell
+
+
+class UnregisteredCell(msgspec.Struct, kw_only=True):
+    """A cell that meetings name but no registration does: kept, judged once it registers."""
+
+    cell_id: str
+    meetings: int
+    first_held_on: date
+    last_held_on: date
+
+
+class CellWithoutOrg(msgspec.Struct, kw_only=True):
+    """A registered cell whose org is not registered: in no inspector's reach yet."""
+
+    cell_id: str
+    name: str
+    org_id: str
+
+
+class PendingCells(msgspec.Struct, kw_only=True):
+    """What waits for a registration: cells only meetings name, and cells of unknown orgs."""
+
+    unregistered: list[UnregisteredCell]
+    without_org: list[CellWithoutOrg]
+
+
+_VIETNAM_DAY = "((m.held_at at time zone 'UTC') + interval '7 hours')::date"
+
+
+async def pending_cells(conn: Connection, limit: int) -> PendingCells:
+    """At most `limit` of each kind, by cell id; meeting days in Vietnam time."""
+    unregistered = await conn.fetch(
+        "select m.cell_id, count(*) as meetings,"
+        f" min({_VIETNAM_DAY}) as first_held_on, max({_VIETNAM_DAY}) as last_held_on"
+        " from rules.meetings m where not m.retracted"
+        " and not exists (select 1 from rules.cells c where c.cell_id = m.cell_id)"
+        " group by m.cell_id order by m.cell_id limit $1",
+        limit,
+    )
+    without = await conn.fetch(
+        "select c.cell_id, c.name, c.org_id from rules.cells c"
+        " where not exists (select 1 from rules.orgs o where o.org_id = c.org_id)"
+        " order by c.cell_id limit $1",
+        limit,
+    )
+    return PendingCells(
+        unregistered=[UnregisteredCell(**dict(r)) for r in unregistered],
+        without_org=[CellWithoutOrg(**dict(r)) for r in without],
+    )

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import asyncpg
 import msgspec
 
-from services.contracts.codec import encode
+from services.contracts.codec import decode_event, encode
 from services.contracts.events import (
     CellRegistered,
     CellRegisteredEvent,
@@ -360,6 +360,41 @@ async def apply_facts(conn: Connection, events: Sequence[Event]) -> Applied:
         return Applied([], moved)
     rows = await conn.fetch(_UPSERT_MEETINGS, encode(meetings).decode())
     return Applied([(r[0], r[1]) for r in rows if r[0] is not None], moved)
+
+
+async def stored_events(conn: Connection, event_ids: Sequence[str]) -> dict[str, Event]:
+    """The events stored under `event_ids`, decoded, by id."""
+    rows = await conn.fetch(ENVELOPES, list(event_ids)) if event_ids else []
+    return {row[0]: decode_event(row[1].encode()) for row in rows}
+
+
+_IN_FORCE = """
+select 'org', org_id, event_id from rules.orgs where org_id = any($1::text[])
+union all select 'cell', cell_id, event_id from rules.cells where cell_id = any($2::text[])
+union all select 'meeting', meeting_id, event_id from rules.meetings
+    where meeting_id = any($3::text[])
+"""
+
+
+async def in_force(conn: Connection, events: Sequence[Event]) -> dict[tuple[str, str], str]:
+    """Per fact the events are about (`fact_key`), the id of the event whose record is kept."""
+    keys: dict[str, list[str]] = {"org": [], "cell": [], "meeting": []}
+    for event in events:
+        kind, key = fact_key(event)
+        keys[kind].append(key)
+    rows = await conn.fetch(_IN_FORCE, keys["org"], keys["cell"], keys["meeting"])
+    return {(r[0], r[1]): r[2] for r in rows}
+
+
+async def registered(
+    conn: Connection, org_ids: Sequence[str], cell_ids: Sequence[str]
+) -> tuple[set[str], set[str]]:
+    """Which of `org_ids` and of `cell_ids` are registered."""
+    orgs = await conn.fetch("select org_id from rules.orgs where org_id = any($1::text[])", org_ids)
+    cells = await conn.fetch(
+        "select cell_id from rules.cells where cell_id = any($1::text[])", cell_ids
+    )
+    return {r[0] for r in orgs}, {r[0] for r in cells}
 
 
 def fact_key(event: Event) -> tuple[str, str]:

@@ -13,7 +13,8 @@ from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
 from services.infra.params import IdCursor, PathId, QueryOrg, Year
 from services.infra.problems import problem_responses
-from services.rules.adapters.queries import CellRecord, OrgRef, OrgView
+from services.rules.adapters import queries
+from services.rules.adapters.queries import CellRecord, OrgRef, OrgView, PendingCells
 from services.rules.domain.score import Score
 from services.rules.entrypoints.deps import JudgeDep, Pool
 from services.rules.service import compliance
@@ -36,6 +37,22 @@ async def list_cells(
 ) -> CellPage:
     """Cells the caller reaches, by id, with their open findings count."""
     return await compliance.list_cells(pool, claims, org_id, after, limit)
+
+
+@get(
+    "/cells/pending",
+    tags=["cells"],
+    summary="Cells waiting for a registration (admin)",
+    guards=[allow(Role.admin)],
+)
+async def pending_cells(
+    pool: Pool, limit: Annotated[int, QueryParameter(ge=1, le=10_000)] = 1000
+) -> PendingCells:
+    """Cells that meetings name but that are not registered, with their meeting counts and
+    first and last days (kept, judged once registered); and registered cells whose org is not
+    registered (in no inspector's reach). At most `limit` of each, by cell id."""
+    async with pool.acquire() as conn:
+        return await queries.pending_cells(conn, limit)
 
 
 @get("/cells/{cell_id:str}", tags=["cells"], summary="One cell", guards=[allow(*READERS)])

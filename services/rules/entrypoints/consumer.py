@@ -26,6 +26,7 @@ from services.contracts.codec import InvalidEventError, decode_event
 from services.contracts.events import Event
 from services.contracts.subjects import EVENTS_STREAM, EVENTS_SUBJECTS, event_subject
 from services.infra.consumer import DeadLetters, PullLoop, settle_batch
+from services.rules.domain.notices import Notice
 from services.rules.service.ingest import ingest
 from services.rules.service.judging import Judge
 
@@ -93,7 +94,12 @@ class EventConsumer:
 
     async def _ingest(self, taken: Sequence[tuple[Msg, Event]]) -> None:
         events, bodies = [event for _, event in taken], [msg.data for msg, _ in taken]
-        await ingest(self._pool, self._judge, events, "nats", bodies)
+        report = await ingest(self._pool, self._judge, events, "nats", bodies)
+        # An id received before with other content took no effect: a copy goes to the dead
+        # letters with why, the message itself is acked with the batch (the first is kept).
+        for warning in report.warnings:
+            if warning.code == Notice.conflicting_duplicate:
+                await self._dead.report(taken[warning.index][0], warning.field, warning.message.en)
 
 
 def _decode(msg: Msg) -> Event:

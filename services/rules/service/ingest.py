@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import asyncpg
@@ -17,7 +17,13 @@ import msgspec
 
 from services.contracts.calendar import vietnam_date
 from services.contracts.codec import InvalidEventError, decode_event, encode, split_batch
-from services.contracts.events import CellRegisteredEvent, Event, MeetingHeldEvent
+from services.contracts.events import (
+    CellRegisteredEvent,
+    Event,
+    MeetingHeldEvent,
+    MeetingRetractedEvent,
+    OrgRegisteredEvent,
+)
 from services.contracts.subjects import event_subject
 from services.infra import outbox
 from services.infra.database import TRANSIENT_ERRORS, Connection
@@ -29,9 +35,10 @@ from services.infra.errors import (
 )
 from services.rules.adapters import repository
 from services.rules.adapters.findings import SCHEMA
-from services.rules.domain import authority
+from services.rules.domain import authority, notices
 from services.rules.domain.authority import WriteScope
 from services.rules.domain.facts import meeting_fact
+from services.rules.domain.notices import EventWarning, Notice
 from services.rules.service.judging import Judge, Touched
 
 
@@ -45,10 +52,12 @@ class EventRejection(msgspec.Struct):
 
 
 class IngestReport(msgspec.Struct):
-    """Which events took effect now, and which had been received before (redeliveries)."""
+    """Which events took effect now, which had been received before (redeliveries), and what
+    is worth a warning although it was received (see `domain.notices`)."""
 
     accepted: list[str]
     duplicates: list[str]
+    warnings: list[EventWarning] = []
 
 
 async def ingest(
@@ -57,6 +66,7 @@ async def ingest(
     events: Sequence[Event],
     path: str,
     envelopes: Sequence[bytes] | None = None,
+    positions: Sequence[int] | None = None,
 ) -> IngestReport:
     """Store `events` and re-judge the cells they touch; an event id seen before does nothing.
 
@@ -64,15 +74,18 @@ async def ingest(
     on `chibo.events.<type>` through the outbox, so every other consumer (the workflow service
     learns cells' organisations there) sees all events whichever way they arrived; this service
     receives them back as redeliveries, which have no effect. `envelopes`, where given, are the
-    events' JSON as received (a NATS message's body), stored as they are.
+    events' JSON as received (a NATS message's body), stored as they are. A warning names an
+    event by its place in `positions` (the request's), by default its place in `events`.
     """
     if not events:
         return IngestReport(accepted=[], duplicates=[])
     started = time.perf_counter()
     fresh: list[Event] = []
+    placed = list(zip(positions or range(len(events)), events, strict=True))
     try:
         async with pool.acquire() as conn, conn.transaction():
             fresh, duplicates, touched = await _store(conn, events, envelopes)
+            warnings = await _warnings(conn, placed, {e.id for e in fresh}, duplicates)
             for event in fresh:  # judged in a moment: no need to read them back
                 if isinstance(event, MeetingHeldEvent):
                     judge.meetings.put(event.id, meeting_fact(event.data))
@@ -94,7 +107,59 @@ async def ingest(
     metrics.evaluation_seconds.observe(time.perf_counter() - started)
     metrics.events_ingested.labels(path).inc(len(fresh))
     metrics.events_duplicate.labels(path).inc(len(duplicates))
-    return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates)
+    conflicts = sum(w.code == Notice.conflicting_duplicate for w in warnings)
+    if conflicts:
+        metrics.events_conflicting.labels(path).inc(conflicts)
+    return IngestReport(accepted=[e.id for e in fresh], duplicates=duplicates, warnings=warnings)
+
+
+async def _warnings(
+    conn: Connection,
+    placed: Sequence[tuple[int, Event]],
+    fresh: set[str],
+    duplicates: Sequence[str],
+) -> list[EventWarning]:
+    """What the sender should hear of: ids received before with other content, records that
+    did not win, and events naming a cell or org not registered (all of them stored)."""
+    found: list[EventWarning] = []
+    if duplicates:
+        stored = await repository.stored_events(conn, sorted(set(duplicates)))
+        taken: set[str] = set()
+        for index, event in placed:
+            if event.id in fresh and event.id not in taken:
+                taken.add(event.id)  # the copy stored now; a later one in the batch is a copy
+                continue
+            first = stored.get(event.id)
+            if first is not None and first != event:
+                found.append(notices.conflicting(index, event))
+    firsts: dict[str, tuple[int, Event]] = {}
+    for index, event in placed:
+        if event.id in fresh:
+            firsts.setdefault(event.id, (index, event))  # a second copy is a redelivery
+    new = list(firsts.values())
+    if not new:
+        return found
+    keys = {index: repository.fact_key(event) for index, event in new}
+    found += notices.not_in_force(new, keys, await repository.in_force(conn, [e for _, e in new]))
+    org_ids, cell_ids = _named(e for _, e in new)
+    orgs, cells = await repository.registered(conn, sorted(org_ids), sorted(cell_ids))
+    found += notices.orphans(new, orgs, cells)
+    return sorted(found, key=lambda warning: warning.index)
+
+
+def _named(events: Iterable[Event]) -> tuple[set[str], set[str]]:
+    """The orgs and cells `events` name: a cell's org, an org's parent, a meeting's cell."""
+    orgs: set[str] = set()
+    cells: set[str] = set()
+    for event in events:
+        match event:
+            case MeetingHeldEvent(data=d) | MeetingRetractedEvent(data=d):
+                cells.add(d.cell_id)
+            case CellRegisteredEvent(data=d):
+                orgs.add(d.org_id)
+            case OrgRegisteredEvent(data=d) if d.parent_id is not None:
+                orgs.add(d.parent_id)
+    return orgs, cells
 
 
 def _on_stream(event: Event) -> outbox.Message:
@@ -220,6 +285,7 @@ async def accept(
             errors=msgspec.to_builtins(rejections),
             accepted=report.accepted,
             duplicates=report.duplicates,
+            warnings=msgspec.to_builtins(report.warnings),
         )
     return report
 
@@ -248,16 +314,18 @@ async def _stored(
     """Ingest the events in one transaction; if the database refuses it for good, ingest them
     one by one, so that only the events it refuses are lost (each listed in `rejections`)."""
     try:
-        return await ingest(pool, judge, [event for _, event in events], "http")
+        positions = [index for index, _ in events]
+        return await ingest(pool, judge, [event for _, event in events], "http", None, positions)
     except TRANSIENT_ERRORS:
         raise
     except asyncpg.PostgresError:
         pass
     accepted: list[str] = []
     duplicates: list[str] = []
+    warnings: list[EventWarning] = []
     for index, event in events:
         try:
-            one = await ingest(pool, judge, [event], "http")
+            one = await ingest(pool, judge, [event], "http", None, [index])
         except TRANSIENT_ERRORS:
             raise
         except asyncpg.PostgresError as exc:
@@ -266,7 +334,8 @@ async def _stored(
             continue
         accepted += one.accepted
         duplicates += one.duplicates
-    return IngestReport(accepted=accepted, duplicates=duplicates)
+        warnings += one.warnings
+    return IngestReport(accepted=accepted, duplicates=duplicates, warnings=warnings)
 
 
 def _readable_id(raw: bytes) -> str | None:

@@ -54,13 +54,17 @@ def test_a_good_meeting_row_is_the_contracts_meeting_held_in_vietnam_time() -> N
     assert problems == []
     event = planned[0].event
     assert isinstance(event, MeetingHeldEvent)
-    assert event.time == STAMP and event.subject == "cb-1" and event.id.startswith("xl-")
+    assert event.time == STAMP
+    assert event.subject == "cb-1"
+    assert event.id.startswith("xl-")
     data = event.data
     assert data.held_at == datetime(2025, 3, 5, 19, 30, tzinfo=VIETNAM)
     assert (data.meeting_id, data.kind, data.duration_minutes) == ("m-1", "regular", 120)
     assert (data.members_total, data.members_exempt, data.members_present) == (12, 1, 9)
     assert [(a.member_id, a.excused) for a in data.absences] == [("dv-7", True)]
-    assert data.criticism_held and data.hcm_study and not data.includes_thematic
+    assert data.criticism_held
+    assert data.hcm_study
+    assert not data.includes_thematic
 
 
 def test_the_same_row_is_the_same_event_and_a_corrected_row_a_new_one() -> None:
@@ -97,7 +101,8 @@ def test_an_unknown_cell_type_is_refused_naming_the_choices_in_both_languages() 
 
     (refusal,) = refusals(problems)
     assert refusal.startswith("Chi bộ!D2: “trường học” không phải loại hình nào; chọn nông thôn")
-    assert "công an hoặc khác" in refusal and "police or other)" in refusal
+    assert "công an hoặc khác" in refusal
+    assert "police or other)" in refusal
 
 
 def test_every_wrong_cell_of_a_row_is_named_not_only_the_first() -> None:
@@ -134,7 +139,8 @@ def test_yes_and_no_in_any_case_and_with_spaces_around_are_read() -> None:
 
     data = planned[0].event.data
     assert problems == []
-    assert data.criticism_held and data.hcm_study  # type: ignore[union-attr]
+    assert data.criticism_held
+    assert data.hcm_study
     assert not data.includes_thematic  # type: ignore[union-attr]
 
 
@@ -145,16 +151,18 @@ def test_headers_match_whatever_their_case_and_the_spaces_around_them_and_in_eng
     assert problems == []
     event = planned[0].event
     assert isinstance(event, OrgRegisteredEvent)
-    assert event.data.judged_from == date(2024, 1, 1) and event.data.parent_id is None
+    assert event.data.judged_from == date(2024, 1, 1)
+    assert event.data.parent_id is None
 
 
 def test_a_header_is_found_below_a_title_and_unknown_columns_are_named() -> None:
-    rows = [["Danh sách chi bộ"], [*CELL_HEAD, "Ghi chú"],
-            ["cb-1", "Chi bộ 1", "xa-1", "Nông thôn", "có", date(2020, 1, 1), None, "x"]]  # fmt: skip
+    row = ["cb-1", "Chi bộ 1", "xa-1", "Nông thôn", "có", date(2020, 1, 1), None, "x"]
+    rows = [["Danh sách chi bộ"], [*CELL_HEAD, "Ghi chú"], row]
     planned, problems = mapped("Chi bộ", rows)
 
     assert isinstance(planned[0].event, CellRegisteredEvent)
-    assert planned[0].event.data.cell_type == "rural" and planned[0].event.data.has_committee
+    assert planned[0].event.data.cell_type == "rural"
+    assert planned[0].event.data.has_committee
     assert [(p.cell, p.severity) for p in problems] == [("H2", "warning")]
 
 
@@ -205,7 +213,8 @@ def test_excel_date_and_time_cells_and_topic_groups_are_read() -> None:
     assert problems == []
     data = planned[0].event.data
     assert data.held_at == datetime(2025, 4, 2, 7, 15, tzinfo=VIETNAM)  # type: ignore[union-attr]
-    assert data.topic_groups == [3, 5] and data.kind == "thematic"  # type: ignore[union-attr]
+    assert data.topic_groups == [3, 5]
+    assert data.kind == "thematic"
 
 
 def test_a_start_time_left_blank_is_eight_in_the_morning() -> None:
@@ -264,7 +273,8 @@ def test_a_csv_file_is_one_sheet_known_by_its_headers_and_named_by_the_file(
     mapper = Mapper(STAMP)
     with sheets_of(path) as (raw,):
         found = recognise(raw.name, raw.head, mapper.problems)
-        assert found is not None and found.kind == SheetKind.cells
+        assert found is not None
+        assert found.kind == SheetKind.cells
         planned = list(mapper.rows(found, [(n, r) for n, r in raw.rows if n > 1]))
 
     assert planned[0].event.data.cell_type == "urban"  # type: ignore[union-attr]

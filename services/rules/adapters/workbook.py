@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
@@ -35,13 +35,14 @@ class SpreadsheetError(RulesError):
 
 
 class RawSheet(NamedTuple):
-    """One sheet of a file: its name, its first rows (where the header is), all its rows
-    (a fresh iterator each call) and about how many rows it has (for a progress bar)."""
+    """One sheet of a file: its name, its first rows (where the header is), its rows, and
+    about how many rows it has (for a progress bar: asked only when one is drawn, since a
+    workbook that does not record its size must be read through to tell it)."""
 
     name: str
     head: list[Sequence[object]]
     rows: Iterator[tuple[int, Sequence[object]]]
-    size: int
+    size: Callable[[], int]
 
 
 def sheets_of(path: Path) -> AbstractContextManager[list[RawSheet]]:
@@ -72,10 +73,14 @@ def _workbook_sheets(path: Path) -> Iterator[list[RawSheet]]:
                 (number, row)
                 for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
             )
-            found.append(RawSheet(sheet.title, head, rows, sheet.max_row or 0))
+            found.append(RawSheet(sheet.title, head, rows, _size_of(sheet)))
         yield found
     finally:
         book.close()
+
+
+def _size_of(sheet: Any) -> Callable[[], int]:
+    return lambda: int(sheet.max_row or 0)
 
 
 @contextmanager
@@ -96,7 +101,7 @@ def _csv_sheets(path: Path) -> Iterator[list[RawSheet]]:
         rows = _numbered(csv.reader(text, delimiter=delimiter), path)
         lines = max(1, sample.count("\n"))
         size = lines if len(sample) < 64 * 1024 else path.stat().st_size * lines // len(sample)
-        yield [RawSheet(path.name, [tuple(r) for r in head], rows, size)]
+        yield [RawSheet(path.name, [tuple(r) for r in head], rows, lambda: size)]
 
 
 def _numbered(reader: Iterator[list[str]], path: Path) -> Rows:

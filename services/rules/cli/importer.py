@@ -226,7 +226,8 @@ async def import_files(
         sheets = _recognised(raw, mapper.problems)
         job = _Job(api, mapper, dry_run, batch)
         with progress_bar() as bar:
-            task = bar.add_task("nhập / importing", total=sum(r.size for _, r in sheets) or None)
+            size = sum(r.size() for _, r in sheets) if not bar.disable else None
+            task = bar.add_task("nhập / importing", total=size or None)
 
             def advance(rows: int) -> None:
                 bar.advance(task, rows)

@@ -9,7 +9,8 @@ beside the issue's 1.5 GB budget; and each rule's violations beside the baseline
 disagreement between the backtest and SQL is printed loudly and makes the exit status 1.
 
 Then the live figures: events through the running rules service beside raw JetStream
-fetch+ack (`bench/ingest_bench.py`), and workflow transitions over HTTP beside a bare endpoint
+fetch+ack (`bench/ingest_bench.py`), a spreadsheet through `chibo import` beside the same events
+posted as JSON (`bench/import_bench.py`), and workflow transitions over HTTP beside a bare endpoint
 doing one PostgreSQL round trip (`bench/workflow_bench.py`), each baseline measured in the same
 run.
 """
@@ -22,7 +23,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench import backtest_bench, ingest_bench, sql_baseline, workflow_bench
+from bench import backtest_bench, import_bench, ingest_bench, sql_baseline, workflow_bench
 from bench.agreement import disagreements, violations_in
 from bench.database import bench_database, load
 
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=Path, default=Path("rules"), metavar="DIR")
     parser.add_argument(
         "--live-events", type=int, default=50_000, help="meetings for the live ingest bench"
+    )
+    parser.add_argument(
+        "--import-rows", type=int, default=100_000, help="rows of the spreadsheet import bench"
     )
     args = parser.parse_args(argv)
     meetings = args.meetings
@@ -55,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = _rows(meetings, sql, by_db, by_events, found)
     _note(f"live ingest: {args.live_events} events through the rules service")
     rows += ingest_bench.measure(args.live_events)
+    _note(f"spreadsheet import: {args.import_rows} rows beside the same events as JSON")
+    rows += import_bench.measure(args.import_rows)
     _note("workflow transitions over HTTP at concurrency 32")
     rows += _workflow_rows(workflow_bench.measure())
     print(_table(rows))

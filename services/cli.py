@@ -11,6 +11,7 @@ from pathlib import Path
 from services.infra.auth import commands as token_commands
 from services.infra.errors import FileProblemsError, StartupError
 from services.rules.cli import commands as rules_commands
+from services.rules.cli import importer
 from services.workflow.cli import commands as workflow_commands
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     asyncapi.set_defaults(handler=_asyncapi)
     token_commands.add_parser(subparsers)
     rules_commands.add_parser(subparsers)
+    importer.add_parser(subparsers)
     workflow_commands.add_parser(subparsers)
     return parser
 

@@ -160,6 +160,11 @@ def listing(items: Iterable[str], language: Language) -> str:
     return format_list(list(items), locale=LOCALES[language])
 
 
+def either(items: Iterable[str], language: Language) -> str:
+    """`a, b hoặc c` / `a, b or c`."""
+    return format_list(list(items), style="or", locale=LOCALES[language])
+
+
 def topic_groups(groups: Sequence[int], language: Language) -> str:
     """The groups by name, in their numbered order, each with its number."""
     return _topic_groups(tuple(sorted(set(groups))), language)

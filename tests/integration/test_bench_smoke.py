@@ -10,6 +10,7 @@ import pytest
 from bench.agreement import disagreements, violations_in
 from bench.database import load
 from bench.generate import write
+from bench.import_bench import measure_on
 from bench.sql_baseline import measure
 from services.cli import main
 from services.dev.servers import Servers
@@ -37,3 +38,14 @@ def test_sql_baseline_finds_exactly_the_backtests_violations_on_a_thousand_meeti
     assert loaded is not None
     assert disagreements(found, sql.violations) == []
     assert sum(map(len, found.values())) > 100
+
+
+async def test_the_import_bench_imports_a_small_workbook_and_posts_the_same_events(
+    servers: Servers, clean: None
+) -> None:
+    rows = await measure_on(servers.database_url, servers.nats_url, 120)
+
+    (_, import_rate, _, json_rate, _), (_, import_seconds, _, _, _) = rows
+    assert import_rate > 0
+    assert json_rate > 0
+    assert import_seconds > 0

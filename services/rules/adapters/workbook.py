@@ -1,11 +1,11 @@
 """Spreadsheet files: the sheets of an `.xlsx` workbook or a `.csv` file read row by row, and
 the import template written.
 
-A workbook is read with openpyxl in read-only mode (rows streamed from the file, never the
-whole workbook in memory); a CSV file is one sheet, named by the file, whose kind its headers
-tell (`services/rules/domain/sheets.py`). CSV as Excel writes it is read: UTF-8 with or without
-a byte-order mark, separated by commas or, as Excel does where the comma is the decimal mark
-(Vietnam), by semicolons.
+A workbook is read with python-calamine (its reader is native code: reading cells was most of
+an import's own time with openpyxl) and the template written with openpyxl. A CSV file is one
+sheet, named by the file, whose kind its headers tell (`services/rules/domain/sheets.py`). CSV
+as Excel writes it is read: UTF-8 with or without a byte-order mark, separated by commas or,
+as Excel does where the comma is the decimal mark (Vietnam), by semicolons.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import io
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from services.rules.domain.sheets import HEADER_SEARCH_ROWS, LAYOUTS, SheetKind
 from services.rules.errors import RulesError
@@ -58,29 +59,40 @@ def sheets_of(path: Path) -> AbstractContextManager[list[RawSheet]]:
 @contextmanager
 def _workbook_sheets(path: Path) -> Iterator[list[RawSheet]]:
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = CalamineWorkbook.from_path(str(path))
     except FileNotFoundError:
         raise SpreadsheetError(f"{path}: no such file") from None
-    except Exception as exc:  # openpyxl raises zipfile, XML and key errors alike
+    except Exception as exc:  # calamine raises one error kind for zip, XML and format faults
         raise SpreadsheetError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     try:
         found = []
-        for sheet in book.worksheets:
-            head: list[Sequence[object]] = [
-                tuple(row) for row in sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
-            ]
-            rows = (
-                (number, row)
-                for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-            )
-            found.append(RawSheet(sheet.title, head, rows, _size_of(sheet)))
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            found.append(RawSheet(name, _first_rows(sheet), _rows_of(sheet), _size_of(sheet)))
         yield found
     finally:
         book.close()
 
 
-def _size_of(sheet: Any) -> Callable[[], int]:
-    return lambda: int(sheet.max_row or 0)
+def _rows_of(sheet: CalamineSheet) -> Rows:
+    # Calamine reads from the first cell that holds anything: rows and columns before it are
+    # put back, so row numbers and column letters are the sheet's own.
+    first_row, first_column = sheet.start or (0, 0)
+    pad: tuple[object, ...] = ("",) * first_column
+    for number, row in enumerate(sheet.iter_rows(), start=first_row + 1):
+        yield number, pad + tuple(row)
+
+
+def _first_rows(sheet: CalamineSheet) -> list[Sequence[object]]:
+    first_row = (sheet.start or (0, 0))[0]
+    head: list[Sequence[object]] = [()] * min(first_row, HEADER_SEARCH_ROWS)
+    for _, row in zip(range(HEADER_SEARCH_ROWS - len(head)), _rows_of(sheet), strict=False):
+        head.append(row[1])
+    return head
+
+
+def _size_of(sheet: CalamineSheet) -> Callable[[], int]:
+    return lambda: int(sheet.total_height or 0)
 
 
 @contextmanager

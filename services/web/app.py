@@ -25,7 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from services.infra.clock import Clock, SystemClock
 from services.web.adapters.api import Apis
-from services.web.entrypoints import cases, pages, session
+from services.web.entrypoints import cases, imports, pages, session
 from services.web.entrypoints.deps import DEPENDENCIES
 from services.web.entrypoints.errors import EXCEPTION_HANDLERS
 from services.web.entrypoints.render import environment
@@ -122,6 +122,9 @@ def create_app(settings: WebSettings, clock: Clock | None = None) -> Litestar:
             cases.case,
             cases.fire,
             cases.open_case,
+            imports.import_form,
+            imports.import_template,
+            imports.import_upload,
         ],
         dependencies=DEPENDENCIES,
         lifespan=[lifespan],

@@ -35,6 +35,13 @@ class ApiError(WebError):
         return list(found) if isinstance(found, list) else []
 
 
+class ForbiddenPageError(WebError):
+    """A page the person's role has no use of, asked without any API call that would say so."""
+
+    status = 403
+    title = "Forbidden"
+
+
 class ApiUnavailableError(WebError):
     """An API could not be reached or did not answer in time."""
 

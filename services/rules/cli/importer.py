@@ -137,9 +137,11 @@ class Report(msgspec.Struct):
         lines = [str(p) for p in self.problems]
         if lines:
             lines.append("")
-        return "\n".join([*lines, self._summary("vi"), self._summary("en")])
+        return "\n".join([*lines, self.summary("vi"), self.summary("en")])
 
-    def _summary(self, language: wording.Language) -> str:
+    def summary(self, language: wording.Language) -> str:
+        """What was read, sent or imported, and refused, in `language`."""
+
         def n(value: int) -> str:
             return wording.number(value, language)
 

@@ -149,6 +149,26 @@ LABELS: dict[str, Words] = {
     "cases_shown": Words("Số hồ sơ", "Cases shown"),
     "no_cases": Words("Không có hồ sơ nào.", "No cases."),
     "open_case": Words("Mở hồ sơ kiểm tra", "Open an inspection case"),
+    "import": Words("Nhập dữ liệu từ bảng tính", "Import a spreadsheet"),
+    "import_nav": Words("Nhập bảng tính", "Import"),
+    "import_lead": Words(
+        "Tải lên tệp Excel (.xlsx) hoặc CSV theo mẫu ba trang: Tổ chức, Chi bộ, Sinh hoạt. Mỗi"
+        " dòng hợp lệ được nhập; mỗi ô sai được chỉ rõ. Nhập lại cùng tệp không tạo bản trùng.",
+        "Upload an Excel (.xlsx) or CSV file laid out as the three-sheet template: Orgs, Cells,"
+        " Meetings. Every valid row is imported, every wrong cell named. The same file again"
+        " changes nothing.",
+    ),
+    "import_template": Words("Tải mẫu nhập liệu", "Download the template"),
+    "import_file": Words("Tệp bảng tính", "Spreadsheet file"),
+    "import_dry_run": Words(
+        "Chạy thử: chỉ kiểm tra, chưa gửi gì", "Try first: check only, send nothing"
+    ),
+    "import_send": Words("Nhập", "Import"),
+    "import_upload": Words("Tải tệp lên", "Upload a file"),
+    "import_report": Words("Kết quả nhập", "What the import did"),
+    "where": Words("Vị trí", "Where"),
+    "what_is_wrong": Words("Nội dung", "What is wrong"),
+    "warning": Words("cảnh báo", "warning"),
     "case_findings": Words("Kết quả giám sát dẫn tới hồ sơ", "Findings behind the case"),
     "case_exists": Words(
         "Chi bộ đã có hồ sơ đang mở cho năm này; đây là hồ sơ đó.",

@@ -13,7 +13,12 @@ from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 
 from services.web.entrypoints.render import page
-from services.web.errors import ApiError, ApiUnavailableError, SignInNeededError
+from services.web.errors import (
+    ApiError,
+    ApiUnavailableError,
+    ForbiddenPageError,
+    SignInNeededError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,10 @@ def _unavailable(request: Request[Any, Any, Any], exc: ApiUnavailableError) -> R
     return _error_page(request, 503)
 
 
+def _forbidden(request: Request[Any, Any, Any], exc: ForbiddenPageError) -> Response[Any]:
+    return _error_page(request, 403)
+
+
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     return _error_page(request, exc.status_code)
 
@@ -66,6 +75,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SignInNeededError: _sign_in,
     ApiError: _api,
     ApiUnavailableError: _unavailable,
+    ForbiddenPageError: _forbidden,
     NotFoundException: _http,
     HTTPException: _http,
     Exception: _fault,

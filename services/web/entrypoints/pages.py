@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime
 from typing import Annotated, Any, cast
 
-from litestar import Request, Response, get, post
+from litestar import MediaType, Request, Response, get, post
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 
@@ -46,7 +46,7 @@ async def me(request: Request[Any, Any, Any], person: PersonDep) -> Template:
     return page(request, "me.html.jinja", person=person)
 
 
-@get("/orgs")
+@get("/orgs", media_type=MediaType.HTML)
 async def org_tree(request: Request[Any, Any, Any], person: PersonDep, caller: CallerDep) -> Any:
     """The top of the person's org tree; straight to it when it is one org."""
     tops = await caller.get("rules", "/orgs")

@@ -35,6 +35,13 @@ class ApiError(WebError):
         return list(found) if isinstance(found, list) else []
 
 
+class BadFormError(WebError):
+    """A form the pages did not draw (a value no input of theirs can send)."""
+
+    status = 400
+    title = "Bad request"
+
+
 class ForbiddenPageError(WebError):
     """A page the person's role has no use of, asked without any API call that would say so."""
 

@@ -3,6 +3,10 @@ out for its diagram."""
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
+
 from services.web.domain import diagram, forms
 from tests.unit.test_web_case_page import VIEW
 
@@ -97,3 +101,26 @@ def test_what_was_typed_is_named_by_its_labels_and_odd_keys_are_ignored() -> Non
         ("Đoàn kiểm tra", "?"),
         ("Ghi chú, lý do", "vì"),
     ]
+
+
+def test_a_hand_made_row_number_is_no_row() -> None:
+    huge = "f.team." + "9" * 5000 + ".name"
+    typed = {"f.team.\u00b2.name": ["?"], huge: ["?"], "f.team.0.name": ["Vũ"]}
+    assert forms.rows_typed(TRIGGERS["start"]["fields"][1], ("team",), typed) == 1
+
+
+def test_a_sign_in_never_returns_to_another_site() -> None:
+    with warnings.catch_warnings():  # Litestar's note that `Dependency` is deprecated
+        warnings.simplefilter("ignore")
+        from services.web.entrypoints.session import local
+
+    assert local("/cases/k-1?done=start") == "/cases/k-1?done=start"
+    for away in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example"):
+        assert local(away) == "/", away
+
+
+def test_a_number_too_long_for_a_cell_is_refused_not_a_fault() -> None:
+    from services.rules.domain import sheets
+
+    with pytest.raises(sheets._RefusedError):
+        sheets.read_count("9" * 5000)

@@ -361,7 +361,7 @@ def read_count(value: object) -> int:
         number = value
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
-    elif isinstance(value, str) and value.strip().isdecimal():
+    elif isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 12:
         number = int(value.strip())
     else:
         raise _RefusedError(
@@ -509,7 +509,7 @@ def read_topic_groups(value: object) -> list[int]:
         parts = [p.strip() for p in read_text(value).split(",") if p.strip()]
     groups: list[int] = []
     for part in parts:
-        if not part.isdecimal() or not 1 <= int(part) <= 5:
+        if not part.isdecimal() or len(part) > 1 or not 1 <= int(part) <= 5:
             raise _RefusedError(
                 f"nhóm chuyên đề “{part}” không có; các nhóm là 1 đến 5",
                 f"there is no topic group “{part}”; the groups are 1 to 5",

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from services.contracts.wording import Words
+from services.contracts.wording import Words, number
 
+ROW = re.compile(r"[0-9]{1,3}")  # a row number as the form writes it (lists hold at most 100)
 Spec = Mapping[str, Any]  # one field as `GET /workflows/{name}` describes it
 Typed = dict[str, list[str]]  # form key -> the values typed under it
 
@@ -25,19 +26,23 @@ NOT_A_DATE = Words("Ngày không hợp lệ (dd/mm/yyyy).", "Not a valid date (d
 NOT_A_NUMBER = Words("Cần một số nguyên.", "A whole number is needed.")
 NOT_A_CHOICE = Words("Hãy chọn một giá trị trong danh sách.", "Choose one of the list.")
 ROWS_NEEDED = Words("Cần ít nhất {n} dòng.", "At least {n} rows are needed.")
-TOO_MANY_ROWS = Words("Nhiều nhất {n} dòng.", "At most {n} rows.")
 
 
 def too_long(limit: int) -> Words:
     """Text over `limit` characters."""
-    return Words(f"Dài quá {limit} ký tự.", f"Longer than {limit} characters.")
+    vi, en = number(limit, "vi"), number(limit, "en")
+    return Words(f"Dài quá {vi} ký tự.", f"Longer than {en} characters.")
 
 
 def out_of_bounds(low: int | None, high: int | None) -> Words:
     """A number outside [low, high]."""
+    lo_vi, lo_en = number(low or 0, "vi"), number(low or 0, "en")
     if high is None:
-        return Words(f"Cần một số từ {low} trở lên.", f"A number of {low} or more is needed.")
-    return Words(f"Cần một số từ {low} đến {high}.", f"A number from {low} to {high} is needed.")
+        return Words(f"Cần một số từ {lo_vi} trở lên.", f"A number of {lo_en} or more is needed.")
+    hi_vi, hi_en = number(high, "vi"), number(high, "en")
+    return Words(
+        f"Cần một số từ {lo_vi} đến {hi_vi}.", f"A number from {lo_en} to {hi_en} is needed."
+    )
 
 
 @dataclass
@@ -120,8 +125,8 @@ def _read_list(
     r: Reading,
 ) -> list[dict[str, Any]] | None:
     rows: list[dict[str, Any]] = []
-    for number in range(rows_typed(spec, path, typed)):
-        here = (*path, number)
+    for row_number in range(rows_typed(spec, path, typed)):
+        here = (*path, row_number)
         written = [
             item
             for item in spec["items"]
@@ -140,11 +145,11 @@ def _read_list(
             row[item["name"]] = value
         rows.append(row)
     at = key(*path)
-    low, high = spec.get("min_items"), spec.get("max_items")
+    low = spec.get("min_items")
     if rows and low is not None and len(rows) < low:
-        r.errors[at] = Words(ROWS_NEEDED.vi.format(n=low), ROWS_NEEDED.en.format(n=low))
-    if high is not None and len(rows) > high:
-        r.errors[at] = Words(TOO_MANY_ROWS.vi.format(n=high), TOO_MANY_ROWS.en.format(n=high))
+        r.errors[at] = Words(
+            ROWS_NEEDED.vi.format(n=number(low, "vi")), ROWS_NEEDED.en.format(n=number(low, "en"))
+        )
     return rows or None
 
 
@@ -152,9 +157,9 @@ def rows_typed(spec: Spec, path: tuple[str | int, ...], typed: Mapping[str, Sequ
     """How many rows of list `path` the form holds (the highest row number typed, plus one)."""
     prefix = key(*path) + "."
     numbers = [
-        int(rest.split(".", 1)[0])
+        int(row)
         for k in typed
-        if k.startswith(prefix) and (rest := k[len(prefix) :]).split(".", 1)[0].isdigit()
+        if k.startswith(prefix) and ROW.fullmatch(row := k[len(prefix) :].split(".", 1)[0])
     ]
     return min(max(numbers, default=-1) + 1, spec.get("max_items") or 100)
 

@@ -8,6 +8,7 @@ meanwhile (409).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,13 +22,15 @@ from services.web.domain import forms
 from services.web.domain.words import GUARDS
 from services.web.entrypoints.deps import CallerDep, PersonDep
 from services.web.entrypoints.render import language_of, page
-from services.web.errors import ApiError
+from services.web.errors import ApiError, BadFormError
 from services.web.service import cases
 
 StateQuery = Annotated[str | None, Parameter(pattern=r"^[a-z][a-z0-9_]{0,63}$", required=False)]
 YearQuery = Annotated[int | None, Parameter(ge=1930, le=2100, required=False)]
 FlagQuery = Annotated[str | None, Parameter(pattern=r"^(1|true)?$", required=False)]
 CASE_ID = r"^[A-Za-z0-9._-]{1,64}$"
+VERSION = re.compile(r"[0-9]{1,9}")
+YEAR = re.compile(r"(19[3-9][0-9]|20[0-9][0-9]|2100)")
 UNREADABLE = Words("Giá trị không hợp lệ.", "This value cannot be accepted.")
 
 
@@ -90,15 +93,17 @@ async def fire(
     shown = await cases.case_page(caller, case_id)
     spec = next((t for t in shown["view"]["triggers"] if t["name"] == trigger), None)
     expected = str(form.get("expected_version", ""))
-    if spec is None or not expected.isdigit():  # not a form this page drew
+    if spec is None or not VERSION.fullmatch(expected):  # not a form this page drew
         return await _case_page(request, person, caller, case_id, status=400, shown=shown)
     active: dict[str, Any] = {"trigger": trigger, "typed": typed}
-    if more := form.get("more"):  # "one more row" of a list, without sending anything
-        active["more"] = {str(more): 1}
-        return await _case_page(request, person, caller, case_id, active=active, shown=shown)
     if expected != str(shown["case"]["version"]):  # moved since the form was drawn
         active["conflict"] = True
         return await _case_page(request, person, caller, case_id, active, 409, shown=shown)
+    if trigger not in shown["detail"]["available_triggers"]:  # nor would the API take it
+        return await _case_page(request, person, caller, case_id, status=400, shown=shown)
+    if more := form.get("more"):  # "one more row" of a list, without sending anything
+        active["more"] = {str(more): 1}
+        return await _case_page(request, person, caller, case_id, active=active, shown=shown)
     reading = forms.read(spec["fields"], typed, shown["case"]["cell_id"])
     if reading.errors:
         active["errors"] = reading.errors
@@ -131,16 +136,16 @@ async def open_case(
     """Open an inspection of the cell for the chosen year, citing its open findings of that
     year; to the new case's page."""
     form = await request.form()
+    typed = str(form.get("year", "")).strip()
+    if not YEAR.fullmatch(typed):
+        raise BadFormError("a year is four digits")
+    year = int(typed)
     cell = await caller.get("rules", f"/cells/{cell_id}")
-    year = int(str(form.get("year", "")) or datetime.now(VIETNAM).year)
-    found = await caller.get(
-        "rules", "/findings", {"cell_id": cell_id, "status": "open", "limit": 200}
-    )
-    refs = [
-        {"rule_id": f["finding"]["rule_id"], "cell_id": cell_id, "scope": f["finding"]["scope"]}
-        for f in found["items"]
-        if f["finding"]["period_end"].startswith(f"{year}-")
-    ]
+    refs = [  # a finding belongs to the year its period starts in, as the policy counts it
+        {"rule_id": f["rule_id"], "cell_id": cell_id, "scope": f["scope"]}
+        for f in await cases.open_findings(caller, cell_id)
+        if f["period_start"].startswith(f"{year}-")
+    ][:500]
     body = {
         "cell_id": cell_id,
         "org_id": cell["org_id"],

@@ -16,6 +16,7 @@ from services.web.entrypoints.render import page
 from services.web.errors import (
     ApiError,
     ApiUnavailableError,
+    BadFormError,
     ForbiddenPageError,
     SignInNeededError,
 )
@@ -58,8 +59,10 @@ def _unavailable(request: Request[Any, Any, Any], exc: ApiUnavailableError) -> R
     return _error_page(request, 503)
 
 
-def _forbidden(request: Request[Any, Any, Any], exc: ForbiddenPageError) -> Response[Any]:
-    return _error_page(request, 403)
+def _refused(
+    request: Request[Any, Any, Any], exc: ForbiddenPageError | BadFormError
+) -> Response[Any]:
+    return _error_page(request, exc.status)
 
 
 def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
@@ -75,7 +78,8 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     SignInNeededError: _sign_in,
     ApiError: _api,
     ApiUnavailableError: _unavailable,
-    ForbiddenPageError: _forbidden,
+    ForbiddenPageError: _refused,
+    BadFormError: _refused,
     NotFoundException: _http,
     HTTPException: _http,
     Exception: _fault,

@@ -17,6 +17,9 @@ from services.web.entrypoints.render import language_of, page
 from services.web.errors import ForbiddenPageError
 from services.web.service import imports
 
+# A spreadsheet for import may be larger than any other request: a commune's year of meetings
+# is a few hundred kilobytes, a province's a few megabytes.
+UPLOAD_LIMIT = 20 * 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -44,7 +47,12 @@ async def import_template(person: PersonDep) -> Response[bytes]:
     )
 
 
-@post("/import", status_code=200, media_type=MediaType.HTML)
+@post(
+    "/import",
+    status_code=200,
+    media_type=MediaType.HTML,
+    request_max_body_size=UPLOAD_LIMIT,
+)
 async def import_upload(
     request: Request[Any, Any, Any],
     person: PersonDep,

@@ -126,4 +126,8 @@ def local(target: str) -> str:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
+    # Browsers read a backslash as a slash and drop tabs and newlines: `/\evil.example` and
+    # `/\t/evil.example` would lead away.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/"
     return target

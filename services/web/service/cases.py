@@ -54,6 +54,20 @@ async def _cases(caller: Caller, filters: Mapping[str, str | int | None]) -> tup
     return found, total
 
 
+async def open_findings(caller: Caller, cell_id: str) -> list[Any]:
+    """Every open finding of the cell (the finding itself, without its record's id)."""
+    found: list[Any] = []
+    after: int | None = 0
+    while after is not None:
+        query: dict[str, str | int | None] = {
+            "cell_id": cell_id, "status": "open", "limit": 200, "after": after,
+        }  # fmt: skip
+        page = await caller.get("rules", "/findings", query)
+        found += [item["finding"] for item in page["items"]]
+        after = page.get("next_after")
+    return found
+
+
 async def case_page(caller: Caller, case_id: str) -> dict[str, Any]:
     """A case, its audit trail, the definition it runs, and its cell."""
     detail = await caller.get("workflow", f"/cases/{case_id}")
@@ -167,7 +181,7 @@ def typed_said(
             continue
         spec = by_name[parts[1]]
         name = wording.sentence(spec["title"][language])
-        if len(parts) == 4 and parts[2].isdigit():  # a row's item
+        if len(parts) == 4 and forms.ROW.fullmatch(parts[2]):  # a row's item
             item = next((i for i in spec["items"] if i["name"] == parts[3]), None)
             if item is None or item["type"] == "choice":
                 continue

@@ -3,6 +3,8 @@ the rules API with their own token, exactly as `chibo import` does it, and its r
 
 from __future__ import annotations
 
+import asyncio
+import re
 import tempfile
 from pathlib import Path
 
@@ -30,18 +32,24 @@ async def import_upload(
             f"Chỉ nhận tệp .xlsx hoặc .csv, không nhận “{filename}”"
             f" — only .xlsx and .csv files are taken, not “{filename}”"
         )
-    headers = {"Authorization": f"Bearer {token}"}
     with tempfile.TemporaryDirectory(prefix="chibo-import-") as folder:
-        # The name is kept: a CSV file's sheet is named by it in every refusal.
-        path = Path(folder) / (Path(filename).name or f"upload{suffix}")
+        # The name is kept, made safe: a CSV file's sheet is named by it in every refusal.
+        stem = re.sub(r"[^\w.-]", "_", Path(filename).stem)[:100] or "upload"
+        path = Path(folder) / f"{stem}{suffix}"
         path.write_bytes(content)
-        async with httpx.AsyncClient(
-            base_url=rules_url, headers=headers, timeout=IMPORT_TIMEOUT_SECONDS
-        ) as client:
-            try:
-                return await import_files(client, [path], dry_run=dry_run)
-            except (ImportFailedError, SpreadsheetError) as exc:
-                raise ImportRefusedError(str(exc).replace(folder + "/", "")) from None
+        try:
+            # Reading a workbook is blocking work: the import runs on a thread of its own.
+            return await asyncio.to_thread(asyncio.run, _import(rules_url, token, path, dry_run))
+        except (ImportFailedError, SpreadsheetError) as exc:
+            raise ImportRefusedError(str(exc).replace(folder + "/", "")) from None
+
+
+async def _import(rules_url: str, token: str, path: Path, dry_run: bool) -> Report:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(
+        base_url=rules_url, headers=headers, timeout=IMPORT_TIMEOUT_SECONDS
+    ) as client:
+        return await import_files(client, [path], dry_run=dry_run)
 
 
 def template_bytes() -> bytes:

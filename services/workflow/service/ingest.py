@@ -102,8 +102,14 @@ async def _withdraw_if_resolved(
     case = await repository.proposed_case(conn, key)
     if case is None or case.state != target.state or await repository.any_open(conn, case.findings):
         return
+    # Findings that came since may still make the case: the proposal stays while they do (it
+    # is proposed once per cell and year, so withdrawing it would lose them).
+    still = await repository.open_findings(conn, case.cell_id, case.year, policy.severities)
+    if len(still) >= policy.open_findings_at_least:
+        return
     workflow = await registry.get(conn, case.definition, case.definition_version)
-    if case.state not in workflow.sources(target.withdraw):
+    triggers = workflow.definition.triggers
+    if target.withdraw not in triggers or case.state not in workflow.sources(target.withdraw):
         return  # the version the case runs has no such move (it predates the trigger)
     comment = withdrawn_because(len(case.findings))
     actor, trigger = caller.actor, target.withdraw

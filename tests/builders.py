@@ -59,12 +59,13 @@ def cell(
     dissolved_on: str | None = None,
     time: str = T0,
     event_id: str | None = None,
+    org_id: str = "org-1",
 ) -> Event:
     """A `cell.registered` event."""
     data = {
         "cell_id": cell_id,
         "name": f"Chi bộ {cell_id}",
-        "org_id": "org-1",
+        "org_id": org_id,
         "cell_type": cell_type,
         "has_committee": has_committee,
         "established_on": established_on,

@@ -17,7 +17,7 @@ from services.contracts.events import Event
 from services.dev.servers import Servers
 from services.infra import database
 from services.rules.service.ingest import store
-from tests.builders import RULES, cell, meeting, monthly, retraction
+from tests.builders import RULES, cell, meeting, monthly, org, retraction
 
 EARLIER, LATER = "2024-08-01T00:00:00Z", "2024-09-01T00:00:00Z"
 ABSENT = [{"member_id": "p1", "excused": False}, {"member_id": "p2", "excused": True}]
@@ -171,3 +171,23 @@ def test_db_that_cannot_be_reached_is_an_error_not_a_hang(
     status = main(["rules", "backtest", "--db", "--database-url", url, "--until", "2024-01-01"])
     assert status == 2
     assert capsys.readouterr().err.startswith("chibo: cannot read the stored facts: ")
+
+
+async def test_a_judging_start_holds_on_the_stored_facts_as_on_the_events(
+    servers: Servers, clean: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    history = [
+        [
+            org("tinh", "Tỉnh", judged_from="2024-04-01"),
+            org("xa", "Xã", parent_id="tinh"),  # sets none: the province's holds
+            cell("old", established_on="2020-01-01", org_id="xa"),
+            *monthly("old", date(2024, 6, 1), 2),
+        ]
+    ]
+    await store_history(servers.database_url, history)
+    stored = (_jsonl(history, tmp_path / "events.jsonl"), servers.database_url)
+    from_events, from_db = await _both(capsys, stored, "backtest", "--until", "2024-12-01")
+    assert from_db == from_events
+    starts = {json.loads(line)["period_start"] for line in from_db.splitlines()}
+    assert starts
+    assert min(starts) >= "2024-04-01"

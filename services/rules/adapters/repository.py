@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Coroutine, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from datetime import datetime
 from types import TracebackType
@@ -30,7 +30,14 @@ from services.infra.auth import scope as scope_sql
 from services.infra.database import Connection, newer
 from services.infra.errors import StartupError
 from services.rules.domain.authority import Places, WriteScope
-from services.rules.domain.facts import CellFacts, MeetingFact, meeting_fact, meeting_order
+from services.rules.domain.facts import (
+    CellFacts,
+    MeetingFact,
+    OrgPlace,
+    judged_from,
+    meeting_fact,
+    meeting_order,
+)
 
 # Advisory-lock namespace of cells: one transaction at a time judges a given cell.
 _CELL_LOCKS = 7301
@@ -39,7 +46,6 @@ _meeting_decoder = msgspec.json.Decoder(MeetingHeldEvent)
 # meetings (read through the partial index of current meetings per cell).
 CELLS = """
 select cell_id, name, org_id, cell_type, has_committee, established_on, dissolved_on,
-    rules.judged_from(org_id) as judged_from,
     array(select m.event_id from rules.meetings m
           where m.cell_id = c.cell_id and not m.retracted) as event_ids
 from rules.cells c where cell_id = any($1::text[]) order by cell_id
@@ -104,6 +110,7 @@ async def load_cells(
     holds are not read again.
     """
     cells = await conn.fetch(CELLS, list(cell_ids))
+    orgs = await org_places(conn, sorted({c["org_id"] for c in cells}))
     if memo is None:
         memo = MeetingMemo()
     known: dict[str, MeetingFact] = {}
@@ -123,10 +130,29 @@ async def load_cells(
         CellFacts(
             registered_cell(c),
             sorted((known[e] for e in c["event_ids"]), key=meeting_order),
-            c["judged_from"],
+            judged_from(orgs, c["org_id"]),
         )
         for c in cells
     ]
+
+
+# The orgs `$1` and every org above them (`union` ends a cycle a bad registration made).
+_ORGS_UP = """
+with recursive up(org_id, parent_id, judged_from) as (
+    select org_id, parent_id, judged_from from rules.orgs where org_id = any($1::text[])
+    union
+    select o.org_id, o.parent_id, o.judged_from from rules.orgs o join up on o.org_id = up.parent_id
+)
+select org_id, parent_id, judged_from from up
+"""
+_ALL_ORGS = "select org_id, parent_id, judged_from from rules.orgs"
+
+
+async def org_places(conn: Connection, org_ids: Sequence[str] | None) -> dict[str, OrgPlace]:
+    """Where the orgs `org_ids` and those above them sit, with their judging starts (every
+    org's when None): what `facts.judged_from` walks."""
+    rows = await (conn.fetch(_ALL_ORGS) if org_ids is None else conn.fetch(_ORGS_UP, org_ids))
+    return {r[0]: OrgPlace(r[1], r[2]) for r in rows}
 
 
 async def cell_ids(conn: Connection) -> list[str]:
@@ -423,7 +449,7 @@ def _latest_per_key(events: Sequence[Event]) -> list[Event]:
 VIETNAM_SESSION = {"timezone": "<+07>-07"}  # POSIX notation for UTC+07:00, no daylight saving
 _CELLS_WITH_MEETINGS = """
 select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee, c.established_on,
-    c.dissolved_on, rules.judged_from(c.org_id) as judged_from, (
+    c.dissolved_on, (
         select coalesce(json_agg(json_build_array(
             m.meeting_id, m.cell_id, m.kind, m.held_at, m.held_at::date,
             extract(year from m.held_at)::int * 12 + extract(month from m.held_at)::int - 1,
@@ -469,12 +495,15 @@ class DatabaseFacts:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="stored-facts")
         self._conn: asyncpg.Connection | None = None
+        self._orgs: dict[str, OrgPlace] = {}
 
     def __enter__(self) -> DatabaseFacts:
         self._thread.start()
         connecting = asyncpg.connect(self.url, server_settings=VIETNAM_SESSION)
         try:
             self._conn = self._submit(connecting).result()
+            # Every org once (tens of thousands at most): each cell's judging start from it.
+            self._orgs = self._submit(org_places(self._conn, None)).result()
         except (OSError, asyncpg.PostgresError) as exc:
             self._stop()
             raise StartupError(f"cannot read the stored facts: {exc}") from exc
@@ -505,14 +534,14 @@ class DatabaseFacts:
                     return
                 after = chunk[-1]["cell_id"]
                 pending = self._submit(self._fetch(_CELLS_AFTER, after, self.chunk_cells))
-                yield from _cell_facts(chunk)
+                yield from _cell_facts(chunk, self._orgs)
         finally:
             pending.result()  # the connection is free again before anyone closes it
 
     def cell(self, cell_id: str) -> CellFacts | None:
         """One registered cell with its judged meetings, or None if it is not registered."""
         found = self._submit(self._fetch(_ONE_CELL, cell_id)).result()
-        return next(_cell_facts(found), None)
+        return next(_cell_facts(found, self._orgs), None)
 
     def cell_count(self) -> int:
         """How many cells are registered."""
@@ -527,6 +556,9 @@ class DatabaseFacts:
         return asyncio.run_coroutine_threadsafe(work, self._loop)
 
 
-def _cell_facts(rows: Sequence[asyncpg.Record]) -> Iterator[CellFacts]:
+def _cell_facts(
+    rows: Sequence[asyncpg.Record], orgs: Mapping[str, OrgPlace]
+) -> Iterator[CellFacts]:
     for row in rows:
-        yield CellFacts(registered_cell(row), _meetings.decode(row["meetings"]), row["judged_from"])
+        meetings = _meetings.decode(row["meetings"])
+        yield CellFacts(registered_cell(row), meetings, judged_from(orgs, row["org_id"]))

@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import msgspec
 
@@ -258,7 +258,24 @@ def _replace(table: dict[str, tuple[Version, _T]], key: str, version: Version, v
         table[key] = (version, value)
 
 
-def judged_from(orgs: Mapping[str, OrgRegistered], org_id: str) -> date | None:
+class Placed(Protocol):
+    """Where an org sits and from when its subtree is judged (an `OrgRegistered` is one)."""
+
+    @property
+    def parent_id(self) -> str | None: ...
+
+    @property
+    def judged_from(self) -> date | None: ...
+
+
+class OrgPlace(NamedTuple):
+    """An org's parent and judging start, as the fact store reads them."""
+
+    parent_id: str | None
+    judged_from: date | None
+
+
+def judged_from(orgs: Mapping[str, Placed], org_id: str) -> date | None:
     """The `judged_from` of `org_id` or, when it sets none, of the nearest org above it that
     does; None when none does (a cycle in the tree ends the walk)."""
     seen: set[str] = set()

@@ -388,6 +388,21 @@ async def apply_facts(conn: Connection, events: Sequence[Event]) -> Applied:
     return Applied([(r[0], r[1]) for r in rows if r[0] is not None], moved)
 
 
+_DIFFERING = """
+select i.id from unnest($1::text[], $2::text[]) as i(id, envelope)
+join rules.events e on e.id = i.id where e.envelope::jsonb <> i.envelope::jsonb
+"""
+
+
+async def differing(
+    conn: Connection, event_ids: Sequence[str], envelopes: Sequence[str]
+) -> set[str]:
+    """Which of `event_ids` are stored with JSON other than `envelopes` (same order)."""
+    if not event_ids:
+        return set()
+    return {r[0] for r in await conn.fetch(_DIFFERING, list(event_ids), list(envelopes))}
+
+
 async def stored_events(conn: Connection, event_ids: Sequence[str]) -> dict[str, Event]:
     """The events stored under `event_ids`, decoded, by id."""
     rows = await conn.fetch(ENVELOPES, list(event_ids)) if event_ids else []

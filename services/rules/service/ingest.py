@@ -85,7 +85,7 @@ async def ingest(
     try:
         async with pool.acquire() as conn, conn.transaction():
             fresh, duplicates, touched = await _store(conn, events, envelopes)
-            warnings = await _warnings(conn, placed, {e.id for e in fresh}, duplicates)
+            warnings = await _warnings(conn, placed, envelopes, {e.id for e in fresh}, duplicates)
             for event in fresh:  # judged in a moment: no need to read them back
                 if isinstance(event, MeetingHeldEvent):
                     judge.meetings.put(event.id, meeting_fact(event.data))
@@ -116,6 +116,7 @@ async def ingest(
 async def _warnings(
     conn: Connection,
     placed: Sequence[tuple[int, Event]],
+    envelopes: Sequence[bytes] | None,
     fresh: set[str],
     duplicates: Sequence[str],
 ) -> list[EventWarning]:
@@ -123,15 +124,7 @@ async def _warnings(
     did not win, and events naming a cell or org not registered (all of them stored)."""
     found: list[EventWarning] = []
     if duplicates:
-        stored = await repository.stored_events(conn, sorted(set(duplicates)))
-        taken: set[str] = set()
-        for index, event in placed:
-            if event.id in fresh and event.id not in taken:
-                taken.add(event.id)  # the copy stored now; a later one in the batch is a copy
-                continue
-            first = stored.get(event.id)
-            if first is not None and first != event:
-                found.append(notices.conflicting(index, event))
+        found += await _conflicting(conn, placed, envelopes, fresh)
     firsts: dict[str, tuple[int, Event]] = {}
     for index, event in placed:
         if event.id in fresh:
@@ -145,6 +138,38 @@ async def _warnings(
     orgs, cells = await repository.registered(conn, sorted(org_ids), sorted(cell_ids))
     found += notices.orphans(new, orgs, cells)
     return sorted(found, key=lambda warning: warning.index)
+
+
+async def _conflicting(
+    conn: Connection,
+    placed: Sequence[tuple[int, Event]],
+    envelopes: Sequence[bytes] | None,
+    fresh: set[str],
+) -> list[EventWarning]:
+    """The copies of ids received before whose content differs from the stored one. Every
+    event this service publishes comes back over NATS as a copy: PostgreSQL compares the JSON
+    first, and only the few that differ there are decoded and compared as events (the same
+    instant written with another offset is the same content)."""
+    copies: list[tuple[int, int, Event]] = []  # (position in the batch, index, event)
+    taken: set[str] = set()
+    for position, (index, event) in enumerate(placed):
+        if event.id in fresh and event.id not in taken:
+            taken.add(event.id)  # the copy stored now; a later one in the batch is a copy
+            continue
+        copies.append((position, index, event))
+    texts = [
+        (envelopes[position] if envelopes is not None else encode(event)).decode()
+        for position, _, event in copies
+    ]
+    differing = await repository.differing(conn, [e.id for _, _, e in copies], texts)
+    if not differing:
+        return []
+    stored = await repository.stored_events(conn, sorted(differing))
+    return [
+        notices.conflicting(index, event)
+        for _, index, event in copies
+        if event.id in differing and stored.get(event.id, event) != event
+    ]
 
 
 def _named(events: Iterable[Event]) -> tuple[set[str], set[str]]:

@@ -22,9 +22,18 @@ T0 = "2020-01-01T00:00:00Z"
 _counter = iter(range(1, 10**9))
 
 
-def org(org_id: str, name: str, *, parent_id: str | None = None, time: str = T0) -> Event:
+def org(
+    org_id: str,
+    name: str,
+    *,
+    parent_id: str | None = None,
+    time: str = T0,
+    judged_from: str | None = None,
+) -> Event:
     """An `org.registered` event."""
-    data = {"org_id": org_id, "name": name, "parent_id": parent_id}
+    data: dict[str, Any] = {"org_id": org_id, "name": name, "parent_id": parent_id}
+    if judged_from is not None:
+        data["judged_from"] = judged_from
     return _event("org.registered", org_id, data, time, None)
 
 

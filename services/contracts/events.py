@@ -58,10 +58,14 @@ class OrgRegistered(_Data, frozen=True):
     org_id: Identifier
     name: Name
     parent_id: Identifier | None
+    # No period of the subtree that ends before this day is judged (added in contract v1 with a
+    # default: a writer that leaves it out means "as far back as the facts go").
+    judged_from: date | None = None
 
     def __post_init__(self) -> None:
         if self.parent_id == self.org_id:
             raise ValueError("`parent_id` must differ from `org_id`")
+        require_span("judged_from", self.judged_from)
 
 
 class CellRegistered(_Data, frozen=True):

@@ -9,8 +9,11 @@ from litestar.testing import AsyncTestClient
 from nats.aio.client import Client
 
 from services.contracts.roles import Role
+from services.contracts.subjects import event_subject
+from tests.factories import dumps, org_registered
 from tests.integration.casework import INSPECTOR, START, Casework, register
 from tests.tokens import bearer
+from tests.waiting import eventually
 
 
 async def test_every_trigger_describes_its_form(workflow: AsyncTestClient) -> None:
@@ -97,3 +100,26 @@ async def test_cases_are_listed_by_year_open_and_mine(
     assert await ids(other, mine="true") == {teamed.id}
     assert await ids(INSPECTOR, mine="true", open="true", year="2025") == {mine.id}
     assert (await workflow.get("/cases", params={"year": "1800"})).status_code == 400
+
+
+async def test_an_org_s_cases_include_those_of_the_orgs_below_it(
+    workflow: AsyncTestClient, nc: Client, db: asyncpg.Connection
+) -> None:
+    js = nc.jetstream()
+    await js.publish(
+        event_subject("org.registered"), dumps(org_registered("dk-thon", "dk-xa-1", id="o-t"))
+    )
+    await register(nc, db, {"cb-1": "dk-xa-1", "cb-t": "dk-thon"})
+    await eventually(
+        lambda: db.fetchval("select parent_id from workflow.orgs where org_id = 'dk-thon'"),
+        "dk-xa-1".__eq__,
+    )
+    upper = await Casework.open(workflow)
+    lower = await Casework.open(workflow, cell_id="cb-t", org_id="dk-thon")
+
+    async def ids(org_id: str) -> set[str]:
+        answer = await workflow.get("/cases", params={"org_id": org_id})
+        return {c["id"] for c in answer.json()["items"]}
+
+    assert await ids("dk-xa-1") == {upper.id, lower.id}
+    assert await ids("dk-thon") == {lower.id}

@@ -172,6 +172,12 @@ def test_an_inspector_and_a_secretary_walk_a_case_to_closed(
     assert "bt-mai (bí thư chi bộ)" in planned
     assert "Việc cần làm: Sinh hoạt bù tháng 12; Người phụ trách: bt-mai" in planned
     inspector.shot("case-closed")
+    page.get_by_role("button", name="English").click()
+    assert page.url == case_url
+    assert state_of(page) == "closed"
+    assert page.get_by_role("heading", name="Timeline").count() == 1
+    assert "Name: Vũ Văn Kiểm; Role: leader" in page.locator("ol.timeline").inner_text()
+    page.get_by_role("button", name="Tiếng Việt").click()
     inspector.check(refused=True)
 
     # The board and "my cases" list it as closed.
@@ -208,7 +214,8 @@ def test_a_form_sent_after_someone_else_moved_the_case_says_so_and_keeps_what_wa
     conflict = one.locator("#conflict")
     assert "Hồ sơ vừa được người khác thay đổi." in conflict.inner_text()
     assert "Đã hủy" in conflict.inner_text()
-    assert "20-QĐ/UBKT" in conflict.inner_text()  # what was typed is still there to copy
+    # What was typed is still there to copy, named as the form named it.
+    assert "Số quyết định kiểm tra\n20-QĐ/UBKT" in conflict.inner_text()
     assert state_of(one) == "Đã hủy"
     first.shot("case-conflict")
     first.check(refused=True)

@@ -93,7 +93,9 @@ def test_a_viewer_reads_the_org_and_a_cell_in_both_languages(
     watched.check()
 
 
-@pytest.mark.parametrize("path", ["/orgs/xa-1", "/cells/c-a", "/findings/1", "/rules"])
+@pytest.mark.parametrize(
+    "path", ["/orgs/xa-1", "/cells/c-a", "/findings/1", "/rules", "/cases", "/cases/mine"]
+)
 def test_the_main_pages_fit_a_phone(commune: Stack, open_page: Opener, path: str) -> None:
     watched = open_page(phone=True)
     watched.page.goto(commune.code_for(Role.admin))

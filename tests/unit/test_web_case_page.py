@@ -78,6 +78,9 @@ def render(state: str, role: Role, language: str = "vi", active: Any = None) -> 
         done=None,
         exists=False,
         said=lambda spec, value: cases.said(spec, value, language),  # type: ignore[arg-type]
+        rows_said=lambda spec, rows: cases.said_rows(spec, rows, language),  # type: ignore[arg-type]
+        findings={},
+        typed_said=[],
     )
 
 
@@ -94,7 +97,8 @@ def test_the_case_page_renders_the_forms_the_person_may_fire(state: str, role: R
 
 def test_a_refused_form_comes_back_with_what_was_typed_and_the_fault_beside_it() -> None:
     typed = {"f.decision_ref": [""], "f.team.0.name": ["Vũ Văn Kiểm"], "f.started_on": ["x"]}
-    reading = forms.read(VIEW["triggers"][2]["fields"], typed, "c-1")
+    start = next(t for t in VIEW["triggers"] if t["name"] == "start")
+    reading = forms.read(start["fields"], typed, "c-1")
     active = {"trigger": "start", "typed": typed, "errors": reading.errors}
     html = render("planned", Role.inspector, active=active)
     assert 'value="Vũ Văn Kiểm"' in html

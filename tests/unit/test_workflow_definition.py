@@ -52,7 +52,7 @@ def test_a_dotted_guard_path_is_refused(tmp_path: Path) -> None:
     path = variant(tmp_path, "guards: [team_has_leader]", "guards: [os.system]")
     [problem] = problems(path)
     assert "guard `os.system` is a dotted path" in problem
-    assert problem.split(":")[1] == "41"
+    assert problem.split(":")[1] == "48"
 
 
 def test_an_unknown_payload_field_is_refused(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_lint_prints_file_line_col_and_fails(
 ) -> None:
     path = variant(tmp_path, "guards: [team_has_leader]", "guards: [builtins.eval]")
     assert main(["workflow", "lint", str(path)]) == 1
-    assert capsys.readouterr().err.startswith(f"{path}:41:")
+    assert capsys.readouterr().err.startswith(f"{path}:48:")
 
 
 def test_lint_accepts_the_shipped_definitions_and_policy(

@@ -39,6 +39,7 @@ _meeting_decoder = msgspec.json.Decoder(MeetingHeldEvent)
 # meetings (read through the partial index of current meetings per cell).
 CELLS = """
 select cell_id, name, org_id, cell_type, has_committee, established_on, dissolved_on,
+    rules.judged_from(org_id) as judged_from,
     array(select m.event_id from rules.meetings m
           where m.cell_id = c.cell_id and not m.retracted) as event_ids
 from rules.cells c where cell_id = any($1::text[]) order by cell_id
@@ -119,7 +120,11 @@ async def load_cells(
             known[event_id] = fact = meeting_fact(_meeting_decoder.decode(envelope).data)
             memo.put(event_id, fact)
     return [
-        CellFacts(registered_cell(c), sorted((known[e] for e in c["event_ids"]), key=meeting_order))
+        CellFacts(
+            registered_cell(c),
+            sorted((known[e] for e in c["event_ids"]), key=meeting_order),
+            c["judged_from"],
+        )
         for c in cells
     ]
 
@@ -204,11 +209,36 @@ returning id
 # A record replaces the stored one only when it is newer: (time, event id) orders them the same
 # way whatever order they arrive in.
 
-_UPSERT_ORG = f"""
-insert into rules.orgs (org_id, name, parent_id, event_time, event_id) values ($1, $2, $3, $4, $5)
-on conflict (org_id) do update set name = excluded.name, parent_id = excluded.parent_id,
-    event_time = excluded.event_time, event_id = excluded.event_id
-where {newer("orgs")}
+# Returns the orgs whose place or judging start may have moved: new ones (cells may have named
+# them already) and those whose parent or `judged_from` the newer record changed.
+_UPSERT_ORGS = f"""
+with incoming as (
+    select * from unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::timestamptz[],
+        $6::text[]) as i(org_id, name, parent_id, judged_from, event_time, event_id)
+), kept as (
+    select o.org_id, o.parent_id, o.judged_from from rules.orgs o
+    where o.org_id in (select org_id from incoming)
+), upserted as (
+    insert into rules.orgs (org_id, name, parent_id, judged_from, event_time, event_id)
+    select org_id, name, parent_id, judged_from, event_time, event_id from incoming
+    on conflict (org_id) do update set name = excluded.name, parent_id = excluded.parent_id,
+        judged_from = excluded.judged_from, event_time = excluded.event_time,
+        event_id = excluded.event_id
+    where {newer("orgs")}
+    returning org_id, parent_id, judged_from
+)
+select u.org_id from upserted u left join kept k using (org_id)
+where k.org_id is null or k.parent_id is distinct from u.parent_id
+    or k.judged_from is distinct from u.judged_from
+"""
+# The cells in the subtrees of the orgs `$1`.
+_CELLS_UNDER = """
+with recursive under(org_id) as (
+    select unnest($1::text[])
+    union
+    select o.org_id from rules.orgs o join under u on o.parent_id = u.org_id
+)
+select cell_id from rules.cells where org_id in (select org_id from under)
 """
 
 _UPSERT_CELL = f"""
@@ -267,12 +297,24 @@ async def insert_new_events(
     return {r["id"] for r in rows}
 
 
-async def apply_facts(
-    conn: Connection, events: Sequence[Event]
-) -> list[tuple[str, datetime | None]]:
+class Applied(msgspec.Struct, frozen=True):
+    """What storing facts moved: the cell and time of every meeting record replaced (no time if
+    it was retracted), and the orgs whose place or judging start may have changed."""
+
+    replaced: list[tuple[str, datetime | None]]
+    orgs_moved: list[str]
+
+
+async def cells_under(conn: Connection, org_ids: Sequence[str]) -> set[str]:
+    """The registered cells in the subtrees of `org_ids`."""
+    return {r[0] for r in await conn.fetch(_CELLS_UNDER, list(org_ids))} if org_ids else set()
+
+
+async def apply_facts(conn: Connection, events: Sequence[Event]) -> Applied:
     """Upsert orgs, cells and meetings, each only where the event is newer than what is kept.
 
-    Returns the cell and time of every meeting record replaced (no time if it was retracted).
+    Returns the cell and time of every meeting record replaced (no time if it was retracted),
+    and the orgs whose parent or judging start changed.
     They are read from the rows the upsert locks, which hold the latest committed records, not
     the ones this transaction's snapshot saw: a record committed by another transaction while
     this one waited is the one replaced, and its cell is the one to judge again.
@@ -283,7 +325,7 @@ async def apply_facts(
     for event in _latest_per_key(events):
         match event:
             case OrgRegisteredEvent(data=d):
-                orgs.append((d.org_id, d.name, d.parent_id, event.time, event.id))
+                orgs.append((d.org_id, d.name, d.parent_id, d.judged_from, event.time, event.id))
             case CellRegisteredEvent(data=d):
                 cells.append(
                     (
@@ -308,14 +350,16 @@ async def apply_facts(
                     {"meeting_id": d.meeting_id, "cell_id": d.cell_id, "retracted": True,
                      "event_time": event.time, "event_id": event.id}
                 )  # fmt: skip
+    moved: list[str] = []
     if orgs:
-        await conn.executemany(_UPSERT_ORG, orgs)
+        columns = [list(column) for column in zip(*orgs, strict=True)]
+        moved = [r[0] for r in await conn.fetch(_UPSERT_ORGS, *columns)]
     if cells:
         await conn.executemany(_UPSERT_CELL, cells)
     if not meetings:
-        return []
+        return Applied([], moved)
     rows = await conn.fetch(_UPSERT_MEETINGS, encode(meetings).decode())
-    return [(r[0], r[1]) for r in rows if r[0] is not None]
+    return Applied([(r[0], r[1]) for r in rows if r[0] is not None], moved)
 
 
 def fact_key(event: Event) -> tuple[str, str]:
@@ -344,7 +388,7 @@ def _latest_per_key(events: Sequence[Event]) -> list[Event]:
 VIETNAM_SESSION = {"timezone": "<+07>-07"}  # POSIX notation for UTC+07:00, no daylight saving
 _CELLS_WITH_MEETINGS = """
 select c.cell_id, c.name, c.org_id, c.cell_type, c.has_committee, c.established_on,
-    c.dissolved_on, (
+    c.dissolved_on, rules.judged_from(c.org_id) as judged_from, (
         select coalesce(json_agg(json_build_array(
             m.meeting_id, m.cell_id, m.kind, m.held_at, m.held_at::date,
             extract(year from m.held_at)::int * 12 + extract(month from m.held_at)::int - 1,
@@ -450,4 +494,4 @@ class DatabaseFacts:
 
 def _cell_facts(rows: Sequence[asyncpg.Record]) -> Iterator[CellFacts]:
     for row in rows:
-        yield CellFacts(registered_cell(row), _meetings.decode(row["meetings"]))
+        yield CellFacts(registered_cell(row), _meetings.decode(row["meetings"]), row["judged_from"])

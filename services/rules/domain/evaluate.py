@@ -92,7 +92,8 @@ def _judge(
     gaps = [rule for rule in rules if _is_gap(rule)]
     others = [rule for rule in rules if not _is_gap(rule)]
     if others:
-        trimmed = CellFacts(facts.cell, [m for m in facts.meetings if m.day.year in years])
+        meetings = [m for m in facts.meetings if m.day.year in years]
+        trimmed = CellFacts(facts.cell, meetings, facts.judged_from)
         yield from (f for f in judge_cell(others, trimmed, horizon) if f.period_start.year in years)
     if gaps:
         yield from judge_cell(gaps, facts, horizon)

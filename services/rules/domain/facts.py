@@ -13,7 +13,7 @@ are kept as pending.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Protocol, TypeVar
@@ -93,10 +93,15 @@ def meeting_fact(meeting: MeetingHeld) -> MeetingFact:
 
 
 class CellFacts(msgspec.Struct, frozen=True):
-    """A registered cell and its meetings, sorted by `held_at` (then `meeting_id`)."""
+    """A registered cell and its meetings, sorted by `held_at` (then `meeting_id`).
+
+    `judged_from` is the `judged_from` of the nearest org above the cell that sets one (its own
+    org first): none, and the pack's judging start holds.
+    """
 
     cell: CellRegistered
     meetings: list[MeetingFact]
+    judged_from: date | None = None
 
 
 class FactSource(Protocol):
@@ -204,10 +209,12 @@ class InMemoryFacts:
     def cells(self) -> Iterator[CellFacts]:
         """Every registered cell with its current meetings, sorted by `held_at`."""
         by_cell = self._meetings_by_cell()
+        orgs = self.orgs()
         for cell_id in sorted(self._cells):
             meetings = by_cell.get(cell_id, [])
             meetings.sort(key=meeting_order)
-            yield CellFacts(self._cells[cell_id][1], meetings)
+            cell = self._cells[cell_id][1]
+            yield CellFacts(cell, meetings, judged_from(orgs, cell.org_id))
 
     def cell_count(self) -> int:
         """How many cells are registered."""
@@ -223,7 +230,10 @@ class InMemoryFacts:
             for _, fact in self._meetings.values()
             if fact is not None and fact.cell_id == cell_id
         ]
-        return CellFacts(registered[1], sorted(meetings, key=meeting_order))
+        cell = registered[1]
+        return CellFacts(
+            cell, sorted(meetings, key=meeting_order), judged_from(self.orgs(), cell.org_id)
+        )
 
     def pending(self) -> dict[str, list[MeetingFact]]:
         """Current meetings of cells not registered yet, by cell id: kept, judged once known."""
@@ -246,3 +256,19 @@ def _replace(table: dict[str, tuple[Version, _T]], key: str, version: Version, v
     current = table.get(key)
     if current is None or current[0] < version:
         table[key] = (version, value)
+
+
+def judged_from(orgs: Mapping[str, OrgRegistered], org_id: str) -> date | None:
+    """The `judged_from` of `org_id` or, when it sets none, of the nearest org above it that
+    does; None when none does (a cycle in the tree ends the walk)."""
+    seen: set[str] = set()
+    current: str | None = org_id
+    while current is not None and current not in seen:
+        seen.add(current)
+        org = orgs.get(current)
+        if org is None:
+            return None
+        if org.judged_from is not None:
+            return org.judged_from
+        current = org.parent_id
+    return None

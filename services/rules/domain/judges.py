@@ -38,15 +38,17 @@ class CellView:
     """The meetings a cell may be judged on: from `established_on`, before `end`.
 
     `end` is the horizon, or `dissolved_on` when earlier. Rules sharing a meeting filter share
-    its result, so each filter runs once over the cell's meetings.
+    its result, so each filter runs once over the cell's meetings. `judged_from` is the org's
+    judging start (see `CellFacts`); a rule judges from `start_for(rule)`.
     """
 
-    __slots__ = ("_matching", "cell", "end", "horizon", "meetings")
+    __slots__ = ("_matching", "cell", "end", "horizon", "judged_from", "meetings")
 
     def __init__(self, facts: CellFacts, horizon: date) -> None:
         cell = facts.cell
         self.cell: CellRegistered = cell
         self.horizon = horizon
+        self.judged_from = facts.judged_from
         dissolved = cell.dissolved_on
         self.end = horizon if dissolved is None or dissolved > horizon else dissolved
         first, end, meetings = cell.established_on, self.end, facts.meetings
@@ -54,6 +56,14 @@ class CellView:
             meetings = [m for m in meetings if first <= m.day < end]
         self.meetings: list[MeetingFact] = meetings
         self._matching: dict[str, list[MeetingFact]] = {}
+
+    def start_for(self, rule: JudgedRule) -> date:
+        """The first day `rule` judges the cell on: its establishment, or the judging start —
+        the org's, else the pack's — when later. Like a cell founded mid-period, a period that
+        starts before it is not judged, and no gap counts before it."""
+        start = self.judged_from or rule.judged_from
+        established = self.cell.established_on
+        return established if start is None or start < established else start
 
     def matching(self, key: str, test: Getter) -> list[MeetingFact]:
         """The judged meetings passing `test`, computed once per cell for each filter `key`."""
@@ -71,6 +81,7 @@ class JudgedRule:
         self.rule, self.version, self.texts = rule, version, texts
         self.id, self.severity, self.mode = rule.id, rule.severity, rule.mode
         self.dated = rule.effective_from is not None or rule.effective_until is not None
+        self.judged_from: date | None = None  # the pack's judging start, set when it compiles
 
     def in_force(self, day: date) -> bool:
         """Whether the rule was in force on `day` (its effective dates)."""
@@ -141,7 +152,7 @@ def periodic(
         by_period: dict[int, list[MeetingFact]] = {}
         for meeting in view.matching(key, test):  # period_key inlined: it runs per meeting
             by_period.setdefault(meeting.month // months, []).append(meeting)
-        periods = judged_periods(kind, cell.established_on, cell.dissolved_on, view.horizon)
+        periods = judged_periods(kind, view.start_for(rule), cell.dissolved_on, view.horizon)
         get, enough = by_period.get, least if not passes else sys.maxsize
         for period in periods:
             found = get(period, _NONE)
@@ -205,7 +216,10 @@ def each_meeting(
     key, test = meetings
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
+        start = view.start_for(rule)
         for meeting in rule.in_force_meetings(view.matching(key, test)):
+            if meeting.day < start:
+                continue  # before the judging start
             violated = not require(meeting)
             if violated or passes:
                 seen = observe(meeting) if observe else not violated
@@ -245,10 +259,12 @@ def gaps(check: GapCheck, meetings: tuple[str, Getter], limit: int) -> Verdicts:
     key, test = meetings
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
-        point = first = view.cell.established_on
+        point = first = start = view.start_for(rule)
         before: list[str] = []
         stretches: list[tuple[date, date, date, list[str]]] = []
         for meeting in view.matching(key, test):
+            if meeting.day < start:
+                continue  # before the judging start: no gap counts there
             if meeting.day != point:
                 stretches.append((point, first, meeting.day, [*before, meeting.meeting_id]))
                 point, before = meeting.day, []
@@ -298,7 +314,10 @@ def members(check: MemberCheck, meetings: tuple[str, Getter], limit: int) -> Ver
 
     def judge(rule: JudgedRule, view: CellView, passes: bool) -> Iterator[Finding]:
         in_force = rule.in_force_meetings(view.matching(key, test))
+        start = view.start_for(rule)
         for year, of_year in groupby(in_force, key=_year):
+            if date(year, 1, 1) < start and start > view.cell.established_on:
+                continue  # a year that starts before the judging start is not judged
             for member, meeting_ids in sorted(measure(of_year, excused).items()):
                 value = _size(meeting_ids, check.measure == "distinct_months")
                 if value > limit or passes:

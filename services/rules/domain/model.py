@@ -190,3 +190,9 @@ class Pack(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     basis: Annotated[str, msgspec.Meta(min_length=1)]
     full_score: Annotated[int, msgspec.Meta(ge=1)] = 100
     bands: Annotated[list[Band], msgspec.Meta(min_length=1)]
+    # The first day judged, for cells whose orgs set none: no period ending before it is
+    # judged, no gap counts before it, no year before it is scored. None: from establishment.
+    judged_from: date | None = None
+
+    def __post_init__(self) -> None:
+        require_span("judged_from", self.judged_from)

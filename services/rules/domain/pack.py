@@ -361,6 +361,8 @@ def compile_pack(directory: Path, rules: list[SourceFile], pack: SourceFile | No
     frame = _load_pack(pack, problems) if pack else DEFAULT_PACK
     if problems:
         raise RuleFileError(sorted(problems))
+    for compiled in compiled_rules:
+        compiled.judged_from = frame.judged_from
     return RulePack(directory, frame, compiled_rules)
 
 

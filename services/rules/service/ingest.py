@@ -135,13 +135,19 @@ async def _store(
             fresh.append(event)
         else:
             duplicates.append(event.id)
-    replaced = await repository.apply_facts(conn, fresh)
-    return fresh, duplicates, _touched(fresh, replaced)
+    applied = await repository.apply_facts(conn, fresh)
+    # An org that moved or changed its judging start changes every judgment below it.
+    moved = await repository.cells_under(conn, applied.orgs_moved)
+    if moved:
+        await repository.lock_cells(conn, moved)
+    return fresh, duplicates, _touched(fresh, applied.replaced, moved)
 
 
-def _touched(fresh: Sequence[Event], replaced: list[tuple[str, datetime | None]]) -> Touched:
+def _touched(
+    fresh: Sequence[Event], replaced: list[tuple[str, datetime | None]], whole: set[str]
+) -> Touched:
     years: dict[str, set[int]] = defaultdict(set)
-    whole: set[str] = set()
+    whole = set(whole)
     for cell_id, held_at in replaced:
         if held_at is not None:
             years[cell_id].add(vietnam_date(held_at).year)

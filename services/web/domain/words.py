@@ -149,6 +149,7 @@ LABELS: dict[str, Words] = {
     "cases_shown": Words("Số hồ sơ", "Cases shown"),
     "no_cases": Words("Không có hồ sơ nào.", "No cases."),
     "open_case": Words("Mở hồ sơ kiểm tra", "Open an inspection case"),
+    "case_findings": Words("Kết quả giám sát dẫn tới hồ sơ", "Findings behind the case"),
     "case_exists": Words(
         "Chi bộ đã có hồ sơ đang mở cho năm này; đây là hồ sơ đó.",
         "The cell already has an open case for this year; this is it.",

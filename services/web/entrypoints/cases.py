@@ -89,13 +89,13 @@ async def fire(
     trigger = str(form.get("trigger", ""))
     shown = await cases.case_page(caller, case_id)
     spec = next((t for t in shown["view"]["triggers"] if t["name"] == trigger), None)
-    if spec is None:
-        return await _case_page(request, person, caller, case_id, status=400)
+    expected = str(form.get("expected_version", ""))
+    if spec is None or not expected.isdigit():  # not a form this page drew
+        return await _case_page(request, person, caller, case_id, status=400, shown=shown)
     active: dict[str, Any] = {"trigger": trigger, "typed": typed}
     if more := form.get("more"):  # "one more row" of a list, without sending anything
         active["more"] = {str(more): 1}
         return await _case_page(request, person, caller, case_id, active=active, shown=shown)
-    expected = str(form.get("expected_version", ""))
     if expected != str(shown["case"]["version"]):  # moved since the form was drawn
         active["conflict"] = True
         return await _case_page(request, person, caller, case_id, active, 409, shown=shown)
@@ -134,11 +134,12 @@ async def open_case(
     cell = await caller.get("rules", f"/cells/{cell_id}")
     year = int(str(form.get("year", "")) or datetime.now(VIETNAM).year)
     found = await caller.get(
-        "rules", "/findings", {"cell_id": cell_id, "status": "open", "year": year, "limit": 200}
+        "rules", "/findings", {"cell_id": cell_id, "status": "open", "limit": 200}
     )
     refs = [
         {"rule_id": f["finding"]["rule_id"], "cell_id": cell_id, "scope": f["finding"]["scope"]}
         for f in found["items"]
+        if f["finding"]["period_end"].startswith(f"{year}-")
     ]
     body = {
         "cell_id": cell_id,
@@ -197,17 +198,20 @@ async def _case_page(
     language = language_of(request)
     detail, case, view = shown["detail"], shown["case"], shown["view"]
     history = detail["history"]
+    triggers = {t["name"]: t for t in view["triggers"]}
     return page(
         request,
         "case.html.jinja",
         status=status,
+        path=f"/cases/{case_id}",  # where switching language returns to, after a form too
         person=person,
         cell=shown["cell"],
         case=case,
         view=view,
         history=history,
         states={s["name"]: s for s in view["states"]},
-        triggers={t["name"]: t for t in view["triggers"]},
+        findings=shown["findings"],
+        triggers=triggers,
         diagram=cases.drawn(view, case, history, language),
         deadlines=cases.deadlines(case, datetime.now(VIETNAM).date(), language),
         forms=cases.trigger_forms(view, case, detail["available_triggers"], active),
@@ -215,4 +219,8 @@ async def _case_page(
         done=done,
         exists=exists,
         said=lambda spec, value: cases.said(spec, value, language),
+        rows_said=lambda spec, rows: cases.said_rows(spec, rows, language),
+        typed_said=cases.typed_said(triggers[active["trigger"]], active["typed"], language)
+        if active and active.get("trigger") in triggers
+        else [],
     )

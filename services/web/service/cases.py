@@ -15,6 +15,7 @@ from services.contracts.wording import Language, Words
 from services.contracts.wording import number as formatted
 from services.web.adapters.api import Caller
 from services.web.domain import diagram, forms
+from services.web.domain.words import label
 
 BOARD_PAGES = 5  # of 200 cases each: a board shows at most 1,000 cases
 WORKFLOW = "inspection"
@@ -57,11 +58,13 @@ async def case_page(caller: Caller, case_id: str) -> dict[str, Any]:
     """A case, its audit trail, the definition it runs, and its cell."""
     detail = await caller.get("workflow", f"/cases/{case_id}")
     case = detail["case"]
-    view, cell = await asyncio.gather(
+    view, cell, found = await asyncio.gather(
         workflow_view(caller, case["definition"], case["definition_version"]),
         caller.get("rules", f"/cells/{case['cell_id']}"),
+        caller.get("rules", "/findings", {"cell_id": case["cell_id"], "limit": 200}),
     )
-    return {"detail": detail, "case": case, "view": view, "cell": cell}
+    findings = {(f["finding"]["rule_id"], f["finding"]["scope"]): f for f in found["items"]}
+    return {"detail": detail, "case": case, "view": view, "cell": cell, "findings": findings}
 
 
 def drawn(
@@ -129,17 +132,48 @@ def said(spec: Mapping[str, Any] | None, value: Any, language: Language) -> str:
     if kind == "findings":
         return "; ".join(f"{ref['rule_id']} · {ref['scope']}" for ref in value)
     if kind == "list":
-        items = {item["name"]: item for item in spec["items"]}
-        rows = []
-        for n, row in enumerate(value, 1):
-            parts = [
-                wording.sentence(items[k]["title"][language]) + ": " + said(items[k], v, language)
-                for k, v in row.items()
-                if k in items and v not in ("", [], None)
-            ]
-            rows.append(f"{n}. " + "; ".join(parts))
-        return " ".join(rows)
+        return "\n".join(said_rows(spec, value, language))
     return str(value)
+
+
+def said_rows(spec: Mapping[str, Any], rows: list[Any], language: Language) -> list[str]:
+    """Each row of a list value in words, its items in the order the form asks for them."""
+    said_as = []
+    for row in rows:
+        parts = [
+            wording.sentence(item["title"][language])
+            + ": "
+            + said(item, row[item["name"]], language)
+            for item in spec["items"]
+            if row.get(item["name"]) not in ("", [], None)
+        ]
+        said_as.append("; ".join(parts))
+    return said_as
+
+
+def typed_said(
+    trigger: Mapping[str, Any], typed: forms.Typed, language: Language
+) -> list[tuple[str, str]]:
+    """What the person typed into a trigger's form, as (label, value), for them to copy when
+    the form can no longer be sent; choices left as they came and blank inputs are left out."""
+    by_name = {spec["name"]: spec for spec in trigger["fields"]}
+    shown = []
+    for key, values in typed.items():
+        text = ", ".join(v for v in values if v.strip())
+        parts = key.split(".")
+        if not text or len(parts) < 2 or parts[0] != "f" or parts[1] not in by_name:
+            if key == "comment" and text:
+                shown.append((label("comment", language), text))
+            continue
+        spec = by_name[parts[1]]
+        name = wording.sentence(spec["title"][language])
+        if len(parts) == 4 and parts[2].isdigit():  # a row's item
+            item = next((i for i in spec["items"] if i["name"] == parts[3]), None)
+            if item is None or item["type"] == "choice":
+                continue
+            name += f" {int(parts[2]) + 1} · {item['title'][language]}"
+        shown.append((name, text))
+    return shown
 
 
 def trigger_forms(

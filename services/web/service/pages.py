@@ -34,7 +34,7 @@ async def org_page(
     """An org: its place in the tree, its cells with their year's score, last regular meeting
     and open case (sorted and filtered as `table` asks), the bands' counts, the heat map of
     regular meetings and the trend of each rule over `year`, and the report of `period`."""
-    org, cells, scores, report, calendar, trend, workflow = await asyncio.gather(
+    org, cells, scores, report, calendar, trend, workflow, listed = await asyncio.gather(
         caller.get("rules", f"/orgs/{org_id}"),
         _all_cells(caller, org_id),
         caller.get("rules", f"/orgs/{org_id}/scores", {"year": year}),
@@ -42,8 +42,12 @@ async def org_page(
         caller.get("rules", f"/orgs/{org_id}/calendar", {"year": year}),
         caller.get("rules", f"/orgs/{org_id}/trend", {"year": year}),
         caller.get("workflow", "/workflows/inspection"),
+        open_cases(caller, org_id),
     )
-    cases = await open_cases(caller, workflow, sorted({cell["org_id"] for cell in cells}))
+    titles = {state["name"]: state["title"] for state in workflow["states"]}
+    cases = {
+        cell: case | {"state_title": titles.get(case["state"])} for cell, case in listed.items()
+    }
     by_cell = {score["cell_id"]: score for score in scores}
     rows = [
         cell | {"score": by_cell.get(cell["cell_id"]), "case": cases.get(cell["cell_id"])}
@@ -92,37 +96,17 @@ def trend_charts(trend: dict[str, Any]) -> dict[str, Any]:
     return {"rules": rules, "month": drawn["month"], "quarter": drawn["quarter"]}
 
 
-CASE_LISTS_AT_ONCE = 8
-"""How many orgs' case lists are asked for at once."""
-
-
-async def open_cases(
-    caller: Caller, workflow: dict[str, Any], org_ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    """Each cell's newest case not in a final state, with its state's words (`state_title`)
-    from the workflow's definition. The workflow API lists an org's own cases (not those of
-    the orgs below it), newest first, at most 200 a page: so one list per org the cells are
-    registered in, a few at a time."""
-    titles = {state["name"]: state["title"] for state in workflow["states"]}
-    gate = asyncio.Semaphore(CASE_LISTS_AT_ONCE)
-
-    async def listed(org_id: str) -> list[dict[str, Any]]:
-        query: dict[str, str | int | None] = {
-            "org_id": org_id, "open": "true", "limit": 200, "offset": 0,
-        }  # fmt: skip
-        items: list[dict[str, Any]] = []
-        async with gate:
-            while True:
-                page = await caller.get("workflow", "/cases", query)
-                items.extend(page["items"])
-                if page["next_offset"] is None:
-                    return items
-                query["offset"] = page["next_offset"]
-
+async def open_cases(caller: Caller, org_id: str) -> dict[str, dict[str, Any]]:
+    """Each cell's newest case not in a final state, under the org however deep; the workflow
+    API gives 200 cases a page."""
+    query: dict[str, str | int | None] = {"org_id": org_id, "open": "true", "limit": 200}
     found: dict[str, dict[str, Any]] = {}
-    for items in await asyncio.gather(*(listed(org_id) for org_id in org_ids)):
-        for case in items:
-            found.setdefault(case["cell_id"], case | {"state_title": titles.get(case["state"])})
+    offset: int | None = 0
+    while offset is not None:
+        page = await caller.get("workflow", "/cases", query | {"offset": offset})
+        for case in page["items"]:
+            found.setdefault(case["cell_id"], case)
+        offset = page["next_offset"]
     return found
 
 

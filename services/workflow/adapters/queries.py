@@ -56,7 +56,7 @@ async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
     """Cases within `reach` matching every filter given, newest first, a page at a time."""
     where: list[str] = []
     args: list[Any] = []
-    equal = (("cell_id", f.cell_id), ("org_id", f.org_id), ("state", f.state), ("year", f.year))
+    equal = (("cell_id", f.cell_id), ("state", f.state), ("year", f.year))
     for column, value in equal:
         if value is not None:
             args.append(value)
@@ -74,11 +74,16 @@ async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
             f" and a.actor = ${n} and (a.from_state is null or a.trigger = 'accept'))"
             f" or team @> jsonb_build_array(jsonb_build_object('name', ${n}::text)))"
         )
-    cte = ""
+    ctes = []
+    if f.org_id is not None:  # the org's own cases and those of every org below it
+        args.append(f.org_id)
+        ctes.append(subtree("workflow", f"${len(args)}", "asked"))
+        where.append("org_id in (select org_id from asked)")
     if reach.org is not None:
         args.append(reach.org)
-        cte = f"with recursive {subtree('workflow', f'${len(args)}', 'reach')} "
+        ctes.append(subtree("workflow", f"${len(args)}", "reach"))
         where.append("org_id in (select org_id from reach)")
+    cte = f"with recursive {', '.join(ctes)} " if ctes else ""
     if reach.cell is not None:
         args.append(reach.cell)
         where.append(f"cell_id = ${len(args)}")

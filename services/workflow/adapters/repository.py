@@ -3,6 +3,7 @@ learns from other services (findings, cells, orgs). The caller owns the transact
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -13,6 +14,7 @@ from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
 from services.contracts.findings import Finding, Mode, Severity
 from services.infra import outbox
 from services.infra.database import Connection, newer
+from services.workflow.domain.fields import FindingRef
 from services.workflow.domain.model import AuditEntry, Case, DeadlineKind
 
 _JSON = ("findings", "team", "shortcomings", "actions", "verification_notes")
@@ -230,6 +232,27 @@ async def open_findings(
         list(severities),
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def proposed_case(conn: Connection, proposal_key: str) -> Case | None:
+    """The case a policy proposed under `proposal_key` (policy, cell, year), if any."""
+    row = await conn.fetchrow(
+        f"select {_COLUMNS} from workflow.cases where proposal_key = $1", proposal_key
+    )
+    return to_case(row) if row else None
+
+
+async def any_open(conn: Connection, refs: Sequence[FindingRef]) -> bool:
+    """Whether any of the findings `refs` is open, as this service last heard of it."""
+    found = await conn.fetchval(
+        "select exists (select 1 from workflow.findings f join unnest($1::text[], $2::text[],"
+        " $3::text[]) as r(rule_id, cell_id, scope) using (rule_id, cell_id, scope)"
+        " where f.status = 'open')",
+        [r.rule_id for r in refs],
+        [r.cell_id for r in refs],
+        [r.scope for r in refs],
+    )
+    return bool(found)
 
 
 async def org_exists(conn: Connection, org_id: str) -> bool:

@@ -18,11 +18,18 @@ PolicyId = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 
 
 class Proposal(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
-    """The case a policy proposes: which workflow, what kind, in which state."""
+    """The case a policy proposes: which workflow, what kind, in which state.
+
+    `withdraw` names the trigger fired (by the policy) when every finding behind a proposal
+    still in `state` has resolved; `years_back` limits the years proposed to the current one
+    and that many before it, so bringing in old history does not flood the annual plan.
+    """
 
     workflow: Name
     kind: Kind
     state: Name
+    withdraw: Name | None = None
+    years_back: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
 
 
 class Policy(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -56,6 +63,16 @@ def parse_policies(text: str, file: str, definitions: Mapping[str, Definition]) 
         if target.state not in definition.states:
             node = node_at(root, f"$.policies[{i}].propose.state")
             problems.append(at(file, node, f"`{target.state}` is not a state of {target.workflow}"))
+        if target.withdraw is not None:
+            trigger = definition.triggers.get(target.withdraw)
+            fires = trigger is not None and any(
+                target.state in move.source and move.to not in (None, target.state)
+                for move in trigger.transitions
+            )
+            if not fires:
+                node = node_at(root, f"$.policies[{i}].propose.withdraw")
+                message = f"`{target.withdraw}` is no trigger of {target.workflow} that moves"
+                problems.append(at(file, node, f"{message} a case out of `{target.state}`"))
     if problems:
         raise DefinitionError(problems)
     return policies.policies

@@ -65,7 +65,8 @@ class CaseController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CasePage:
-        """Cases matching every filter given: `overdue=true` for those with a passed deadline,
+        """Cases matching every filter given: `org_id` for the cases of that org and every
+        org below it, `overdue=true` for those with a passed deadline,
         `open=true` for those not in a final state, `mine=true` for those the caller opened or
         accepted into the plan or whose team names the caller's subject."""
         filters = CaseFilter(

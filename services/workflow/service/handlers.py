@@ -26,7 +26,8 @@ from services.workflow.adapters import queries, repository
 from services.workflow.adapters.queries import CaseFilter, CasePage, CaseSummary
 from services.workflow.domain import model
 from services.workflow.domain.commands import FireTrigger, OpenCase
-from services.workflow.domain.fields import decode_payload
+from services.workflow.domain.fields import Payload, decode_payload
+from services.workflow.domain.machine import Workflow
 from services.workflow.domain.model import AuditEntry, Case, transition_message
 from services.workflow.domain.policy import Policy
 from services.workflow.errors import RoleError, StaleVersionError
@@ -134,6 +135,41 @@ async def store_opened(
     return True
 
 
+async def move(
+    conn: Connection,
+    workflow: Workflow,
+    case: Case,
+    trigger: str,
+    payload: Payload,
+    actor: str,
+    role: Role,
+    comment: str,
+    now: datetime,
+) -> bool:
+    """Fire `trigger` on `case` as read, in the caller's transaction: the case moved, its audit
+    row and its message written at once; False (nothing written) if it moved meanwhile. Raises
+    what `Workflow.fire` raises when the trigger does not fire from the state or a guard
+    refuses."""
+    expected, from_state = case.version, case.state
+    new_state = workflow.fire(case, trigger, payload)
+    case.state, case.version = new_state, case.version + 1
+    model.record(case, payload, actor, now)
+    model.schedule(case, workflow.definition)
+    entry = AuditEntry(
+        version=case.version,
+        at=now,
+        actor=actor,
+        role=role,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=new_state,
+        comment=comment,
+        payload=msgspec.to_builtins(payload),
+    )
+    message = outbox.Message(*transition_message(case, entry))
+    return await repository.commit_transition(conn, case, expected, entry, message)
+
+
 async def fire(svc: Service, case_id: str, command: FireTrigger, caller: Caller) -> Transitioned:
     """Fire a trigger on a case, checking role, version, payload and guards in that order."""
     async with svc.pool.acquire() as conn:
@@ -147,27 +183,14 @@ async def fire(svc: Service, case_id: str, command: FireTrigger, caller: Caller)
         if command.expected_version != case.version:
             raise _stale(case.version)
         payload = decode_payload(command.trigger, trigger, command.payload, command.comment)
-        new_state = workflow.fire(case, command.trigger, payload)
-        now, from_state = svc.clock.now(), case.state
-        case.state, case.version = new_state, case.version + 1
-        model.record(case, payload, caller.actor, now)
-        model.schedule(case, workflow.definition)
-        entry = AuditEntry(
-            version=case.version,
-            at=now,
-            actor=caller.actor,
-            role=role,
-            trigger=command.trigger,
-            from_state=from_state,
-            to_state=new_state,
-            comment=command.comment,
-            payload=msgspec.to_builtins(payload),
-        )
-        message = outbox.Message(*transition_message(case, entry))
-        if not await repository.commit_transition(
-            conn, case, command.expected_version, entry, message
-        ):
+        from_state = case.state
+        moved = await move(
+            conn, workflow, case, command.trigger, payload, caller.actor, role, command.comment,
+            svc.clock.now(),
+        )  # fmt: skip
+        if not moved:
             raise _stale(None)
+        new_state = case.state
     svc.wake()
     svc.metrics.transitions.labels(command.trigger).inc()
     return Transitioned(

@@ -17,17 +17,28 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
+from services.contracts.calendar import vietnam_date
 from services.contracts.events import CellRegisteredEvent, OrgRegisteredEvent
-from services.contracts.findings import Finding
+from services.contracts.findings import Finding, FindingStatus
 from services.contracts.roles import Role
+from services.contracts.wording import number
 from services.infra.database import Connection
 from services.workflow.adapters import repository
-from services.workflow.domain.fields import FindingRef
+from services.workflow.domain.fields import FindingRef, Payload
 from services.workflow.domain.model import Case
 from services.workflow.domain.policy import Policy
 from services.workflow.service.access import Caller
-from services.workflow.service.handlers import store_opened
+from services.workflow.service.handlers import move, store_opened
 from services.workflow.service.registry import Registry
+
+
+def withdrawn_because(count: int) -> str:
+    """The comment a withdrawal is audited with, Vietnamese first."""
+    vi, en = number(count, "vi"), number(count, "en")
+    return (
+        f"Cả {vi} kết quả giám sát dẫn tới đề xuất đã hết vi phạm"
+        f" — all {en} findings behind the proposal have resolved"
+    )
 
 
 async def take_finding(
@@ -37,14 +48,20 @@ async def take_finding(
     registry: Registry,
     now: datetime,
 ) -> list[str]:
-    """Keep the finding's latest status, then open the cases its policies propose; their ids."""
+    """Keep the finding's latest status, then open the cases its policies propose (their ids)
+    and withdraw the proposals whose findings have all resolved."""
     year = finding.period_start.year
     await repository.lock_cell(conn, finding.cell_id)
     await repository.keep_finding(conn, finding)
     opened = []
     for policy in policies:
+        key = f"{policy.id}/{finding.cell_id}/{year}"
+        caller = Caller(actor=f"policy:{policy.id}", roles=(Role.admin,), sees_all=True)
+        if finding.status == FindingStatus.resolved:
+            await _withdraw_if_resolved(conn, policy, key, caller, registry, now)
+            continue
         found = await repository.open_findings(conn, finding.cell_id, year, policy.severities)
-        if len(found) < policy.open_findings_at_least:
+        if len(found) < policy.open_findings_at_least or not _proposes(policy, year, now):
             continue
         workflow = registry.latest(policy.propose.workflow)
         case = Case(
@@ -58,11 +75,39 @@ async def take_finding(
             definition_version=workflow.version,
             findings=[FindingRef(*identity) for identity in found],
         )
-        key = f"{policy.id}/{finding.cell_id}/{year}"
-        caller = Caller(actor=f"policy:{policy.id}", roles=(Role.admin,), sees_all=True)
         if await store_opened(conn, case, caller, policy.title, now, key):
             opened.append(case.id)
     return opened
+
+
+def _proposes(policy: Policy, year: int, now: datetime) -> bool:
+    """Whether `policy` proposes cases for `year` at all (see `Proposal.years_back`)."""
+    back = policy.propose.years_back
+    return back is None or year >= vietnam_date(now).year - back
+
+
+async def _withdraw_if_resolved(
+    conn: Connection,
+    policy: Policy,
+    key: str,
+    caller: Caller,
+    registry: Registry,
+    now: datetime,
+) -> None:
+    """Withdraw the proposal under `key` if it is still as proposed and none of the findings
+    behind it is open any more."""
+    target = policy.propose
+    if target.withdraw is None:
+        return
+    case = await repository.proposed_case(conn, key)
+    if case is None or case.state != target.state or await repository.any_open(conn, case.findings):
+        return
+    workflow = await registry.get(conn, case.definition, case.definition_version)
+    if case.state not in workflow.sources(target.withdraw):
+        return  # the version the case runs has no such move (it predates the trigger)
+    comment = withdrawn_because(len(case.findings))
+    actor, trigger = caller.actor, target.withdraw
+    await move(conn, workflow, case, trigger, Payload(), actor, Role.admin, comment, now)
 
 
 async def take_cell(conn: Connection, event: CellRegisteredEvent) -> None:

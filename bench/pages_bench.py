@@ -208,6 +208,8 @@ def _services(servers: Servers) -> Iterator[dict[str, str]]:
         "CHIBO_WEB_WORKFLOW_URL": urls["workflow"],
         **{f"CHIBO_{name.upper()}_PORT": str(port) for name, port in ports.items()},
         **{f"CHIBO_{name.upper()}_LOG_LEVEL": "warning" for name in ports},
+        # A slow API is to be measured, not turned into an error page at the default 15 s.
+        "CHIBO_WEB_API_TIMEOUT_SECONDS": "120",
     }
     LOGS.mkdir(parents=True, exist_ok=True)
     processes = {}
@@ -242,7 +244,7 @@ async def _measure(
     await _settled(servers, cells)
     token = mint(AUTH, Role.inspector, sub="bench-inspector", org=ROOT)
     case_id = await _cases(urls["workflow"], token, cells)
-    apis = _Recording(urls["rules"], urls["workflow"], timeout=60)
+    apis = _Recording(urls["rules"], urls["workflow"], timeout=120)
     try:
         caller = apis.as_person(token)
         org_path = f"/orgs/{ROOT}?year={YEAR}"

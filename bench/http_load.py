@@ -17,19 +17,35 @@ import msgspec
 class Connection:
     """One keep-alive connection to host:port."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int
+    ) -> None:
         self.reader, self.writer = reader, writer
+        self.host, self.port = host, port
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
         """Connect."""
         reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer)
+        return cls(reader, writer, host, port)
 
     async def request(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
-        """Send one request and read its status and body."""
+        """Send one request and read its status and body; a GET on a connection the server
+        closed while it sat idle (past its keep-alive) is sent again on a new one."""
+        try:
+            return await self._request(method, path, body, headers)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if method != "GET":
+                raise
+        self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return await self._request(method, path, body, headers)
+
+    async def _request(
+        self, method: str, path: str, body: object, headers: dict[str, str] | None
+    ) -> tuple[int, bytes]:
         payload = b"" if body is None else msgspec.json.encode(body)
         lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(payload)}"]
         if body is not None:

@@ -10,9 +10,10 @@ disagreement between the backtest and SQL is printed loudly and makes the exit s
 
 Then the live figures: events through the running rules service beside raw JetStream
 fetch+ack (`bench/ingest_bench.py`), a spreadsheet through `chibo import` beside the same events
-posted as JSON (`bench/import_bench.py`), and workflow transitions over HTTP beside a bare endpoint
-doing one PostgreSQL round trip (`bench/workflow_bench.py`), each baseline measured in the same
-run.
+posted as JSON (`bench/import_bench.py`), workflow transitions over HTTP beside a bare endpoint
+doing one PostgreSQL round trip (`bench/workflow_bench.py`), and the org and case pages at 8
+concurrent users beside the API calls each makes, replayed alone (`bench/pages_bench.py`), each
+baseline measured in the same run.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ import time
 from datetime import date
 from pathlib import Path
 
-from bench import backtest_bench, import_bench, ingest_bench, sql_baseline, workflow_bench
+from bench import (
+    backtest_bench,
+    import_bench,
+    ingest_bench,
+    pages_bench,
+    sql_baseline,
+    workflow_bench,
+)
 from bench.agreement import disagreements, violations_in
 from bench.database import bench_database, load
 
@@ -63,11 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     rows += import_bench.measure(args.import_rows)
     _note("workflow transitions over HTTP at concurrency 32")
     rows += _workflow_rows(workflow_bench.measure())
+    _note("the org and case pages of 2,000 cells at 8 concurrent users, beside their API calls")
+    rows += pages_bench.rows(pages_bench.measure())
     print(_table(rows))
     load_note = f"loaded in {loaded:.1f} s" if loaded is not None else "already loaded"
     print(
         f"\n{meetings} meetings, horizon {backtest_bench.HORIZON}; {load_note}. Ratio: backtest"
-        " time / SQL time (target <= 1.5); memory / budget; violations / SQL's (1 = agree)."
+        " time / SQL time (target <= 1.5); memory / budget; violations / SQL's (1 = agree);"
+        " a page / its API calls (target <= 1.5)."
     )
     problems = disagreements(found, sql.violations)
     if violations_in(Path(by_events.findings)) != found:

@@ -70,16 +70,16 @@ def events(meetings: int, seed: int) -> Iterator[dict[str, Any]]:
                     return
                 serial += 1
                 made += 1
-                meeting = _meeting(rng, f"m-{serial:08d}", cell_id, month, kind)
+                record = meeting(rng, f"m-{serial:08d}", cell_id, month, kind)
                 event_id = f"e-{serial:08d}"
-                yield _envelope(event_id, "meeting.held", cell_id, "2025-01-01T00:00:00Z", meeting)
+                yield _envelope(event_id, "meeting.held", cell_id, "2025-01-01T00:00:00Z", record)
                 roll = rng.random()
                 if roll < 0.01:  # a redelivery: same id, same content
                     yield _envelope(
-                        event_id, "meeting.held", cell_id, "2025-01-01T00:00:00Z", meeting
+                        event_id, "meeting.held", cell_id, "2025-01-01T00:00:00Z", record
                     )
                 elif roll < 0.02:  # a correction recorded later
-                    fixed = meeting | {"duration_minutes": meeting["duration_minutes"] + 15}
+                    fixed = record | {"duration_minutes": record["duration_minutes"] + 15}
                     yield _envelope(
                         f"{event_id}-fix", "meeting.held", cell_id, "2025-01-02T00:00:00Z", fixed
                     )
@@ -89,7 +89,7 @@ def events(meetings: int, seed: int) -> Iterator[dict[str, Any]]:
                         "meeting.retracted",
                         cell_id,
                         "2025-01-03T00:00:00Z",
-                        {"meeting_id": meeting["meeting_id"], "cell_id": cell_id},
+                        {"meeting_id": record["meeting_id"], "cell_id": cell_id},
                     )
 
 
@@ -102,9 +102,10 @@ def _kinds(rng: random.Random, month: int, has_committee: bool) -> list[str]:
     return kinds
 
 
-def _meeting(
+def meeting(
     rng: random.Random, meeting_id: str, cell_id: str, month: int, kind: str
 ) -> dict[str, Any]:
+    """The data of one meeting of `kind` in the `month`-th month from FIRST_YEAR's January."""
     year, month_of_year = FIRST_YEAR + month // 12, month % 12 + 1
     total = rng.randrange(5, 40)
     exempt = rng.randrange(0, 3)

@@ -7,8 +7,9 @@ the client. This speaks just enough HTTP/1.1 (Content-Length bodies, keep-alive)
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -16,19 +17,35 @@ import msgspec
 class Connection:
     """One keep-alive connection to host:port."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, port: int
+    ) -> None:
         self.reader, self.writer = reader, writer
+        self.host, self.port = host, port
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
         """Connect."""
         reader, writer = await asyncio.open_connection(host, port)
-        return cls(reader, writer)
+        return cls(reader, writer, host, port)
 
     async def request(
         self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
     ) -> tuple[int, bytes]:
-        """Send one request and read its status and body."""
+        """Send one request and read its status and body; a GET on a connection the server
+        closed while it sat idle (past its keep-alive) is sent again on a new one."""
+        try:
+            return await self._request(method, path, body, headers)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            if method != "GET":
+                raise
+        self.close()
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return await self._request(method, path, body, headers)
+
+    async def _request(
+        self, method: str, path: str, body: object, headers: dict[str, str] | None
+    ) -> tuple[int, bytes]:
         payload = b"" if body is None else msgspec.json.encode(body)
         lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(payload)}"]
         if body is not None:
@@ -56,6 +73,7 @@ class Figures(msgspec.Struct, frozen=True):
     seconds: float
     per_second: float
     p50_ms: float
+    p95_ms: float
     p99_ms: float
     errors: int
 
@@ -66,26 +84,48 @@ async def run(
     concurrency: int,
     per_worker: int,
     make_request: Callable[[int, int], tuple[str, str, object, dict[str, str]]],
+    max_seconds: float = 600.0,
 ) -> Figures:
     """`concurrency` workers send `per_worker` requests each, built by `make_request(worker, i)`."""
     connections = [await Connection.open(host, port) for _ in range(concurrency)]
+
+    async def send(worker: int, i: int) -> bool:
+        method, path, body, headers = make_request(worker, i)
+        status, _ = await connections[worker].request(method, path, body, headers)
+        return status < 300
+
+    try:
+        return await timed(concurrency, per_worker, send, max_seconds)
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+async def timed(
+    concurrency: int,
+    per_worker: int,
+    work: Callable[[int, int], Awaitable[bool]],
+    max_seconds: float = 600.0,
+) -> Figures:
+    """`concurrency` workers each await `work(worker, i)` (true when it succeeded) `per_worker`
+    times, none starting after `max_seconds`; the latency of each, from start to end."""
     latencies: list[float] = []
     errors = 0
+    started = time.perf_counter()
+    deadline = started + max_seconds
 
     async def worker(n: int) -> None:
         nonlocal errors
         for i in range(per_worker):
-            method, path, body, headers = make_request(n, i)
-            started = time.perf_counter()
-            status, _ = await connections[n].request(method, path, body, headers)
-            latencies.append(time.perf_counter() - started)
-            errors += status >= 300
+            if time.perf_counter() > deadline:
+                return
+            begun = time.perf_counter()
+            ok = await work(n, i)
+            latencies.append(time.perf_counter() - begun)
+            errors += not ok
 
-    started = time.perf_counter()
     await asyncio.gather(*(worker(n) for n in range(concurrency)))
     seconds = time.perf_counter() - started
-    for connection in connections:
-        connection.close()
     latencies.sort()
     count = len(latencies)
     return Figures(
@@ -93,6 +133,12 @@ async def run(
         seconds=round(seconds, 2),
         per_second=round(count / seconds),
         p50_ms=round(latencies[count // 2] * 1000, 2),
-        p99_ms=round(latencies[min(count - 1, int(count * 0.99))] * 1000, 2),
+        p95_ms=round(_rank(latencies, 0.95) * 1000, 2),
+        p99_ms=round(_rank(latencies, 0.99) * 1000, 2),
         errors=errors,
     )
+
+
+def _rank(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of sorted values."""
+    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bench import pages_bench
 from bench.agreement import disagreements, violations_in
 from bench.database import load
 from bench.generate import write
@@ -49,3 +50,41 @@ async def test_the_import_bench_imports_a_small_workbook_and_posts_the_same_even
     assert import_rate > 0
     assert json_rate > 0
     assert import_seconds > 0
+
+
+def test_pages_bench_loads_both_pages_and_replays_exactly_the_calls_they_make_on_twenty_cells(
+    servers: Servers, clean: None
+) -> None:
+    run = pages_bench.measure(cells=20, per_worker=2, servers=servers)
+
+    org_id, year = pages_bench.ROOT, pages_bench.YEAR
+    org_calls = sorted((c.service, c.target) for c in run.org.calls)
+    assert org_calls == sorted(
+        [
+            ("rules", f"/orgs/{org_id}"),
+            ("rules", f"/cells?org_id={org_id}&limit=500"),
+            ("rules", f"/orgs/{org_id}/scores?year={year}"),
+            ("rules", f"/orgs/{org_id}/summary?period={year}"),
+            ("rules", f"/orgs/{org_id}/calendar?year={year}"),
+            ("rules", f"/orgs/{org_id}/trend?year={year}"),
+            ("workflow", "/workflows/inspection"),
+            ("workflow", f"/cases?org_id={org_id}&open=true&limit=200&offset=0"),
+        ]
+    )  # one case list for the whole subtree, one page of cells
+    case_id = run.case.path.removeprefix("/cases/")
+    case_calls = [(c.service, c.target.split("/versions/")[0]) for c in run.case.calls]
+    assert case_calls[0] == ("workflow", f"/cases/{case_id}")  # the rest need the case
+    cell_id = f"{pages_bench.ROOT}-cell-00000"
+    assert sorted(case_calls[1:]) == [
+        ("rules", f"/cells/{cell_id}"),
+        ("rules", f"/findings?cell_id={cell_id}&limit=200"),
+        ("workflow", "/workflows/inspection"),
+    ]
+    for page in (run.org, run.case):
+        assert (page.page.errors, page.apis.errors) == (0, 0)  # every answer a 200
+        assert page.page.requests == page.apis.requests == 2 * pages_bench.CONCURRENCY
+        assert min(page.page.p50_ms, page.page.p95_ms, page.apis.p50_ms, page.apis.p95_ms) > 0
+    assert [row[0] for row in pages_bench.rows(run)][:2] == [
+        "org page p50 (ms), c=8",
+        "org page p95 (ms), c=8",
+    ]

@@ -3,8 +3,6 @@ out for its diagram."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
 from services.web.domain import diagram, forms
@@ -110,9 +108,7 @@ def test_a_hand_made_row_number_is_no_row() -> None:
 
 
 def test_a_sign_in_never_returns_to_another_site() -> None:
-    with warnings.catch_warnings():  # Litestar's note that `Dependency` is deprecated
-        warnings.simplefilter("ignore")
-        from services.web.entrypoints.session import local
+    from services.web.entrypoints.session import local
 
     assert local("/cases/k-1?done=start") == "/cases/k-1?done=start"
     for away in ("//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example"):

@@ -3,12 +3,11 @@ as that person sees them."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
-from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.di import NamedDependency, Provide
 
 from services.web.adapters.api import Apis, Caller
 from services.web.service.signin import CodeBook, Person, person_of
@@ -42,7 +41,7 @@ DEPENDENCIES = {
     "settings": Provide(_settings, sync_to_thread=False),
 }
 
-PersonDep = Annotated[Person, Dependency(skip_validation=True)]
-CallerDep = Annotated[Caller, Dependency(skip_validation=True)]
-CodesDep = Annotated[CodeBook, Dependency(skip_validation=True)]
-SettingsDep = Annotated[WebSettings, Dependency(skip_validation=True)]
+PersonDep = NamedDependency[Person]
+CallerDep = NamedDependency[Caller]
+CodesDep = NamedDependency[CodeBook]
+SettingsDep = NamedDependency[WebSettings]

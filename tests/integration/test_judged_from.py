@@ -81,6 +81,14 @@ async def test_nothing_is_judged_before_the_org_s_judging_start(
         assert (score["status"], score["score"]) == ("not_judged", None), year
     score_2025 = (await rules.get("/cells/cb-new/score", params={"year": 2025})).json()
     assert score_2025["status"] == "provisional"
+    # The calendar says why 2024 was not judged: before the start, not "not yet established".
+    rows = (await rules.get("/cells/cb-new/compliance", params={"year": 2024})).json()
+    reasons = {row["text"]["vi"] for row in rows["judgments"]}
+    assert reasons == {
+        "Kỳ bắt đầu trước ngày bắt đầu xét của tổ chức (dữ liệu trước đó không được xét)."
+    }
+    calendar = (await rules.get("/orgs/xa-new/calendar", params={"year": 2024})).json()
+    assert calendar["cells"][0]["months"] == ["before_start"] * 12
 
     # The control's last year before the start is proposed for inspection (the policy proposes
     # for this year and the one before only); the new cell's is not.

@@ -19,6 +19,7 @@ from services.contracts import wording
 from services.contracts.findings import Finding, FindingStatus, Text
 from services.contracts.wording import LANGUAGES, Language, Words
 from services.rules.domain.facts import CellFacts, MeetingFact
+from services.rules.domain.judges import judging_start
 from services.rules.domain.model import CountCheck, CoverageCheck
 from services.rules.domain.pack import CompiledRule
 from services.rules.domain.periods import PeriodKind, first_day, label, last_day, period_of
@@ -299,12 +300,16 @@ class Judgment(msgspec.Struct, frozen=True, kw_only=True):
     finding: Finding | None
 
 
-NotJudged = Literal["not_ended", "not_in_force", "not_active"]
+NotJudged = Literal["not_ended", "not_in_force", "before_start", "not_active"]
 """Why a period of a periodic rule was not judged, in the order they are told apart."""
 
 NOT_JUDGED_REASONS: dict[NotJudged, Text] = {
     "not_ended": Text(vi="Kỳ chưa kết thúc.", en="The period has not ended."),
     "not_in_force": Text(vi="Quy tắc chưa có hiệu lực trong kỳ.", en="The rule was not in force."),
+    "before_start": Text(
+        vi="Kỳ bắt đầu trước ngày bắt đầu xét của tổ chức (dữ liệu trước đó không được xét).",
+        en="The period starts before the org's judging start (history before it is not judged).",
+    ),
     "not_active": Text(
         vi="Chi bộ không hoạt động trọn kỳ (chưa thành lập, hoặc đã giải thể).",
         en="The cell was not active for all of the period (not yet established, or dissolved).",
@@ -312,12 +317,18 @@ NOT_JUDGED_REASONS: dict[NotJudged, Text] = {
 }
 
 
-def why_not_judged(rule: CompiledRule, start: date, end: date, horizon: date) -> NotJudged:
-    """Why the period [start, end] (its last day) was not judged by `rule`: it runs on to the
-    horizon, the rule was not in force, or else the cell was not active all of it."""
+def why_not_judged(
+    rule: CompiledRule, facts: CellFacts, start: date, end: date, horizon: date
+) -> NotJudged:
+    """Why the period [start, end] (its last day) was not judged by `rule` for the cell of
+    `facts`: it runs on to the horizon, the rule was not in force, it starts before the
+    judging start, or else the cell was not active all of it."""
     if end >= horizon:
         return "not_ended"
-    return "not_active" if rule.in_force(start) else "not_in_force"
+    if not rule.in_force(start):
+        return "not_in_force"
+    judged_from = judging_start(facts.cell, facts.judged_from, rule)
+    return "before_start" if judged_from is not None and start < judged_from else "not_active"
 
 
 def year_rows(
@@ -345,7 +356,7 @@ def year_rows(
             if (rule.id, scope) in seen:
                 continue
             start, end = first_day(kind, key), last_day(kind, key)
-            reason = NOT_JUDGED_REASONS[why_not_judged(rule, start, end, horizon)]
+            reason = NOT_JUDGED_REASONS[why_not_judged(rule, facts, start, end, horizon)]
             rows.append(
                 Judgment(
                     rule_id=rule.id, title=rule.title, scope=scope,

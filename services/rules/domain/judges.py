@@ -61,9 +61,7 @@ class CellView:
         """The first day `rule` judges the cell on: its establishment, or the judging start —
         the org's, else the pack's — when later. Like a cell founded mid-period, a period that
         starts before it is not judged, and no gap counts before it."""
-        start = self.judged_from or rule.judged_from
-        established = self.cell.established_on
-        return established if start is None or start < established else start
+        return judging_start(self.cell, self.judged_from, rule) or self.cell.established_on
 
     def matching(self, key: str, test: Getter) -> list[MeetingFact]:
         """The judged meetings passing `test`, computed once per cell for each filter `key`."""
@@ -71,6 +69,13 @@ class CellView:
         if found is None:
             found = self._matching[key] = [m for m in self.meetings if test(m)]
         return found
+
+
+def judging_start(cell: CellRegistered, org_start: date | None, rule: JudgedRule) -> date | None:
+    """The judging start that holds for `cell` under `rule` — the org's (`org_start`), else
+    the pack's — when it is later than the cell's establishment; None when it is not."""
+    start = org_start or rule.judged_from
+    return start if start is not None and start > cell.established_on else None
 
 
 class JudgedRule:

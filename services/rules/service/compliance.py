@@ -354,6 +354,7 @@ class Mark(enum.StrEnum):
     not_ended = "not_ended"
     not_active = "not_active"
     not_in_force = "not_in_force"
+    before_start = "before_start"
     not_applicable = "not_applicable"
 
 
@@ -416,7 +417,7 @@ def _months(
         for month in range(1, 13):
             key = period_of(PeriodKind.month, date(year, month, 1))
             first, last = first_day(PeriodKind.month, key), last_day(PeriodKind.month, key)
-            marks.append(Mark(why_not_judged(rule, first, last, horizon)))
+            marks.append(Mark(why_not_judged(rule, facts, first, last, horizon)))
         for f in judge_cell([rule], facts, horizon, since=start, passes=True):
             if f.period_start.year == year and f.period_start.month == f.period_end.month:
                 violated = f.status is FindingStatus.open

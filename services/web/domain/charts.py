@@ -19,6 +19,7 @@ MARK_CLASSES = {
     "not_ended": "not-judged",
     "not_active": "not-judged",
     "not_in_force": "not-judged",
+    "before_start": "not-judged",
     "not_applicable": "not-judged",
 }
 """Each calendar mark of the rules API as the heat map's class: held, missed or not judged."""

@@ -271,6 +271,9 @@ MARKS: dict[str, Words] = {
         "chưa đánh giá: quy tắc chưa có hiệu lực", "not judged: the rule was not in force"
     ),
     "not_applicable": Words("không áp dụng", "does not apply"),
+    "before_start": Words(
+        "chưa đánh giá: trước ngày bắt đầu xét", "not judged: before the judging start"
+    ),
 }
 """A cell's month on the heat map, as the rules API's calendar marks it."""
 

@@ -19,6 +19,8 @@ from services.web.errors import ApiError, ApiUnavailableError
 Service = Literal["rules", "workflow"]
 Params = Mapping[str, str | int | None]
 _decode = msgspec.json.Decoder().decode
+MAX_PAGES = 1_000
+"""The most pages one list is read in: a bound on every paging loop."""
 
 
 class Apis:
@@ -87,6 +89,33 @@ class Caller:
         """The decoded JSON of a GET."""
         answer = await self._apis.request(service, "GET", path, self._token, params=params)
         return _decode(answer.content)
+
+    async def get_all(
+        self,
+        service: Service,
+        path: str,
+        params: Params,
+        *,
+        limit: int,
+        max_pages: int = MAX_PAGES,
+    ) -> tuple[list[Any], int | None]:
+        """Every item of a paged list, at most `max_pages` pages of `limit`, and the list's
+        `total` where the API tells it. Both cursors the APIs use are followed: an offset
+        (`next_offset`, the workflow's) and the last id seen (`next_after`, the rules')."""
+        items: list[Any] = []
+        cursor: dict[str, str | int | None] = {}
+        total: int | None = None
+        for _ in range(max_pages):
+            page = await self.get(service, path, {**params, "limit": limit, **cursor})
+            items.extend(page["items"])
+            total = page.get("total")
+            if page.get("next_offset") is not None:
+                cursor = {"offset": page["next_offset"]}
+            elif page.get("next_after") is not None:
+                cursor = {"after": page["next_after"]}
+            else:
+                break
+        return items, total
 
     async def get_bytes(self, service: Service, path: str, params: Params | None = None) -> bytes:
         """The raw body of a GET (a CSV report, say)."""

@@ -41,31 +41,17 @@ async def board(caller: Caller, filters: Mapping[str, str | int | None]) -> dict
 
 
 async def _cases(caller: Caller, filters: Mapping[str, str | int | None]) -> tuple[list[Any], int]:
-    found: list[Any] = []
-    offset: int | None = 0
-    total = 0
-    for _ in range(BOARD_PAGES):
-        if offset is None:
-            break
-        query = {**filters, "limit": 200, "offset": offset}
-        page = await caller.get("workflow", "/cases", query)
-        found.extend(page["items"])
-        total, offset = page["total"], page["next_offset"]
-    return found, total
+    found, total = await caller.get_all(
+        "workflow", "/cases", filters, limit=200, max_pages=BOARD_PAGES
+    )
+    return found, total or len(found)
 
 
 async def open_findings(caller: Caller, cell_id: str) -> list[Any]:
     """Every open finding of the cell (the finding itself, without its record's id)."""
-    found: list[Any] = []
-    after: int | None = 0
-    while after is not None:
-        query: dict[str, str | int | None] = {
-            "cell_id": cell_id, "status": "open", "limit": 200, "after": after,
-        }  # fmt: skip
-        page = await caller.get("rules", "/findings", query)
-        found += [item["finding"] for item in page["items"]]
-        after = page.get("next_after")
-    return found
+    query = {"cell_id": cell_id, "status": "open"}
+    items, _ = await caller.get_all("rules", "/findings", query, limit=200)
+    return [item["finding"] for item in items]
 
 
 async def case_page(caller: Caller, case_id: str) -> dict[str, Any]:

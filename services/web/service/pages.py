@@ -99,14 +99,12 @@ def trend_charts(trend: dict[str, Any]) -> dict[str, Any]:
 async def open_cases(caller: Caller, org_id: str) -> dict[str, dict[str, Any]]:
     """Each cell's newest case not in a final state, under the org however deep; the workflow
     API gives 200 cases a page."""
-    query: dict[str, str | int | None] = {"org_id": org_id, "open": "true", "limit": 200}
+    items, _ = await caller.get_all(
+        "workflow", "/cases", {"org_id": org_id, "open": "true"}, limit=200
+    )
     found: dict[str, dict[str, Any]] = {}
-    offset: int | None = 0
-    while offset is not None:
-        page = await caller.get("workflow", "/cases", query | {"offset": offset})
-        for case in page["items"]:
-            found.setdefault(case["cell_id"], case)
-        offset = page["next_offset"]
+    for case in items:  # newest first: the first of a cell is its newest
+        found.setdefault(case["cell_id"], case)
     return found
 
 
@@ -143,11 +141,5 @@ async def cell_page(caller: Caller, cell_id: str, year: int) -> dict[str, Any]:
 
 
 async def _all_cells(caller: Caller, org_id: str) -> list[dict[str, Any]]:
-    cells: list[dict[str, Any]] = []
-    after: str | None = ""
-    while after is not None:
-        query: dict[str, str | int | None] = {"org_id": org_id, "after": after, "limit": 500}
-        page = await caller.get("rules", "/cells", query)
-        cells.extend(page["items"])
-        after = page["next_after"]
+    cells, _ = await caller.get_all("rules", "/cells", {"org_id": org_id}, limit=500)
     return cells

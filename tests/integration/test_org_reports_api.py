@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
+import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.roles import Role
+from services.dev.servers import Servers
 from services.rules.app import create_app
 from services.rules.settings import RulesSettings
 from tests.clock import ManualClock
@@ -56,6 +60,33 @@ async def test_the_calendar_marks_each_month_of_each_cell_under_the_org(
     assert months["c-new"] == ["not_active"] * 6 + ["violated"] * 5 + ["not_ended"]
     # Dissolved on 1 March: February was its last month.
     assert months["c-old"] == ["passed", "violated"] + ["not_active"] * 9 + ["not_ended"]
+
+
+async def test_a_kept_tally_gives_way_to_new_facts_and_to_a_new_day(
+    commune: AsyncTestClient, clock: ManualClock, servers: Servers
+) -> None:
+    async def months(cell_id: str) -> list[str]:
+        answer = await commune.get("/orgs/xa-1/calendar", params={"year": 2025})
+        assert answer.status_code == 200, answer.text
+        return next(row["months"] for row in answer.json()["cells"] if row["cell_id"] == cell_id)
+
+    assert (await months("c-b"))[2] == "violated"
+    conn = await asyncpg.connect(servers.database_url)
+    try:
+        kept = await conn.fetchval("select count(*) from rules.tallies where year = 2025")
+        assert kept == 4  # every cell under the org, kept for the next report
+        # A meeting in March for c-b: its tallies go, the next report makes them again.
+        held = meeting_held("b-03", "c-b", held_at="2025-03-10T19:00:00+07:00", id="mb-03")
+        assert (await commune.post("/events", json=[held])).status_code == 202
+        assert await conn.fetchval("select count(*) from rules.tallies where cell_id = 'c-b'") == 0
+        assert (await months("c-b"))[2] == "passed"
+        assert (await months("c-a"))[11] == "not_ended"
+        # The next year: December has ended, and a tally made before cannot say so.
+        clock.set(datetime(2026, 1, 2, 9, 0, tzinfo=VIETNAM))
+        assert (await months("c-a"))[11] != "not_ended"
+        assert await conn.fetchval("select count(distinct horizon) from rules.tallies") == 1
+    finally:
+        await conn.close()
 
 
 async def test_the_calendar_of_a_year_before_the_cells_is_not_judged(

@@ -1,54 +1,59 @@
 """What readers ask of the rules service: findings and cells, and the reports computed by the
-engine on demand (a cell's compliance, an org's summary, a score, an explained finding).
+engine (a cell's compliance, an org's summary, trend and calendar, a score, an explained finding).
 
-Passed judgments are not stored (only violations are findings), so the reports judge the stored
-facts again with `passes=True`; the engine is the same one that keeps the findings. Everything
-is within the caller's reach: lists show nothing beyond it, and one thing out of reach reads as
-absent (404), like one that does not exist.
+Passed judgments are not stored as findings, so a cell's own reports judge its stored facts again
+with `passes=True`, and an org's read each cell's year tallied once from the same judgments
+(`domain.tally`, kept until the pack, the horizon or the cell's facts change); the engine is the
+same one that keeps the findings. Everything is within the caller's reach: lists show nothing
+beyond it, and one thing out of reach reads as absent (404), like one that does not exist.
 """
 
 from __future__ import annotations
 
 import asyncio
-import enum
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TypeVar
 
 import asyncpg
 import msgspec
 
 from services.contracts.calendar import EARLIEST, LATEST, SPAN, within_span
-from services.contracts.findings import Finding, FindingStatus, Mode
+from services.contracts.findings import Mode
 from services.infra.auth.scope import Scoped, cell_visible, org_visible, reach
 from services.infra.database import Connection
 from services.infra.errors import InvalidInputError, NotFoundError
-from services.rules.adapters import queries, repository
+from services.rules.adapters import queries, repository, tallies
 from services.rules.adapters.queries import CellRecord, FindingFilter, FindingRecord
-from services.rules.domain.evaluate import gap_rules, judge_cell
+from services.rules.domain.evaluate import judge_cell
 from services.rules.domain.explain import (
     NOT_JUDGED,
     Explanation,
     Judgment,
     explain,
     render,
-    why_not_judged,
     year_rows,
 )
 from services.rules.domain.facts import CellFacts
-from services.rules.domain.model import CountCheck, CoverageCheck
-from services.rules.domain.pack import CompiledRule, RulePack
-from services.rules.domain.periods import (
-    PeriodKind,
-    end_day,
-    first_day,
-    label,
-    last_day,
-    period_of,
+from services.rules.domain.pack import RulePack
+from services.rules.domain.periods import PeriodKind, label, period_of
+from services.rules.domain.score import Score
+from services.rules.domain.tally import (
+    PERIODS,
+    CellYear,
+    Mark,
+    Period,
+    RuleCount,
+    bounds,
+    count,
+    is_monthly,
+    judged_within,
+    tally,
 )
-from services.rules.domain.score import Score, score_year
 from services.rules.service.judging import Judge
 
+T = TypeVar("T")
 _PERIOD = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>0[1-9]|1[0-2])|-Q(?P<quarter>[1-4]))?$")
 CHUNK_CELLS = 200
 
@@ -65,8 +70,8 @@ class RuleSummary(msgspec.Struct, kw_only=True):
     compliant_percent: float | None
 
 
-def parse_period(text: str) -> tuple[date, date]:
-    """`2024-03`, `2024-Q1` or `2024` as its first day and the day after its last."""
+def parse_period(text: str) -> tuple[int, Period]:
+    """`2024-03`, `2024-Q1` or `2024` as its year and the period of that year."""
     match = _PERIOD.match(text)
     # The text is not repeated: a problem never carries what the query held.
     wrong = f"`period` must be YYYY, YYYY-MM or YYYY-Qn, from {EARLIEST.year} to {LATEST.year}"
@@ -74,13 +79,10 @@ def parse_period(text: str) -> tuple[date, date]:
         raise InvalidInputError(wrong, field="period")
     year = int(match["year"])
     if match["month"]:
-        kind, day = PeriodKind.month, date(year, int(match["month"]), 1)
-    elif match["quarter"]:
-        kind, day = PeriodKind.quarter, date(year, 3 * int(match["quarter"]) - 2, 1)
-    else:
-        kind, day = PeriodKind.year, date(year, 1, 1)
-    key = period_of(kind, day)
-    return first_day(kind, key), end_day(kind, key)
+        return year, (PeriodKind.month, int(match["month"]))
+    if match["quarter"]:
+        return year, (PeriodKind.quarter, int(match["quarter"]))
+    return year, (PeriodKind.year, 1)
 
 
 class FindingPage(msgspec.Struct):
@@ -148,33 +150,42 @@ async def cell_compliance(
         await visible_cell(conn, claims, cell_id)
         (facts,) = await repository.load_cells(conn, [cell_id], judge.meetings)
     pack, horizon = judge.pack, min(judge.horizon(), end)
-    found = await asyncio.to_thread(_within, pack.rules, [facts], horizon, start, end)
+    found = await asyncio.to_thread(judged_within, pack.rules, facts, horizon, start, end)
     return Compliance(cell_id, year, year_rows(pack.rules, facts, found, year, horizon))
 
 
-async def judgments(
-    conn: Connection, judge: Judge, cell_ids: Sequence[str], start: date, end: date
-) -> list[Finding]:
-    """Every judgment (passed ones as `resolved`) lying within [start, end), up to today."""
-    pack, horizon = judge.pack, min(judge.horizon(), end)
-    found: list[Finding] = []
-    for offset in range(0, len(cell_ids), CHUNK_CELLS):
-        chunk = cell_ids[offset : offset + CHUNK_CELLS]
-        cells = await repository.load_cells(conn, chunk, judge.meetings)
-        # Judging a large org takes a while: off the event loop, which goes on serving.
-        found.extend(await asyncio.to_thread(_within, pack.rules, cells, horizon, start, end))
-    return found
+async def tallied(
+    conn: Connection, judge: Judge, cell_ids: Sequence[str], year: int, part: tallies.Part[T]
+) -> list[T]:
+    """`part` of the tallies of `year` of the registered cells among `cell_ids`, in that order:
+    stored ones if made with the pack in force and today's horizon, the others made now and
+    kept.
+
+    Each missing chunk is made under its cells' locks, which the ingest that changes a cell's
+    facts takes before dropping its tallies: a tally is never kept from facts already replaced.
+    """
+    pack, horizon = judge.pack, min(judge.horizon(), date(year + 1, 1, 1))
+    found = await tallies.read(conn, cell_ids, year, pack.version, horizon, part)
+    missing = [cell for cell in cell_ids if cell not in found]
+    for offset in range(0, len(missing), CHUNK_CELLS):
+        chunk = missing[offset : offset + CHUNK_CELLS]
+        async with conn.transaction():
+            await repository.lock_cells(conn, chunk)
+            # Another report (or replica) may have made them while this one waited.
+            made = await tallies.read(conn, chunk, year, pack.version, horizon, part)
+            found.update(made)
+            facts = await repository.load_cells(
+                conn, [cell for cell in chunk if cell not in made], judge.meetings
+            )
+            # Judging a large org takes a while: off the event loop, which goes on serving.
+            new = await asyncio.to_thread(_tally, pack, facts, year, horizon)
+            await tallies.write(conn, new, pack.version, horizon)
+        found.update((cell.cell_id, part.of(cell)) for cell in new)
+    return [found[cell] for cell in cell_ids if cell in found]
 
 
-def _within(
-    rules: Sequence[CompiledRule], cells: list[CellFacts], horizon: date, start: date, end: date
-) -> list[Finding]:
-    return [
-        f
-        for facts in cells
-        for f in judge_cell(rules, facts, horizon, since=start, passes=True)
-        if f.period_start >= start and f.period_end < end
-    ]
+def _tally(pack: RulePack, cells: list[CellFacts], year: int, horizon: date) -> list[CellYear]:
+    return [tally(pack, facts, year, horizon) for facts in cells]
 
 
 async def org_view(pool: asyncpg.Pool, claims: Scoped, org_id: str) -> queries.OrgView:
@@ -214,27 +225,21 @@ async def org_summary(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, period: str
 ) -> list[RuleSummary]:
     """Per rule: cells under the org judged in `period`, cells violated, the share compliant."""
-    start, end = parse_period(period)  # a malformed request is told so before anything is read
+    year, within = parse_period(period)  # a malformed request is told so before anything is read
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        found = await judgments(conn, judge, cell_ids, start, end)
-    return summarise(judge.pack, found)
+        cells = await tallied(conn, judge, cell_ids, year, tallies.RULES)
+    (counts,) = count(cells, [within])
+    return summarise(judge.pack, counts)
 
 
-def summarise(pack: RulePack, found: Iterable[Finding]) -> list[RuleSummary]:
-    """The periodic report's rows from the judgments of one period: per rule of `pack`, the
+def summarise(pack: RulePack, counts: Mapping[str, RuleCount]) -> list[RuleSummary]:
+    """The periodic report's rows from the counts of one period: per rule of `pack`, the
     cells judged, those violated (in any scope of the period), the share compliant."""
-    judged: dict[str, set[str]] = {rule.id: set() for rule in pack.rules}
-    violated: dict[str, set[str]] = {rule.id: set() for rule in pack.rules}
-    for f in found:
-        if f.rule_id not in judged:
-            continue
-        judged[f.rule_id].add(f.cell_id)
-        if f.status is FindingStatus.open:
-            violated[f.rule_id].add(f.cell_id)
     rows = []
     for rule in pack.rules:
-        total, bad = len(judged[rule.id]), len(violated[rule.id])
+        found = counts.get(rule.id, RuleCount(0, 0))
+        total, bad = found.judged, found.violated
         rows.append(
             RuleSummary(
                 rule_id=rule.id,
@@ -277,31 +282,20 @@ class OrgTrend(msgspec.Struct, kw_only=True):
     rules: list[RuleTrend]
 
 
-_TREND_KINDS = (PeriodKind.month, PeriodKind.quarter)
-Bucket = tuple[PeriodKind, int]
-
-
 async def org_trend(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int
 ) -> OrgTrend:
     """The periodic report (`org_summary`) of each month and quarter of `year`, rule by rule,
     each period's numbers those its own summary gives."""
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    pack, horizon = judge.pack, min(judge.horizon(), end)
-    buckets: dict[Bucket, list[Finding]] = {
-        (kind, key): []
-        for kind in _TREND_KINDS
-        for key in range(period_of(kind, start), period_of(kind, end))
-    }
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        for offset in range(0, len(cell_ids), CHUNK_CELLS):
-            chunk = cell_ids[offset : offset + CHUNK_CELLS]
-            cells = await repository.load_cells(conn, chunk, judge.meetings)
-            await asyncio.to_thread(_bucket, pack, cells, horizon, buckets)
+        cells = await tallied(conn, judge, cell_ids, year, tallies.RULES)
+    pack = judge.pack
     periods: dict[str, list[PeriodSummary]] = {rule.id: [] for rule in pack.rules}
-    for (kind, key), within in buckets.items():
-        for row in summarise(pack, within):
+    within = [period for period in PERIODS if period[0] is not PeriodKind.year]
+    for (kind, number), counts in zip(within, count(cells, within), strict=True):
+        key = period_of(kind, bounds(year, (kind, number))[0])
+        for row in summarise(pack, counts):
             periods[row.rule_id].append(
                 PeriodSummary(
                     period=label(kind, key),
@@ -319,43 +313,6 @@ async def org_trend(
         for rule in pack.rules
     ]  # fmt: skip
     return OrgTrend(org_id=org_id, year=year, rules=rules)
-
-
-def _bucket(
-    pack: RulePack, cells: list[CellFacts], horizon: date, buckets: dict[Bucket, list[Finding]]
-) -> None:
-    """Each judgment of `cells` into the periods that wholly hold it, as each period's summary
-    judges it. Judged once for the year, a month's or a meeting's verdict is the same as judged
-    at the period's end; a gap's is not (it runs on to the horizon), so gap rules are judged
-    again up to each period's end, as the summary of that period alone judges them."""
-    gaps = gap_rules(pack.rules)
-    steady = [rule for rule in pack.rules if rule.id not in gaps]
-    gapped = [rule for rule in pack.rules if rule.id in gaps]
-    first = min(first_day(kind, key) for kind, key in buckets)
-    last = max(end_day(kind, key) for kind, key in buckets)
-    for f in _within(steady, cells, horizon, first, last):
-        for kind in _TREND_KINDS:
-            key = period_of(kind, f.period_start)
-            if period_of(kind, f.period_end) == key and (kind, key) in buckets:
-                buckets[(kind, key)].append(f)
-    if not gapped:
-        return
-    for (kind, key), within in buckets.items():
-        start, end = first_day(kind, key), end_day(kind, key)
-        if start < horizon:
-            within.extend(_within(gapped, cells, min(horizon, end), start, end))
-
-
-class Mark(enum.StrEnum):
-    """A cell's month on a monthly rule's calendar: judged (passed, violated), or why not."""
-
-    passed = "passed"
-    violated = "violated"
-    not_ended = "not_ended"
-    not_active = "not_active"
-    not_in_force = "not_in_force"
-    before_start = "before_start"
-    not_applicable = "not_applicable"
 
 
 class CellMonths(msgspec.Struct, kw_only=True):
@@ -383,47 +340,21 @@ async def org_calendar(
     """Each month of `year` for every cell under the org, as the monthly rule `rule_id` judges
     it; 422 unless the pack in force has such a rule."""
     rule = judge.pack.by_id.get(rule_id)
-    check = rule.rule.check if rule is not None else None
-    if rule is None or not (
-        isinstance(check, CountCheck | CoverageCheck) and check.period is PeriodKind.month
-    ):
+    if rule is None or not is_monthly(rule):
         raise InvalidInputError(
             "`rule` must name a monthly rule of the pack in force", field="rule"
         )
-    horizon = min(judge.horizon(), date(year + 1, 1, 1))
-    rows: list[CellMonths] = []
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        for offset in range(0, len(cell_ids), CHUNK_CELLS):
-            chunk = cell_ids[offset : offset + CHUNK_CELLS]
-            cells = await repository.load_cells(conn, chunk, judge.meetings)
-            rows.extend(await asyncio.to_thread(_months, rule, cells, horizon, year))
+        months = await tallied(conn, judge, cell_ids, year, tallies.MONTHS)
+    rows = [
+        CellMonths(cell_id=cell_id, months=cell[rule.id])
+        for cell_id, cell in zip(cell_ids, months, strict=True)
+    ]
     return OrgCalendar(
         org_id=org_id, year=year, rule_id=rule.id, title_vi=rule.title.vi,
         title_en=rule.title.en, cells=rows,
     )  # fmt: skip
-
-
-def _months(
-    rule: CompiledRule, cells: list[CellFacts], horizon: date, year: int
-) -> list[CellMonths]:
-    start = date(year, 1, 1)
-    rows = []
-    for facts in cells:
-        if not rule.applies_to(facts.cell):
-            rows.append(CellMonths(cell_id=facts.cell.cell_id, months=[Mark.not_applicable] * 12))
-            continue
-        marks: list[Mark] = []
-        for month in range(1, 13):
-            key = period_of(PeriodKind.month, date(year, month, 1))
-            first, last = first_day(PeriodKind.month, key), last_day(PeriodKind.month, key)
-            marks.append(Mark(why_not_judged(rule, facts, first, last, horizon)))
-        for f in judge_cell([rule], facts, horizon, since=start, passes=True):
-            if f.period_start.year == year and f.period_start.month == f.period_end.month:
-                violated = f.status is FindingStatus.open
-                marks[f.period_start.month - 1] = Mark.violated if violated else Mark.passed
-        rows.append(CellMonths(cell_id=facts.cell.cell_id, months=marks))
-    return rows
 
 
 async def cell_score(
@@ -431,27 +362,20 @@ async def cell_score(
 ) -> Score:
     """The cell's annual score and band from the judgments of `year` so far (`provisional`
     while the year runs, `not_judged` when nothing of it has been)."""
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    pack = judge.pack
     async with pool.acquire() as conn:
         await visible_cell(conn, claims, cell_id)
-        found = await judgments(conn, judge, [cell_id], start, end)
-    horizon = min(judge.horizon(), end)
-    return score_year([cell_id], found, pack.costs, pack.pack, year, horizon)[0]
+        (score,) = await tallied(conn, judge, [cell_id], year, tallies.SCORE)
+    return score
 
 
 async def org_scores(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int
 ) -> list[Score]:
     """The score and band for `year` of every registered cell under the org, by cell id: one
-    judgment of the whole org instead of one request per cell."""
-    start, end = date(year, 1, 1), date(year + 1, 1, 1)
-    pack = judge.pack
+    tally of the whole org instead of one request per cell."""
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        found = await judgments(conn, judge, cell_ids, start, end)
-    horizon = min(judge.horizon(), end)
-    return score_year(cell_ids, found, pack.costs, pack.pack, year, horizon)
+        return await tallied(conn, judge, cell_ids, year, tallies.SCORE)
 
 
 async def cell_record(pool: asyncpg.Pool, claims: Scoped, cell_id: str) -> queries.CellRecord:

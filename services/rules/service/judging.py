@@ -16,7 +16,7 @@ from services.contracts.calendar import vietnam_date
 from services.contracts.findings import Finding
 from services.infra.clock import Clock
 from services.infra.database import TRANSIENT_ERRORS, Connection
-from services.rules.adapters import findings, repository
+from services.rules.adapters import findings, repository, tallies
 from services.rules.domain.evaluate import Years, cut, judge_cell
 from services.rules.domain.pack import RulePack
 from services.rules.domain.reconcile import Key, Stored, reconcile
@@ -106,7 +106,12 @@ class Judge:
         rolls back only the judgment, the facts stay stored, and the recorded state is cleared;
         after the commit, `judge_everything_soon` makes the scheduler judge every cell again.
         Passing faults still propagate, for the whole batch to be retried.
+
+        The cells' tallies for the org reports are dropped first, under the cells' locks, which
+        a report holds while it makes a tally: none is kept from the facts this batch replaced.
         """
+        await repository.lock_cells(conn, touched.keys())
+        await tallies.forget(conn, touched.keys())
         try:
             years = {cell: found for cell, found in touched.items() if found is not None}
             async with conn.transaction():

@@ -62,7 +62,7 @@ def test_pages_bench_loads_both_pages_and_replays_exactly_the_calls_they_make_on
     assert org_calls == sorted(
         [
             ("rules", f"/orgs/{org_id}"),
-            ("rules", f"/cells?org_id={org_id}&limit=500"),
+            ("rules", f"/cells?org_id={org_id}&limit=1000"),
             ("rules", f"/orgs/{org_id}/scores?year={year}"),
             ("rules", f"/orgs/{org_id}/summary?period={year}"),
             ("rules", f"/orgs/{org_id}/calendar?year={year}"),

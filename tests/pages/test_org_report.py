@@ -303,3 +303,41 @@ def test_nobody_reaches_an_org_report_beyond_their_own(
         assert answer.status == 404, path
         assert page.locator("h1").inner_text() == "Không tìm thấy"
     watched.check(refused=True)
+
+
+def test_an_org_of_many_cells_is_read_a_hundred_rows_at_a_time(
+    stack: Stack, open_page: Opener
+) -> None:
+    many = [
+        cell_registered(
+            f"m-{n:03d}", name=f"Chi bộ khu phố {n:03d}", org_id="xa-many", id=f"cr-m-{n}",
+            established_on=f"{Y - 1}-01-01",
+        )
+        for n in range(130)
+    ]  # fmt: skip
+    stack.post_events([org_registered("xa-many", None, id="o-many"), *many])
+    watched = open_page()
+    page = watched.page
+    page.goto(stack.code_for(Role.viewer, org="xa-many"))
+    page.goto(f"{stack.web}/orgs/xa-many?year={Y}&sort=cell&dir=desc")
+    status = page.locator("#cells ~ p[role=status]").inner_text()
+    assert status == "130 trong 130 chi bộ · đang xem 1\u2013100"
+    ids = table_ids(watched)
+    assert (len(ids), ids[0], ids[-1]) == (100, "m-129", "m-030")
+    # The drawing shows the same hundred, and says so; its counts cover all 130.
+    assert page.locator("svg.heat g[data-cell]").count() == 100
+    assert "1\u2013100 trong 130" in page.locator("#heat ~ p.note").inner_text()
+    january = page.locator("#heat-table tbody tr").first.locator("td").all_text_contents()
+    assert sum(int(n) for n in january) == 130
+    pager = page.get_by_role("navigation", name="Các trang của bảng")
+    assert pager.inner_text().split() == ["Trang", "1/2", "Trang", "sau", "→"]
+    pager.get_by_role("link", name="Trang sau").click()
+    page.wait_for_url(lambda url: "page=2" in url)
+    ids = table_ids(watched)
+    assert (len(ids), ids[0], ids[-1]) == (30, "m-029", "m-000")  # still sorted as asked
+    assert page.locator("svg.heat g[data-cell]").count() == 30
+    # A new sort starts again from the first page.
+    page.locator("#cells-table thead").get_by_role("link", name="Chi bộ").click()
+    page.wait_for_url(lambda url: "page=" not in url)
+    assert table_ids(watched)[0] == "m-000"
+    watched.check()

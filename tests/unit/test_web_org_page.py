@@ -11,7 +11,16 @@ import openpyxl
 import pytest
 
 from services.web.domain import charts, periods
-from services.web.domain.table import TableQuery, arrange, folded, sort_link, sorted_as
+from services.web.domain.table import (
+    Page,
+    TableQuery,
+    arrange,
+    folded,
+    page_link,
+    page_of,
+    sort_link,
+    sorted_as,
+)
 from services.web.domain.workbook import report_workbook
 
 
@@ -72,6 +81,25 @@ def test_a_sort_link_flips_its_own_column_and_keeps_every_other_parameter() -> N
         sort_link(base, query, "cell") == "?year=2025&period=Q1&band=good&q=%C4%91%C3%B4ng&open=1"
     )
     assert (sorted_as(query, "score"), sorted_as(query, "band")) == ("ascending", "none")
+
+
+def test_the_table_is_read_a_page_at_a_time_and_a_sort_starts_again_on_page_one() -> None:
+    rows = [{"cell_id": f"c-{i:04d}", "name": f"Chi bộ {i:04d}"} for i in range(250)]
+    arranged = arrange(rows, TableQuery())
+    shown, at = page_of(arranged, TableQuery(page=2))
+    assert (at.number, at.count, at.first, at.last, at.matching) == (2, 3, 101, 200, 250)
+    assert ids(shown) == [f"c-{i:04d}" for i in range(100, 200)]
+    # Beyond the last page is the last page; nothing matching is one empty page.
+    shown, at = page_of(arranged, TableQuery(page=9))
+    assert (at.number, len(shown), at.first, at.last) == (3, 50, 201, 250)
+    assert page_of([], TableQuery(page=2))[1] == Page(
+        number=1, count=1, first=0, last=0, matching=0
+    )
+    base = {"year": "2025"}
+    query = TableQuery(sort="score", band="good", page=3)
+    assert page_link(base, query, 4) == "?year=2025&sort=score&band=good&page=4"
+    assert page_link(base, query, 1) == "?year=2025&sort=score&band=good"
+    assert sort_link(base, query, "score") == "?year=2025&sort=score&dir=desc&band=good"
 
 
 def test_the_heat_map_draws_twelve_squares_a_cell_and_at_most_its_limit() -> None:

@@ -8,6 +8,7 @@ A row is a cell as the rules API lists it, with its year's `score` (or None) and
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -18,6 +19,8 @@ import msgspec
 Column = Literal["cell", "type", "open", "score", "band", "last_meeting", "case"]
 COLUMNS: tuple[Column, ...] = ("cell", "type", "open", "score", "band", "last_meeting", "case")
 Direction = Literal["asc", "desc"]
+PAGE_ROWS = 100
+"""Rows on one page of the table: an org of thousands of cells is read a hundred at a time."""
 BAND_PATTERN = r"^(?:[a-z][a-z_]{0,31})?$"
 """A band's code, as the pack names it (`excellent`, ...), `not_judged` for no score, or
 nothing (the filter form's "all")."""
@@ -26,14 +29,15 @@ Row = Mapping[str, Any]
 
 
 class TableQuery(msgspec.Struct, frozen=True, kw_only=True):
-    """What the address asks of the table: the column and direction to sort by, and the
-    filters (a band, text the name or id contains, only cells with open findings)."""
+    """What the address asks of the table: the column and direction to sort by, the filters
+    (a band, text the name or id contains, only cells with open findings), and the page."""
 
     sort: Column = "cell"
     dir: Direction = "asc"
     band: str | None = None
     text: str = ""
     open_only: bool = False
+    page: int = 1
 
     def params(self) -> dict[str, str]:
         """The query's parameters as the address writes them, defaults left out."""
@@ -43,12 +47,16 @@ class TableQuery(msgspec.Struct, frozen=True, kw_only=True):
             "band": self.band or "",
             "q": self.text,
             "open": "1" if self.open_only else "",
+            "page": str(self.page) if self.page != 1 else "",
         }
         return {name: value for name, value in found.items() if value}
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def folded(text: str) -> str:
-    """`text` without case or Vietnamese marks, so `chi bo` finds `Chi bộ` and `Đ` is `d`."""
+    """`text` without case or Vietnamese marks, so `chi bo` finds `Chi bộ` and `Đ` is `d`.
+
+    Kept for the names seen lately: every load of an org's page sorts all its cells by name."""
     plain = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
     return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
 
@@ -103,7 +111,37 @@ def sort_link(base: Mapping[str, str], query: TableQuery, column: Column) -> str
     """The address that sorts by `column`: ascending first, the other way when it already
     sorts by it; every other parameter kept."""
     flip: Direction = "desc" if query.sort == column and query.dir == "asc" else "asc"
-    changed = msgspec.structs.replace(query, sort=column, dir=flip)
+    changed = msgspec.structs.replace(query, sort=column, dir=flip, page=1)
+    return "?" + urlencode({**base, **changed.params()})
+
+
+class Page(msgspec.Struct, frozen=True, kw_only=True):
+    """One page of the arranged rows: its number (1 on), how many there are, the rows' first
+    and last positions (1 on; 0 when none match) and how many match in all."""
+
+    number: int
+    count: int
+    first: int
+    last: int
+    matching: int
+
+
+def page_of(rows: Sequence[Row], query: TableQuery) -> tuple[list[Row], Page]:
+    """The rows of the page the query asks for (the last one if it asks beyond it)."""
+    count = max(1, -(-len(rows) // PAGE_ROWS))
+    number = min(query.page, count)
+    start = (number - 1) * PAGE_ROWS
+    shown = list(rows[start : start + PAGE_ROWS])
+    first = start + 1 if shown else 0
+    found = Page(
+        number=number, count=count, first=first, last=start + len(shown), matching=len(rows)
+    )
+    return shown, found
+
+
+def page_link(base: Mapping[str, str], query: TableQuery, number: int) -> str:
+    """The address of page `number` of the table, sorted and filtered as now."""
+    changed = msgspec.structs.replace(query, page=number)
     return "?" + urlencode({**base, **changed.params()})
 
 

@@ -217,9 +217,10 @@ LABELS: dict[str, Words] = {
         " (the month has not ended, or the cell was not yet established or was dissolved).",
     ),
     "heat_limited": Words(
-        "Hình vẽ cho {shown} chi bộ đầu tiên trong {total}, theo thứ tự của bảng; bảng có đủ.",
-        "The drawing shows the first {shown} of {total} cells, in the table's order; the"
-        " table has them all.",
+        "Hình vẽ cho các chi bộ {first}\u2013{last} trong {total}, như trang này của bảng; bảng số"
+        " liệu dưới hình đếm đủ {total} chi bộ.",
+        "The drawing shows cells {first}\u2013{last} of {total}, as this page of the table"
+        " does; the counts below it cover all {total}.",
     ),
     "held": Words("Đã sinh hoạt", "Held"),
     "missed": Words("Không sinh hoạt", "Missed"),
@@ -244,6 +245,11 @@ LABELS: dict[str, Words] = {
     "ascending": Words("Tăng dần", "Ascending"),
     "descending": Words("Giảm dần", "Descending"),
     "shown_of": Words("{shown} trong {total} chi bộ", "{shown} of {total} cells"),
+    "rows_shown": Words("đang xem {first}\u2013{last}", "showing {first}\u2013{last}"),
+    "table_pages": Words("Các trang của bảng", "Pages of the table"),
+    "page_of": Words("Trang {page}/{pages}", "Page {page} of {pages}"),
+    "previous_page": Words("Trang trước", "Previous page"),
+    "next_page": Words("Trang sau", "Next page"),
     "no_match": Words("Không có chi bộ nào khớp bộ lọc.", "No cell matches the filters."),
     "last_meeting": Words("Sinh hoạt thường kỳ gần nhất", "Last regular meeting"),
     "case_open_now": Words("Hồ sơ kiểm tra đang mở", "Open case"),

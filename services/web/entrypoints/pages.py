@@ -18,6 +18,7 @@ from services.web.domain.table import (
     COLUMNS,
     Column,
     TableQuery,
+    page_link,
     sort_link,
     sorted_as,
 )
@@ -65,6 +66,7 @@ DirQuery = Annotated[str | None, Parameter(query="dir", pattern=r"^(?:asc|desc)$
 BandQuery = Annotated[str | None, Parameter(pattern=BAND_PATTERN, required=False)]
 TextQuery = Annotated[str | None, Parameter(max_length=64, required=False)]
 OpenQuery = Annotated[str | None, Parameter(query="open", pattern=r"^1?$", required=False)]
+PageQuery = Annotated[int | None, Parameter(query="page", ge=1, le=100_000, required=False)]
 
 
 @get("/orgs/{org_id:str}")
@@ -80,6 +82,7 @@ async def org(
     band: BandQuery = None,
     q: TextQuery = None,
     has_open: OpenQuery = None,
+    page_number: PageQuery = None,
 ) -> Template:
     """An org: the tree around it, its cells (sorted and filtered as asked), their bands, the
     heat map of regular meetings, each rule's trend, and its report for a period."""
@@ -89,6 +92,7 @@ async def org(
         band=band or None,
         text=q or "",
         open_only=has_open == "1",
+        page=page_number or 1,
     )
     shown = await pages.org_page(caller, org_id, year or _this_year(), period or "year", table)
     base = {"year": str(shown["year"]), **({"period": period} if period else {})}
@@ -99,6 +103,7 @@ async def org(
         base=base,
         sort_link=lambda column: sort_link(base, table, column),
         sorted_as=lambda column: sorted_as(table, column),
+        page_link=lambda number: page_link(base, table, number),
         parts=PARTS,
         **shown,
     )

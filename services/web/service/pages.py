@@ -10,7 +10,7 @@ from typing import Any
 from services.contracts.roles import Role
 from services.web.adapters.api import Caller
 from services.web.domain import charts, periods
-from services.web.domain.table import TableQuery, arrange
+from services.web.domain.table import TableQuery, arrange, page_of
 from services.web.service.signin import Person
 
 
@@ -59,14 +59,17 @@ async def org_page(
         {"band": band or "not_judged", "label": labels[band], "count": counts[band]}
         for band in sorted(counts, key=lambda b: (b is None, b or ""))
     ]
-    shown = arrange(rows, table)
+    matching = arrange(rows, table)
+    shown, at = page_of(matching, table)
     months = {row["cell_id"]: row["months"] for row in calendar["cells"]}
+    # The drawing shows the cells of the table's page, in its order.
     heat = charts.heat_map(
         [(r["cell_id"], r.get("name") or r["cell_id"], months.get(r["cell_id"], [])) for r in shown]
     )
     return {
         "org": org,
         "cells": shown,
+        "table_page": at,
         "total_cells": len(rows),
         "bands": bands,
         "report": report,
@@ -74,7 +77,7 @@ async def org_page(
         "period": period,
         "table": table,
         "heat": heat,
-        "heat_counts": charts.month_counts([months.get(r["cell_id"], []) for r in shown]),
+        "heat_counts": charts.month_counts([months.get(r["cell_id"], []) for r in matching]),
         "calendar": calendar,
         "trend": trend_charts(trend),
     }
@@ -141,5 +144,5 @@ async def cell_page(caller: Caller, cell_id: str, year: int) -> dict[str, Any]:
 
 
 async def _all_cells(caller: Caller, org_id: str) -> list[dict[str, Any]]:
-    cells, _ = await caller.get_all("rules", "/cells", {"org_id": org_id}, limit=500)
+    cells, _ = await caller.get_all("rules", "/cells", {"org_id": org_id}, limit=1000)
     return cells

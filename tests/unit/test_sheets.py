@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from services.contracts.calendar import VIETNAM
 from services.contracts.events import CellRegisteredEvent, MeetingHeldEvent, OrgRegisteredEvent
-from services.rules.adapters.workbook import sheets_of
+from services.rules.adapters.workbook import SpreadsheetError, sheets_of
 from services.rules.domain.sheets import LAYOUTS, Mapper, Planned, Problem, SheetKind, recognise
 
 STAMP = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
@@ -279,3 +279,36 @@ def test_a_csv_file_is_one_sheet_known_by_its_headers_and_named_by_the_file(
 
     assert planned[0].event.data.cell_type == "urban"  # type: ignore[union-attr]
     assert planned[0].sheet.name == "chi-bo.csv"
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "vi", "en"),
+    [
+        ("lich.txt", b"x", "chỉ đọc tệp .xlsx và .csv", "only .xlsx and .csv files are read"),
+        ("hong.xlsx", b"not a zip", "không đọc được sổ tính .xlsx", "not a readable .xlsx"),
+        (
+            "cu.csv",
+            b"M\xe3 chi b\xf4\nchi-1\n",  # Latin-1, as an old spreadsheet saves it
+            "không phải văn bản UTF-8",
+            "not UTF-8",
+        ),
+        ("mat.xlsx", None, "không có tệp này", "no such file"),
+    ],
+)
+def test_a_file_that_cannot_be_read_is_told_so_in_vietnamese_then_english(
+    tmp_path: Path, name: str, content: bytes | None, vi: str, en: str
+) -> None:
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(SpreadsheetError) as refused:
+        _read_all(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ")
+    assert message.index(vi) < message.index(" — ") < message.index(en), message
+
+
+def _read_all(path: Path) -> None:
+    with sheets_of(path) as sheets:
+        for sheet in sheets:
+            list(sheet.rows)

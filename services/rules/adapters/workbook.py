@@ -53,17 +53,22 @@ def sheets_of(path: Path) -> AbstractContextManager[list[RawSheet]]:
         return _workbook_sheets(path)
     if suffix == ".csv":
         return _csv_sheets(path)
-    raise SpreadsheetError(f"{path}: only .xlsx and .csv files are read (not {suffix or path})")
+    raise SpreadsheetError(
+        f"{path}: chỉ đọc tệp .xlsx và .csv, không đọc {suffix or path}"
+        f" — only .xlsx and .csv files are read (not {suffix or path})"
+    )
 
 
 @contextmanager
 def _workbook_sheets(path: Path) -> Iterator[list[RawSheet]]:
+    if not path.is_file():  # calamine tells a missing file only inside its one error kind
+        raise SpreadsheetError(f"{path}: không có tệp này — no such file")
     try:
         book = CalamineWorkbook.from_path(str(path))
-    except FileNotFoundError:
-        raise SpreadsheetError(f"{path}: no such file") from None
     except Exception as exc:  # calamine raises one error kind for zip, XML and format faults
-        raise SpreadsheetError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise SpreadsheetError(
+            f"{path}: không đọc được sổ tính .xlsx — not a readable .xlsx workbook ({exc})"
+        ) from None
     try:
         found = []
         for name in book.sheet_names:
@@ -95,17 +100,25 @@ def _size_of(sheet: CalamineSheet) -> Callable[[], int]:
     return lambda: int(sheet.total_height or 0)
 
 
+_NOT_UTF8 = (
+    "{path}: không phải văn bản UTF-8 (hãy lưu dưới dạng CSV UTF-8)"
+    " — not UTF-8 text (save it as CSV UTF-8)"
+)
+
+
 @contextmanager
 def _csv_sheets(path: Path) -> Iterator[list[RawSheet]]:
     try:
         text = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
-        raise SpreadsheetError(f"{path}: {exc.strerror}") from None
+        raise SpreadsheetError(
+            f"{path}: không mở được tệp — cannot be opened: {exc.strerror}"
+        ) from None
     with text:
         try:
             sample = text.read(64 * 1024)
         except UnicodeDecodeError:
-            raise SpreadsheetError(f"{path}: not UTF-8 text (save it as CSV UTF-8)") from None
+            raise SpreadsheetError(_NOT_UTF8.format(path=path)) from None
         first = sample.splitlines()[0] if sample else ""
         delimiter = ";" if first.count(";") > first.count(",") else ","
         head = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[:HEADER_SEARCH_ROWS]
@@ -120,7 +133,7 @@ def _numbered(reader: Iterator[list[str]], path: Path) -> Rows:
     try:
         yield from enumerate(reader, start=1)
     except UnicodeDecodeError:
-        raise SpreadsheetError(f"{path}: not UTF-8 text (save it as CSV UTF-8)") from None
+        raise SpreadsheetError(_NOT_UTF8.format(path=path)) from None
 
 
 def write_template(out: Path) -> None:

@@ -303,7 +303,10 @@ class _Api:
             return None
         record = answer.json() if answer.status_code == 200 else None
         if answer.status_code not in (200, 404):
-            raise ImportFailedError(f"GET /{what}/{item} answered {answer.status_code}")
+            raise ImportFailedError(
+                f"API quy tắc trả lời {answer.status_code} cho GET /{what}/{item}"
+                f" — GET /{what}/{item} answered {answer.status_code}"
+            )
         self.known[(what, item)] = record
         return record
 
@@ -327,7 +330,8 @@ class _Api:
             return await self.client.request(method, path, **kw)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
             raise ImportFailedError(
-                f"the rules API at {self.client.base_url} cannot be reached: {exc}"
+                f"không kết nối được API quy tắc ở {self.client.base_url}"
+                f" — the rules API at {self.client.base_url} cannot be reached: {exc}"
             ) from None
 
 
@@ -336,7 +340,10 @@ def _failure(answer: httpx.Response) -> str:
         detail = answer.json().get("detail", "")
     except ValueError:
         detail = answer.text[:200]
-    return f"POST /events answered {answer.status_code}: {detail}"
+    return (
+        f"API quy tắc không nhận các sự kiện (mã {answer.status_code})"
+        f" — POST /events answered {answer.status_code}: {detail}"
+    )
 
 
 class _Job:

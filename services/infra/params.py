@@ -32,6 +32,23 @@ QueryId = Annotated[str | None, QueryParameter(pattern=ID_PATTERN)]
 QueryOrg = Annotated[
     str | None, QueryParameter(pattern=ID_PATTERN, description="Cells under this org, any depth")
 ]
+# A few ids at once, separated by commas.
+MAX_LISTED_IDS = 200
+_ID = ID_PATTERN.removeprefix("^").removesuffix("$")
+QueryIds = Annotated[
+    str | None,
+    QueryParameter(
+        pattern=rf"^{_ID}(?:,{_ID}){{0,{MAX_LISTED_IDS - 1}}}$",
+        description=f"Ids separated by commas, at most {MAX_LISTED_IDS}",
+    ),
+]
+
+
+def id_list(text: str | None) -> frozenset[str] | None:
+    """The ids a `QueryIds` parameter names, or None when it was not given."""
+    return None if text is None else frozenset(text.split(","))
+
+
 # Cursors and page offsets.
 IdCursor = Annotated[
     str, QueryParameter(pattern=r"^[A-Za-z0-9_-]{0,64}$", description="Cursor: last id seen")

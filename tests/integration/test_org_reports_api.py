@@ -122,6 +122,7 @@ async def test_the_trend_gives_each_month_and_quarter_the_summary_of_that_period
     assert answer.status_code == 200, answer.text
     trend = {r["rule_id"]: r["periods"] for r in answer.json()["rules"]}
     names = [f"2025-{m:02d}" for m in range(1, 13)] + [f"2025-Q{q}" for q in range(1, 5)]
+    names.append("2025")
     assert all([p["period"] for p in periods] == names for periods in trend.values())
     monthly = {p["period"]: p for p in trend["regular-meeting-monthly"]}
     # March: c-a met, c-b and c-new did not (c-new founded later, c-old dissolved).
@@ -147,6 +148,36 @@ async def test_cells_are_listed_with_their_last_regular_meeting(
     last = {c["cell_id"]: c["last_regular_meeting_on"] for c in page["items"]}
     assert last == {"c-a": "2025-11-10", "c-b": None, "c-new": None, "c-old": "2025-01-20"}
     assert (await commune.get("/cells/c-a")).json()["last_regular_meeting_on"] == "2025-11-10"
+
+
+async def test_cells_listed_for_a_year_carry_their_standing_as_their_score_says(
+    commune: AsyncTestClient,
+) -> None:
+    plain = (await commune.get("/cells", params={"org_id": "xa-1"})).json()["items"]
+    assert all(cell["score"] is None for cell in plain)
+    listed = await commune.get("/cells", params={"org_id": "xa-1", "year": 2025, "limit": 2})
+    assert listed.status_code == 200, listed.text
+    first = listed.json()
+    rest = await commune.get(
+        "/cells", params={"org_id": "xa-1", "year": 2025, "after": first["next_after"]}
+    )
+    for cell in first["items"] + rest.json()["items"]:
+        full = (await commune.get(f"/cells/{cell['cell_id']}/score", params={"year": 2025})).json()
+        brief = {key: full[key] for key in ("year", "status", "score", "band", "band_label")}
+        assert cell["score"] == brief, cell["cell_id"]
+    assert {c["score"]["status"] for c in first["items"]} == {"provisional"}
+    assert (await commune.get("/cells", params={"year": 1800})).status_code == 400
+
+
+async def test_the_calendar_of_some_cells_only(commune: AsyncTestClient) -> None:
+    answer = await commune.get(
+        "/orgs/xa-1/calendar", params={"year": 2025, "cells": "c-new,c-a,c-x"}
+    )
+    assert answer.status_code == 200, answer.text
+    # By id, and only those under the org: c-x is elsewhere.
+    assert [row["cell_id"] for row in answer.json()["cells"]] == ["c-a", "c-new"]
+    refused = await commune.get("/orgs/xa-1/calendar", params={"year": 2025, "cells": "c-a,,c-b"})
+    assert refused.status_code == 400
 
 
 @pytest.mark.parametrize("route", ["calendar", "trend"])

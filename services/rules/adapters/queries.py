@@ -12,6 +12,7 @@ from services.contracts.findings import Finding, FindingStatus
 from services.infra.auth.scope import Reach, subtree
 from services.infra.database import Connection
 from services.rules.adapters.findings import COLUMNS, finding_of
+from services.rules.domain.score import Standing
 
 # Every org below `$1` (itself included), however deep the tree.
 SUBTREE = f"with recursive {subtree('rules')}\n"
@@ -90,8 +91,9 @@ class FindingFilter(msgspec.Struct, kw_only=True):
 
 
 class CellRecord(msgspec.Struct, kw_only=True):
-    """A registered cell with how many findings are open on it and the Vietnam day of its
-    latest regular meeting (None before its first)."""
+    """A registered cell with how many findings are open on it, the Vietnam day of its
+    latest regular meeting (None before its first) and, when a list is asked for a year, its
+    standing that year (`score`)."""
 
     cell_id: str
     name: str
@@ -102,6 +104,7 @@ class CellRecord(msgspec.Struct, kw_only=True):
     dissolved_on: date | None
     open_findings: int
     last_regular_meeting_on: date | None = None
+    score: Standing | None = None
 
 
 # A cell's columns as listed; the latest regular meeting comes from the index on

@@ -42,8 +42,9 @@ async def read(
     pack_version: str,
     horizon: date,
     part: Part[T],
-) -> dict[str, T]:
-    """`part` of the stored tallies of `year` among `cell_ids` made with this pack and horizon."""
+) -> dict[str, bytes]:
+    """`part` of the stored tallies of `year` among `cell_ids` made with this pack and horizon,
+    as stored (`Part.decode` reads it; equal parts are equal bytes)."""
     rows = await conn.fetch(
         f"select cell_id, {part.column} as body from rules.tallies"  # a fixed column, not input
         " where cell_id = any($1::text[]) and year = $2 and pack_version = $3 and horizon = $4",
@@ -52,7 +53,7 @@ async def read(
         pack_version,
         horizon,
     )
-    return {row["cell_id"]: part.decode(row["body"]) for row in rows}
+    return {row["cell_id"]: row["body"] for row in rows}
 
 
 async def write(
@@ -69,8 +70,13 @@ async def write(
     )
 
 
+def encode(tally: CellYear, part: Part[T]) -> bytes:
+    """`part` of `tally` as it is stored."""
+    return _encode(part.of(tally))
+
+
 def _row(t: CellYear, pack_version: str, horizon: date) -> tuple[object, ...]:
-    parts = (_encode(t.score), _encode(t.rules), _encode(t.months))
+    parts = (encode(t, SCORE), encode(t, RULES), encode(t, MONTHS))
     return (t.cell_id, t.year, pack_version, horizon, *parts)
 
 

@@ -60,6 +60,25 @@ class Score(msgspec.Struct, frozen=True, kw_only=True):
     band_label: Text | None = None
 
 
+class Standing(msgspec.Struct, frozen=True, kw_only=True):
+    """A cell's year in brief, as a list of cells shows it: the score and band (None when not
+    judged), the band's label, and whether the score is final."""
+
+    year: int
+    status: ScoreStatus
+    score: int | None
+    band: str | None
+    band_label: Text | None = None
+
+
+def standing(score: Score) -> Standing:
+    """The brief form of `score`."""
+    return Standing(
+        year=score.year, status=score.status, score=score.score, band=score.band,
+        band_label=score.band_label,
+    )  # fmt: skip
+
+
 def score_year(
     cell_ids: Iterable[str],
     findings: Iterable[Finding],

@@ -125,7 +125,8 @@ def tally(pack: RulePack, facts: CellFacts, year: int, horizon: date) -> CellYea
         if period[0] is PeriodKind.year:
             year_found.extend(found)
     (score,) = score_year([facts.cell.cell_id], year_found, pack.costs, pack.pack, year, horizon)
-    rules = {r: RuleTally(judged[r], violated.get(r, 0)) for r in judged}
+    # By id, so that cells judged alike store the same bytes.
+    rules = {r: RuleTally(judged[r], violated.get(r, 0)) for r in sorted(judged)}
     months = {
         rule.id: _months(rule, facts, year_found, year, horizon)
         for rule in steady
@@ -180,14 +181,16 @@ class RuleCount(msgspec.Struct, frozen=True):
 
 
 def count(
-    cells: Iterable[Mapping[str, RuleTally]], periods: Sequence[Period]
+    cells: Iterable[tuple[Mapping[str, RuleTally], int]], periods: Sequence[Period]
 ) -> list[dict[str, RuleCount]]:
-    """For each of `periods`, per rule id, how many of `cells` (each its rules' tallies) the
-    rule judged in it and found a violation in (a rule that judged none is left out)."""
+    """For each of `periods`, per rule id, how many cells the rule judged in it and found a
+    violation in (a rule that judged none is left out); `cells` are the rules' tallies of
+    cells, each with how many cells have them."""
     # Cells of an org mostly share a few patterns: count each pattern once.
-    patterns: Counter[tuple[str, int, int]] = Counter(
-        (rule_id, rule.judged, rule.violated) for cell in cells for rule_id, rule in cell.items()
-    )
+    patterns: Counter[tuple[str, int, int]] = Counter()
+    for rules, sharing in cells:
+        for rule_id, rule in rules.items():
+            patterns[(rule_id, rule.judged, rule.violated)] += sharing
     counted: list[dict[str, RuleCount]] = []
     for period in periods:
         bit = _BIT[period]

@@ -11,7 +11,15 @@ from litestar.params import QueryParameter
 
 from services.contracts.roles import Role
 from services.infra.auth.http import READERS, ClaimsDep, allow
-from services.infra.params import IdCursor, PathId, QueryOrg, Year
+from services.infra.params import (
+    IdCursor,
+    PathId,
+    QueryIds,
+    QueryOrg,
+    QueryYear,
+    Year,
+    id_list,
+)
 from services.infra.problems import problem_responses
 from services.rules.adapters import queries
 from services.rules.adapters.queries import CellRecord, OrgRef, OrgView, PendingCells
@@ -30,13 +38,17 @@ from services.rules.service.compliance import (
 @get("/cells", tags=["cells"], summary="List registered cells", guards=[allow(*READERS)])
 async def list_cells(
     pool: Pool,
+    judge: JudgeDep,
     claims: ClaimsDep,
     org_id: QueryOrg = None,
     after: IdCursor = "",
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    year: QueryYear = None,
 ) -> CellPage:
-    """Cells the caller reaches, by id, with their open findings count."""
-    return await compliance.list_cells(pool, claims, org_id, after, limit)
+    """Cells the caller reaches, by id, with their open findings count, their last regular
+    meeting and, when `year` is given, their standing that year: score, band, and whether the
+    score is final or provisional (`score`, as `/cells/{id}/score` gives it in full)."""
+    return await compliance.list_cells(pool, judge, claims, org_id, after, limit, year)
 
 
 @get(
@@ -150,25 +162,28 @@ async def org_calendar(
     org_id: PathId,
     year: Year,
     rule: MonthlyRule = "regular-meeting-monthly",
+    cells: QueryIds = None,
 ) -> OrgCalendar:
-    """For each registered cell under the org, by id, the twelve months of `year` as the
-    monthly rule judges them: passed or violated, or why not judged (the month has not
-    ended, the cell was not active all of it, the rule was not in force or does not apply)."""
-    return await compliance.org_calendar(pool, judge, claims, org_id, year, rule)
+    """For each registered cell under the org (those named in `cells`, if given), by id, the
+    twelve months of `year` as the monthly rule judges them: passed or violated, or why not
+    judged (the month has not ended, the cell was not active all of it, the rule was not in
+    force or does not apply)."""
+    only = id_list(cells)
+    return await compliance.org_calendar(pool, judge, claims, org_id, year, rule, only)
 
 
 @get(
     "/orgs/{org_id:str}/trend",
     tags=["orgs"],
-    summary="Per rule: cells judged, violated, % compliant in each month and quarter",
+    summary="Per rule: cells judged, violated, % compliant in each month, quarter and the year",
     guards=[allow(*ORG_READERS)],
 )
 async def org_trend(
     pool: Pool, judge: JudgeDep, claims: ClaimsDep, org_id: PathId, year: Year
 ) -> OrgTrend:
-    """The periodic report of each month, then each quarter, of `year`, rule by rule, from one
-    judgment of the year: a judgment counts in the months and quarters that wholly hold it
-    (one spanning two months, a gap say, in neither month)."""
+    """The periodic report of each month, then each quarter, then the whole of `year`, rule
+    by rule, from one judgment of the year: a judgment counts in the periods that wholly hold
+    it (one spanning two months, a gap say, in neither month)."""
     return await compliance.org_trend(pool, judge, claims, org_id, year)
 
 

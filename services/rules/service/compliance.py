@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import TypeVar
 
@@ -38,13 +39,14 @@ from services.rules.domain.explain import (
 from services.rules.domain.facts import CellFacts
 from services.rules.domain.pack import RulePack
 from services.rules.domain.periods import PeriodKind, label, period_of
-from services.rules.domain.score import Score
+from services.rules.domain.score import Score, standing
 from services.rules.domain.tally import (
     PERIODS,
     CellYear,
     Mark,
     Period,
     RuleCount,
+    RuleTally,
     bounds,
     count,
     is_monthly,
@@ -116,11 +118,25 @@ class CellPage(msgspec.Struct):
 
 
 async def list_cells(
-    pool: asyncpg.Pool, claims: Scoped, org_id: str | None, after: str, limit: int
+    pool: asyncpg.Pool,
+    judge: Judge,
+    claims: Scoped,
+    org_id: str | None,
+    after: str,
+    limit: int,
+    year: int | None = None,
 ) -> CellPage:
-    """Cells the caller reaches (under `org_id` if given), by id, with their open findings."""
+    """Cells the caller reaches (under `org_id` if given), by id, with their open findings,
+    and with their standing in `year` when it is given."""
     async with pool.acquire() as conn:
         items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
+        if year is not None:
+            ids = [cell.cell_id for cell in items]
+            scores = await tallied(conn, judge, ids, year, tallies.SCORE)
+            items = [
+                msgspec.structs.replace(cell, score=standing(score))
+                for cell, score in zip(items, scores, strict=True)
+            ]
     return CellPage(items, items[-1].cell_id if len(items) == limit else None)
 
 
@@ -157,8 +173,26 @@ async def cell_compliance(
 async def tallied(
     conn: Connection, judge: Judge, cell_ids: Sequence[str], year: int, part: tallies.Part[T]
 ) -> list[T]:
-    """`part` of the tallies of `year` of the registered cells among `cell_ids`, in that order:
-    stored ones if made with the pack in force and today's horizon, the others made now and
+    """`part` of the tallies of `year` of the registered cells among `cell_ids`, in that order
+    (see `stored`)."""
+    return [part.decode(raw) for raw in await stored(conn, judge, cell_ids, year, part)]
+
+
+async def patterns(
+    conn: Connection, judge: Judge, cell_ids: Sequence[str], year: int
+) -> list[tuple[dict[str, RuleTally], int]]:
+    """The rules' tallies of `year` of the registered cells among `cell_ids`: each pattern
+    once, with how many cells share it. An org's cells mostly share a few, so most are never
+    decoded."""
+    shared = Counter(await stored(conn, judge, cell_ids, year, tallies.RULES))
+    return [(tallies.RULES.decode(raw), cells) for raw, cells in shared.items()]
+
+
+async def stored(
+    conn: Connection, judge: Judge, cell_ids: Sequence[str], year: int, part: tallies.Part[T]
+) -> list[bytes]:
+    """`part` of the tallies of `year` of the registered cells among `cell_ids`, in that order,
+    as stored: those made with the pack in force and today's horizon, the others made now and
     kept.
 
     Each missing chunk is made under its cells' locks, which the ingest that changes a cell's
@@ -180,7 +214,7 @@ async def tallied(
             # Judging a large org takes a while: off the event loop, which goes on serving.
             new = await asyncio.to_thread(_tally, pack, facts, year, horizon)
             await tallies.write(conn, new, pack.version, horizon)
-        found.update((cell.cell_id, part.of(cell)) for cell in new)
+        found.update((cell.cell_id, tallies.encode(cell, part)) for cell in new)
     return [found[cell] for cell in cell_ids if cell in found]
 
 
@@ -228,7 +262,7 @@ async def org_summary(
     year, within = parse_period(period)  # a malformed request is told so before anything is read
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        cells = await tallied(conn, judge, cell_ids, year, tallies.RULES)
+        cells = await patterns(conn, judge, cell_ids, year)
     (counts,) = count(cells, [within])
     return summarise(judge.pack, counts)
 
@@ -255,7 +289,7 @@ def summarise(pack: RulePack, counts: Mapping[str, RuleCount]) -> list[RuleSumma
 
 
 class PeriodSummary(msgspec.Struct, kw_only=True):
-    """One rule over one month or quarter: what the periodic report says of that period."""
+    """One rule over one month, quarter or year: what the periodic report says of it."""
 
     period: str
     kind: PeriodKind
@@ -265,7 +299,8 @@ class PeriodSummary(msgspec.Struct, kw_only=True):
 
 
 class RuleTrend(msgspec.Struct, kw_only=True):
-    """One rule over a year: its report row for each month, then each quarter."""
+    """One rule over a year: its report row for each month, then each quarter, then the
+    year."""
 
     rule_id: str
     title_vi: str
@@ -275,7 +310,8 @@ class RuleTrend(msgspec.Struct, kw_only=True):
 
 
 class OrgTrend(msgspec.Struct, kw_only=True):
-    """Per rule, the share of an org's cells compliant in each month and quarter of a year."""
+    """Per rule, the share of an org's cells compliant in each month and quarter of a year,
+    and in the whole year."""
 
     org_id: str
     year: int
@@ -285,15 +321,14 @@ class OrgTrend(msgspec.Struct, kw_only=True):
 async def org_trend(
     pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int
 ) -> OrgTrend:
-    """The periodic report (`org_summary`) of each month and quarter of `year`, rule by rule,
-    each period's numbers those its own summary gives."""
+    """The periodic report (`org_summary`) of each month and quarter of `year` and of the
+    year, rule by rule, each period's numbers those its own summary gives."""
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
-        cells = await tallied(conn, judge, cell_ids, year, tallies.RULES)
+        cells = await patterns(conn, judge, cell_ids, year)
     pack = judge.pack
     periods: dict[str, list[PeriodSummary]] = {rule.id: [] for rule in pack.rules}
-    within = [period for period in PERIODS if period[0] is not PeriodKind.year]
-    for (kind, number), counts in zip(within, count(cells, within), strict=True):
+    for (kind, number), counts in zip(PERIODS, count(cells, PERIODS), strict=True):
         key = period_of(kind, bounds(year, (kind, number))[0])
         for row in summarise(pack, counts):
             periods[row.rule_id].append(
@@ -335,10 +370,17 @@ class OrgCalendar(msgspec.Struct, kw_only=True):
 
 
 async def org_calendar(
-    pool: asyncpg.Pool, judge: Judge, claims: Scoped, org_id: str, year: int, rule_id: str
+    pool: asyncpg.Pool,
+    judge: Judge,
+    claims: Scoped,
+    org_id: str,
+    year: int,
+    rule_id: str,
+    only: Collection[str] | None = None,
 ) -> OrgCalendar:
-    """Each month of `year` for every cell under the org, as the monthly rule `rule_id` judges
-    it; 422 unless the pack in force has such a rule."""
+    """Each month of `year` for every cell under the org (those of `only` among them, if
+    given), as the monthly rule `rule_id` judges it; 422 unless the pack in force has such a
+    rule."""
     rule = judge.pack.by_id.get(rule_id)
     if rule is None or not is_monthly(rule):
         raise InvalidInputError(
@@ -346,6 +388,8 @@ async def org_calendar(
         )
     async with pool.acquire() as conn:
         cell_ids = await _org_cells(conn, claims, org_id)
+        if only is not None:
+            cell_ids = [cell for cell in cell_ids if cell in only]
         months = await tallied(conn, judge, cell_ids, year, tallies.MONTHS)
     rows = [
         CellMonths(cell_id=cell_id, months=cell[rule.id])

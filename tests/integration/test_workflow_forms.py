@@ -100,6 +100,13 @@ async def test_cases_are_listed_by_year_open_and_mine(
     assert await ids(other, mine="true") == {teamed.id}
     assert await ids(INSPECTOR, mine="true", open="true", year="2025") == {mine.id}
     assert (await workflow.get("/cases", params={"year": "1800"})).status_code == 400
+    # The cases of a few cells at once, as the org page asks for the cells of its table's page.
+    assert await ids(INSPECTOR, cells="cb-1") == {mine.id}
+    assert await ids(INSPECTOR, cells="cb-1,cb-2", open="true") == {mine.id, teamed.id}
+    assert await ids(INSPECTOR, cells="cb-9") == set()
+    for wrong in ("cb-1,", "cb 1", ",".join(f"c-{n}" for n in range(201))):
+        refused = await workflow.get("/cases", params={"cells": wrong})
+        assert refused.status_code == 400, wrong
 
 
 async def test_an_org_s_cases_include_those_of_the_orgs_below_it(

@@ -39,6 +39,8 @@ class CaseFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Which cases to list; every field given narrows the list."""
 
     cell_id: str | None = None
+    # The cases of any of these cells.
+    cells: frozenset[str] | None = None
     org_id: str | None = None
     state: str | None = None
     year: int | None = None
@@ -61,6 +63,9 @@ async def list_cases(conn: Connection, reach: Reach, f: CaseFilter) -> CasePage:
         if value is not None:
             args.append(value)
             where.append(f"{column} = ${len(args)}")
+    if f.cells is not None:
+        args.append(sorted(f.cells))
+        where.append(f"cell_id = any(${len(args)}::text[])")
     if f.overdue is not None:
         where.append(("" if f.overdue else "not ") + "(inspection_overdue or remediation_overdue)")
     if f.open is not None:

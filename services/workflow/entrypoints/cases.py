@@ -10,7 +10,17 @@ from litestar.types import ControllerRouterHandler
 
 from services.contracts.roles import Role
 from services.infra.auth.http import EVERYONE_BUT_SOURCES, READERS, allow
-from services.infra.params import Offset, PathId, QueryId, QueryOrg, QueryYear, Year, strict
+from services.infra.params import (
+    Offset,
+    PathId,
+    QueryId,
+    QueryIds,
+    QueryOrg,
+    QueryYear,
+    Year,
+    id_list,
+    strict,
+)
 from services.infra.problems import problem_responses
 from services.workflow.adapters.queries import MAX_PAGE, CaseFilter, CasePage, CaseSummary
 from services.workflow.domain import forms
@@ -54,6 +64,7 @@ class CaseController(Controller):
         service: ServiceDep,
         caller: CallerDep,
         cell_id: QueryId = None,
+        cells: QueryIds = None,
         org_id: QueryOrg = None,
         case_state: Annotated[
             str | None, QueryParameter(name="state", pattern=r"^[a-z][a-z0-9_]{0,63}$")
@@ -65,12 +76,14 @@ class CaseController(Controller):
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CasePage:
-        """Cases matching every filter given: `org_id` for the cases of that org and every
-        org below it, `overdue=true` for those with a passed deadline,
-        `open=true` for those not in a final state, `mine=true` for those the caller opened or
-        accepted into the plan or whose team names the caller's subject."""
+        """Cases matching every filter given: `cells` for those of any of these cells,
+        `org_id` for the cases of that org and every org below it, `overdue=true` for those
+        with a passed deadline, `open=true` for those not in a final state, `mine=true` for
+        those the caller opened or accepted into the plan or whose team names the caller's
+        subject."""
         filters = CaseFilter(
             cell_id=cell_id,
+            cells=id_list(cells),
             org_id=org_id,
             state=case_state,
             year=year,

@@ -217,10 +217,10 @@ LABELS: dict[str, Words] = {
         " (the month has not ended, or the cell was not yet established or was dissolved).",
     ),
     "heat_limited": Words(
-        "Hình vẽ cho các chi bộ {first}\u2013{last} trong {total}, như trang này của bảng; bảng số"
-        " liệu dưới hình đếm đủ {total} chi bộ.",
-        "The drawing shows cells {first}\u2013{last} of {total}, as this page of the table"
-        " does; the counts below it cover all {total}.",
+        "Hình vẽ và bảng số liệu dưới hình cho các chi bộ {first}\u2013{last} trong {total},"
+        " như trang này của bảng chi bộ.",
+        "The drawing and the counts below it show cells {first}\u2013{last} of {total}, as"
+        " this page of the cells table does.",
     ),
     "held": Words("Đã sinh hoạt", "Held"),
     "missed": Words("Không sinh hoạt", "Missed"),

@@ -31,56 +31,91 @@ def home_of(person: Person) -> str:
 async def org_page(
     caller: Caller, org_id: str, year: int, period: str, table: TableQuery
 ) -> dict[str, Any]:
-    """An org: its place in the tree, its cells with their year's score, last regular meeting
-    and open case (sorted and filtered as `table` asks), the bands' counts, the heat map of
-    regular meetings and the trend of each rule over `year`, and the report of `period`."""
-    org, cells, scores, report, calendar, trend, workflow, listed = await asyncio.gather(
+    """An org: its place in the tree, its cells with their year's standing, last regular
+    meeting and open case (sorted, filtered and paged as `table` asks), the bands' counts, the
+    heat map of regular meetings of the page's cells, the trend of each rule over `year`, and
+    the report of `period` (one period of that trend).
+
+    The whole org's cells are read to sort and filter them; what is shown of a cell beyond
+    them (its months, its open case) is read for the page's cells only, unless the table is
+    sorted by case."""
+    by_case = table.sort == "case"
+    org, cells, trend, workflow, all_cases = await asyncio.gather(
         caller.get("rules", f"/orgs/{org_id}"),
-        _all_cells(caller, org_id),
-        caller.get("rules", f"/orgs/{org_id}/scores", {"year": year}),
-        caller.get("rules", f"/orgs/{org_id}/summary", {"period": periods.code(year, period)}),
-        caller.get("rules", f"/orgs/{org_id}/calendar", {"year": year}),
+        _all_cells(caller, org_id, year),
         caller.get("rules", f"/orgs/{org_id}/trend", {"year": year}),
         caller.get("workflow", "/workflows/inspection"),
-        open_cases(caller, org_id),
+        open_cases(caller, {"org_id": org_id}) if by_case else _no_cases(),
     )
     titles = {state["name"]: state["title"] for state in workflow["states"]}
-    cases = {
-        cell: case | {"state_title": titles.get(case["state"])} for cell, case in listed.items()
-    }
-    by_cell = {score["cell_id"]: score for score in scores}
-    rows = [
-        cell | {"score": by_cell.get(cell["cell_id"]), "case": cases.get(cell["cell_id"])}
-        for cell in cells
-    ]
-    counts = Counter(score["band"] for score in scores)
-    labels = {score["band"]: score.get("band_label") for score in scores}
+    rows = [cell | {"case": all_cases.get(cell["cell_id"])} for cell in cells]
+    standings = [cell.get("score") or {} for cell in cells]
+    counts = Counter(standing.get("band") for standing in standings)
+    labels = {standing.get("band"): standing.get("band_label") for standing in standings}
     bands = [
         {"band": band or "not_judged", "label": labels[band], "count": counts[band]}
         for band in sorted(counts, key=lambda b: (b is None, b or ""))
     ]
     matching = arrange(rows, table)
     shown, at = page_of(matching, table)
-    months = {row["cell_id"]: row["months"] for row in calendar["cells"]}
-    # The drawing shows the cells of the table's page, in its order.
-    heat = charts.heat_map(
-        [(r["cell_id"], r.get("name") or r["cell_id"], months.get(r["cell_id"], [])) for r in shown]
+    ids = ",".join(row["cell_id"] for row in shown)
+    calendar, page_cases = await asyncio.gather(
+        caller.get("rules", f"/orgs/{org_id}/calendar", {"year": year, "cells": ids})
+        if shown
+        else _no_calendar(),
+        _no_cases() if by_case or not shown else open_cases(caller, {"cells": ids}),
     )
+    cases = all_cases if by_case else page_cases
+    shown = [{**row, "case": _titled(cases.get(row["cell_id"]), titles)} for row in shown]
+    months = {row["cell_id"]: row["months"] for row in calendar["cells"]}
+    marks = [months.get(r["cell_id"], []) for r in shown]
     return {
         "org": org,
         "cells": shown,
         "table_page": at,
         "total_cells": len(rows),
         "bands": bands,
-        "report": report,
+        "report": report_of(trend, periods.code(year, period)),
         "year": year,
         "period": period,
         "table": table,
-        "heat": heat,
-        "heat_counts": charts.month_counts([months.get(r["cell_id"], []) for r in matching]),
-        "calendar": calendar,
+        # The drawing shows the cells of the table's page, in its order, and so does its table.
+        "heat": charts.heat_map(
+            [
+                (r["cell_id"], r.get("name") or r["cell_id"], m)
+                for r, m in zip(shown, marks, strict=True)
+            ]
+        ),
+        "heat_counts": charts.month_counts(marks),
         "trend": trend_charts(trend),
     }
+
+
+async def _no_cases() -> dict[str, dict[str, Any]]:
+    return {}
+
+
+async def _no_calendar() -> dict[str, Any]:
+    return {"cells": []}
+
+
+def _titled(case: dict[str, Any] | None, titles: dict[str, Any]) -> dict[str, Any] | None:
+    return None if case is None else case | {"state_title": titles.get(case["state"])}
+
+
+def report_of(trend: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    """The periodic report of the period `code` (`2025`, `2025-Q1`, `2025-03`), rule by rule,
+    as the trend of its year gives it."""
+    rows = []
+    for rule in trend["rules"]:
+        found = next((p for p in rule["periods"] if p["period"] == code), None)
+        if found is None:
+            continue
+        rows.append(
+            {key: rule[key] for key in ("rule_id", "title_vi", "title_en", "mode")}
+            | {key: found[key] for key in ("cells_judged", "cells_violated", "compliant_percent")}
+        )
+    return rows
 
 
 def trend_charts(trend: dict[str, Any]) -> dict[str, Any]:
@@ -99,12 +134,10 @@ def trend_charts(trend: dict[str, Any]) -> dict[str, Any]:
     return {"rules": rules, "month": drawn["month"], "quarter": drawn["quarter"]}
 
 
-async def open_cases(caller: Caller, org_id: str) -> dict[str, dict[str, Any]]:
-    """Each cell's newest case not in a final state, under the org however deep; the workflow
-    API gives 200 cases a page."""
-    items, _ = await caller.get_all(
-        "workflow", "/cases", {"org_id": org_id, "open": "true"}, limit=200
-    )
+async def open_cases(caller: Caller, which: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each cell's newest case not in a final state, among the cases `which` names (an org's
+    subtree, or some cells); the workflow API gives 200 cases a page."""
+    items, _ = await caller.get_all("workflow", "/cases", {**which, "open": "true"}, limit=200)
     found: dict[str, dict[str, Any]] = {}
     for case in items:  # newest first: the first of a cell is its newest
         found.setdefault(case["cell_id"], case)
@@ -143,6 +176,7 @@ async def cell_page(caller: Caller, cell_id: str, year: int) -> dict[str, Any]:
     }
 
 
-async def _all_cells(caller: Caller, org_id: str) -> list[dict[str, Any]]:
-    cells, _ = await caller.get_all("rules", "/cells", {"org_id": org_id}, limit=1000)
+async def _all_cells(caller: Caller, org_id: str, year: int) -> list[dict[str, Any]]:
+    query = {"org_id": org_id, "year": str(year)}
+    cells, _ = await caller.get_all("rules", "/cells", query, limit=1000)
     return cells

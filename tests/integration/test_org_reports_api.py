@@ -169,6 +169,16 @@ async def test_cells_listed_for_a_year_carry_their_standing_as_their_score_says(
     assert (await commune.get("/cells", params={"year": 1800})).status_code == 400
 
 
+async def test_cells_are_listed_by_their_ids_a_few_at_once(commune: AsyncTestClient) -> None:
+    answer = await commune.get("/cells", params={"cells": "c-old,c-a,c-nobody"})
+    assert answer.status_code == 200, answer.text
+    assert [cell["cell_id"] for cell in answer.json()["items"]] == ["c-a", "c-old"]
+    # Beyond the caller's reach reads as absent: the commune's inspector does not see c-x.
+    theirs = bearer(Role.inspector, org="xa-1")
+    seen = await commune.get("/cells", params={"cells": "c-a,c-x"}, headers=theirs)
+    assert [cell["cell_id"] for cell in seen.json()["items"]] == ["c-a"]
+
+
 async def test_the_calendar_of_some_cells_only(commune: AsyncTestClient) -> None:
     answer = await commune.get(
         "/orgs/xa-1/calendar", params={"year": 2025, "cells": "c-new,c-a,c-x"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 import asyncpg
@@ -167,11 +168,19 @@ def _record(row: asyncpg.Record) -> FindingRecord:
 
 
 async def list_cells(
-    conn: Connection, org_id: str | None, after: str, limit: int, reach: Reach
+    conn: Connection,
+    org_id: str | None,
+    after: str,
+    limit: int,
+    reach: Reach,
+    only: Collection[str] | None = None,
 ) -> list[CellRecord]:
-    """Registered cells (under `org_id` when given) within `reach`, by id, after `after`."""
+    """Registered cells (under `org_id` and among `only` when given) within `reach`, by id,
+    after `after`."""
     q = Where()
     q.conditions.append(f"c.cell_id > {q.arg(after)}")
+    if only is not None:
+        q.conditions.append(f"c.cell_id = any({q.arg(sorted(only))}::text[])")
     if org_id is not None:
         q.ctes.append(subtree("rules", q.arg(org_id)))
         q.conditions.append("c.org_id in (select org_id from subtree)")

@@ -44,11 +44,14 @@ async def list_cells(
     after: IdCursor = "",
     limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     year: QueryYear = None,
+    cells: QueryIds = None,
 ) -> CellPage:
-    """Cells the caller reaches, by id, with their open findings count, their last regular
-    meeting and, when `year` is given, their standing that year: score, band, and whether the
-    score is final or provisional (`score`, as `/cells/{id}/score` gives it in full)."""
-    return await compliance.list_cells(pool, judge, claims, org_id, after, limit, year)
+    """Cells the caller reaches (those named in `cells`, if given), by id, with their open
+    findings count, their last regular meeting and, when `year` is given, their standing that
+    year: score, band, and whether the score is final or provisional (`score`, as
+    `/cells/{id}/score` gives it in full)."""
+    only = id_list(cells)
+    return await compliance.list_cells(pool, judge, claims, org_id, after, limit, year, only)
 
 
 @get(

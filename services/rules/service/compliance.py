@@ -125,11 +125,12 @@ async def list_cells(
     after: str,
     limit: int,
     year: int | None = None,
+    only: Collection[str] | None = None,
 ) -> CellPage:
-    """Cells the caller reaches (under `org_id` if given), by id, with their open findings,
-    and with their standing in `year` when it is given."""
+    """Cells the caller reaches (under `org_id` and among `only` if given), by id, with their
+    open findings, and with their standing in `year` when it is given."""
     async with pool.acquire() as conn:
-        items = await queries.list_cells(conn, org_id, after, limit, reach(claims))
+        items = await queries.list_cells(conn, org_id, after, limit, reach(claims), only)
         if year is not None:
             ids = [cell.cell_id for cell in items]
             scores = await tallied(conn, judge, ids, year, tallies.SCORE)

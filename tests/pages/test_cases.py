@@ -19,7 +19,9 @@ YEAR = date.today().year
 TREE = [
     org_registered("huyen", None, id="o-h"),
     org_registered("xa-9", "huyen", id="o-9"),
-    cell_registered("c-9", org_id="xa-9", established_on=f"{YEAR - 1}-01-01", id="cr-9"),
+    cell_registered(
+        "c-9", org_id="xa-9", established_on=f"{YEAR - 1}-01-01", id="cr-9", name="Chi bộ Ấp Bắc"
+    ),
     cell_registered("c-10", org_id="xa-9", established_on=f"{YEAR - 1}-01-01", id="cr-10"),
 ]
 MEETINGS = [
@@ -185,6 +187,8 @@ def test_an_inspector_and_a_secretary_walk_a_case_to_closed(
     assert page.url == f"{commune.web}/cases?mine=1"
     column = page.locator("section.column", has_text="Đã kết thúc")
     assert column.locator("li.card").count() == 1
+    # A card names its cell as registered, not by its id.
+    assert column.locator("li.card a").inner_text() == f"Chi bộ Ấp Bắc · {YEAR - 1}"
     inspector.shot("cases-board")
 
 

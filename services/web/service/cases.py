@@ -6,7 +6,7 @@ gathered from the workflow API (and the rules API for the cell's name) as the pe
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -18,6 +18,7 @@ from services.web.domain import diagram, forms
 from services.web.domain.words import label
 
 BOARD_PAGES = 5  # of 200 cases each: a board shows at most 1,000 cases
+NAMES_AT_ONCE = 200  # cells named in one call of the rules API (its `cells` parameter's limit)
 WORKFLOW = "inspection"
 
 
@@ -31,9 +32,11 @@ async def board(caller: Caller, filters: Mapping[str, str | int | None]) -> dict
     """The cases the person reaches that match `filters`, grouped by state in the order the
     workflow lists its states; `total` may exceed the cases shown."""
     view, (cases, total) = await asyncio.gather(workflow_view(caller), _cases(caller, filters))
+    names = await cell_names(caller, {case["cell_id"] for case in cases})
     by_state: dict[str, list[Any]] = {s["name"]: [] for s in view["states"]}
     for case in cases:
-        by_state.setdefault(case["state"], []).append(case)
+        named = case | {"cell_name": names.get(case["cell_id"])}
+        by_state.setdefault(case["state"], []).append(named)
     columns = [
         {"state": s, "cases": by_state[s["name"]]} for s in view["states"] if by_state[s["name"]]
     ]
@@ -45,6 +48,19 @@ async def _cases(caller: Caller, filters: Mapping[str, str | int | None]) -> tup
         "workflow", "/cases", filters, limit=200, max_pages=BOARD_PAGES
     )
     return found, total or len(found)
+
+
+async def cell_names(caller: Caller, cell_ids: Collection[str]) -> dict[str, str]:
+    """The names of the cells among `cell_ids` that the person reaches, by id."""
+    ids = sorted(cell_ids)
+    chunks = [ids[i : i + NAMES_AT_ONCE] for i in range(0, len(ids), NAMES_AT_ONCE)]
+    pages = await asyncio.gather(
+        *(
+            caller.get("rules", "/cells", {"cells": ",".join(chunk), "limit": NAMES_AT_ONCE})
+            for chunk in chunks
+        )
+    )
+    return {cell["cell_id"]: cell["name"] for page in pages for cell in page["items"]}
 
 
 async def open_findings(caller: Caller, cell_id: str) -> list[Any]:

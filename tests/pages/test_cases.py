@@ -6,16 +6,19 @@ moved the case says so and keeps what was typed; the board lists the cases by st
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.roles import Role
 from tests.factories import cell_registered, meeting_held, org_registered
 from tests.pages.conftest import Stack, Watched
 
-YEAR = date.today().year
+# The day as the people using the pages live it: in Vietnam, seven hours ahead of UTC.
+TODAY = datetime.now(VIETNAM).date()
+YEAR = TODAY.year
 TREE = [
     org_registered("huyen", None, id="o-h"),
     org_registered("xa-9", "huyen", id="o-9"),
@@ -29,8 +32,8 @@ MEETINGS = [
     for m in range(1, 12)  # none in December: an open finding for the case to cite
 ]
 Opener = Callable[..., Watched]
-IN_TEN_DAYS = (date.today() + timedelta(days=10)).isoformat()
-IN_FIVE_DAYS = (date.today() + timedelta(days=5)).isoformat()
+IN_TEN_DAYS = (TODAY + timedelta(days=10)).isoformat()
+IN_FIVE_DAYS = (TODAY + timedelta(days=5)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +81,7 @@ def test_an_inspector_and_a_secretary_walk_a_case_to_closed(
     start = page.locator("#do-start")
     start.get_by_label("Số quyết định kiểm tra").fill("15-QĐ/UBKT")
     start.get_by_label("Họ và tên").first.fill("Vũ Văn Kiểm")
-    start.get_by_label("Ngày bắt đầu kiểm tra").fill(date.today().isoformat())
+    start.get_by_label("Ngày bắt đầu kiểm tra").fill(TODAY.isoformat())
     send(page, "start")
     assert "Đoàn kiểm tra phải có trưởng đoàn." in start.locator(".alert").inner_text()
     assert start.get_by_label("Số quyết định kiểm tra").input_value() == "15-QĐ/UBKT"

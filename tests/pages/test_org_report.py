@@ -11,20 +11,21 @@ import io
 import json
 import urllib.request
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 import openpyxl
 import pytest
 from playwright.sync_api import expect
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.roles import Role
 from tests.factories import cell_registered, meeting_held, org_registered
 from tests.pages.conftest import Stack, Watched, in_thread
 from tests.tokens import bearer
 from tests.waiting import eventually
 
-Y = date.today().year - 1  # a closed year: every month of it is judged
+Y = datetime.now(VIETNAM).year - 1  # a closed year (in Vietnam): every month of it judged
 CELLS = {
     "c-a": "Chi bộ Ấp Đông",  # meets every month
     "c-b": "Chi bộ Bến Đò",  # meets January to June only

@@ -5,16 +5,17 @@ every page offline by construction, in Vietnamese first and English a click away
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 
 import pytest
 
+from services.contracts.calendar import VIETNAM
 from services.contracts.roles import Role
 from tests.factories import cell_registered, meeting_held, org_registered
 from tests.pages.conftest import Stack, Watched
 from tests.tokens import bearer
 
-YEAR = date.today().year
+YEAR = datetime.now(VIETNAM).year  # the year in Vietnam, where the services count it
 TREE = [
     org_registered("tinh", None, id="o-1"),
     org_registered("xa-1", "tinh", id="o-2"),

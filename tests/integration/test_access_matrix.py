@@ -31,7 +31,7 @@ rules    GET    /health                      200   200       200     200       2
 rules    GET    /ready                       200   200       200     200       200         200
 rules    GET    /metrics                     200   200       200     200       200         200
 rules    GET    /outbox/parked               200   403       403     403       403         403
-rules    POST   /events                      202   403       403     403       403         202
+rules    POST   /events                      202   202/403   403     403       403         202
 rules    GET    /findings                    200   200       200     200       403         403
 rules    GET    /findings/{finding_id}       200   200/404   200/404 200/404   403         403
 rules    GET    /cells                       200   200       200     200       403         403
@@ -113,7 +113,8 @@ def request(route: str, method: str, world: World, inside: bool) -> dict[str, An
         body = {
             "specversion": "1.0", "id": f"evt-{next(_events)}", "source": "test",
             "type": "org.registered", "time": "2024-01-01T00:00:00+07:00", "subject": "x",
-            "data": {"org_id": f"new-{next(_events)}", "name": "Mới", "parent_id": "tinh"},
+            "data": {"org_id": f"new-{next(_events)}", "name": "Mới",
+                     "parent_id": "xa-a" if inside else "xa-b"},
         }  # fmt: skip
     elif route == "/cases":
         body = {"cell_id": cell, "org_id": org, "year": 2025, "allow_another": True}

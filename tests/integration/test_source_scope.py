@@ -147,3 +147,21 @@ async def test_an_unscoped_source_is_trusted_with_every_org(rules: AsyncTestClie
     batch = [meeting_held("m-x", "cb-b1", id="anywhere"), org_registered("new-root", None)]
     answer = await rules.post("/events", json=batch, headers=trusted)
     assert answer.status_code == 202, answer.text
+
+
+async def test_an_inspector_writes_for_their_org_s_subtree_only(
+    rules: AsyncTestClient, db: asyncpg.Connection
+) -> None:
+    await _tree(rules)
+    inspector = bearer(Role.inspector, org="xa-a", sub="ubkt-lan")
+    batch = [
+        cell_registered("cb-a2", org_id="cs-a1", id="c-a2"),  # below xa-a: kept
+        meeting_held("m-a2", "cb-a2", id="e-m-a2"),  # of the cell just registered: kept
+        meeting_held("m-b2", "cb-b1", id="e-m-b2"),  # beside it: refused
+    ]
+    answer = await rules.post("/events", json=batch, headers=inspector)
+    assert answer.status_code == 403, answer.text
+    body = answer.json()
+    assert body["accepted"] == ["c-a2", "e-m-a2"]
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [(2, "data.cell_id")]
+    assert await db.fetchval("select count(*) from rules.meetings where meeting_id = 'm-b2'") == 0

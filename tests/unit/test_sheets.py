@@ -11,9 +11,26 @@ import pytest
 from openpyxl import Workbook
 
 from services.contracts.calendar import VIETNAM
-from services.contracts.events import CellRegisteredEvent, MeetingHeldEvent, OrgRegisteredEvent
+from services.contracts.events import (
+    CellRegisteredEvent,
+    Event,
+    MeetingHeldEvent,
+    OrgRegisteredEvent,
+)
 from services.rules.adapters.workbook import SpreadsheetError, sheets_of
-from services.rules.domain.sheets import LAYOUTS, Mapper, Planned, Problem, SheetKind, recognise
+from services.rules.domain.authority import Places, WriteScope, outside
+from services.rules.domain.sheets import (
+    LAYOUTS,
+    Mapper,
+    Planned,
+    Problem,
+    SheetKind,
+    recognise,
+    scope_message,
+)
+from tests.builders import cell as builder_cell
+from tests.builders import meeting as builder_meeting
+from tests.builders import org
 
 STAMP = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 ORG_HEAD = ["Mã tổ chức", "Tên tổ chức", "Mã tổ chức cấp trên", "Xét từ ngày"]
@@ -312,3 +329,34 @@ def _read_all(path: Path) -> None:
     with sheets_of(path) as sheets:
         for sheet in sheets:
             list(sheet.rows)
+
+
+def test_every_refusal_of_a_token_s_scope_reads_in_vietnamese_then_english() -> None:
+    def refused(scope: WriteScope, *events: Event) -> list[str]:
+        places = Places(subtree={"xa-a"}, orgs={"xa-a", "xa-b"}, cells={"cb-b": "xa-b"},
+                        meetings={"m-b": "cb-b"})  # fmt: skip
+        return [r.message for r in outside(list(events), scope, places)]
+
+    commune, one_cell = WriteScope(org="xa-a", cell=None), WriteScope(org=None, cell="cb-a")
+    messages = refused(
+        commune,
+        org("thon-x", "Thôn X", parent_id="xa-b"),
+        org("xa-b", "Xã B", parent_id="xa-a"),
+        builder_cell("cb-x", org_id="xa-b"),
+        builder_cell("cb-b", org_id="xa-a"),
+        builder_meeting("m-x", "cb-b", "2025-03-05T19:30:00+07:00"),
+    ) + refused(one_cell, org("thon-y", "Thôn Y", parent_id="xa-a"))
+    assert len(messages) == 6
+    told = [scope_message(message) for message in messages]
+    assert all(t is not None for t in told), messages
+    vi = [t[0] for t in told if t is not None]
+    assert vi == [
+        "tài khoản này chỉ đăng ký được tổ chức thuộc tổ chức xa-a",
+        "tổ chức xa-b không thuộc tổ chức xa-a",
+        "tài khoản này chỉ đăng ký được chi bộ thuộc tổ chức xa-a",
+        "chi bộ cb-b đã được đăng ký ở ngoài tổ chức xa-a",
+        "chi bộ cb-b chưa được đăng ký thuộc tổ chức xa-a",
+        "tài khoản này (chỉ cho chi bộ cb-a) không được đăng ký tổ chức",
+    ]
+    assert [t[1] for t in told if t is not None] == messages  # the English is the API's own
+    assert scope_message("Expected `int` >= 0") is None

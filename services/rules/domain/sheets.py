@@ -897,10 +897,56 @@ def contract_message(message: str) -> tuple[str, str]:
     return "không đúng hợp đồng sự kiện: " + message, message
 
 
+# The rules service's refusals of events outside the token's part of the tree (403 entries,
+# `domain.authority`), as the person who imported the row reads them.
+_ID = r"[A-Za-z0-9_-]+"
+_WHERE = rf"(?P<place>org|cell) (?P<place_id>{_ID})"
+_SCOPE_MESSAGES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(rf"^a token for {_WHERE} registers no (?P<what>orgs|cells)$"),
+     "tài khoản này (chỉ cho {where}) không được đăng ký {what}",
+     "a token for {where} registers no {what}"),
+    (re.compile(rf"^this token registers (?P<what>orgs|cells) only below {_WHERE}$"),
+     "tài khoản này chỉ đăng ký được {what} thuộc {where}",
+     "this token registers {what} only below {where}"),
+    (re.compile(rf"^org (?P<id>{_ID}) is not below {_WHERE}$"),
+     "tổ chức {id} không thuộc {where}", "org {id} is not below {where}"),
+    (re.compile(rf"^cell (?P<id>{_ID}) is registered outside {_WHERE}$"),
+     "chi bộ {id} đã được đăng ký ở ngoài {where}", "cell {id} is registered outside {where}"),
+    (re.compile(rf"^cell (?P<id>{_ID}) is not registered below {_WHERE}$"),
+     "chi bộ {id} chưa được đăng ký thuộc {where}", "cell {id} is not registered below {where}"),
+    (re.compile(rf"^meeting (?P<id>{_ID}) is of a cell outside {_WHERE}$"),
+     "buổi sinh hoạt {id} là của một chi bộ ngoài {where}",
+     "meeting {id} is of a cell outside {where}"),
+]  # fmt: skip
+_NAMES = {
+    "vi": {"org": "tổ chức", "cell": "chi bộ", "orgs": "tổ chức", "cells": "chi bộ"},
+    "en": {"org": "org", "cell": "cell", "orgs": "orgs", "cells": "cells"},
+}
+
+
+def scope_message(message: str) -> tuple[str, str] | None:
+    """The rules service's refusal of an event outside the token's part of the tree, in
+    Vietnamese and English; None for any other message."""
+    for pattern, vi, en in _SCOPE_MESSAGES:
+        found = pattern.match(message)
+        if found is not None:
+            return _told(found, vi, "vi"), _told(found, en, "en")
+    return None
+
+
+def _told(found: re.Match[str], text: str, language: Literal["vi", "en"]) -> str:
+    names, parts = _NAMES[language], found.groupdict()
+    where = f"{names[parts['place']]} {parts['place_id']}"
+    return text.format(where=where, what=names.get(parts.get("what") or "", ""), id=parts.get("id"))
+
+
 def service_problem(planned: Planned, field: str, message: str) -> Problem:
     """The rules service's refusal of `planned` (a 422 or 403 entry), told at its cell."""
     data = msgspec.to_builtins(planned.event.data)
     key = field_column(planned.sheet.kind, field, data)
+    scoped = scope_message(message)
+    if scoped is not None:
+        return Problem(planned.sheet.name, planned.cell(key), *scoped, row=planned.row)
     vi, en = contract_message(message)
     if vi.startswith("không đúng hợp đồng sự kiện: "):
         vi = "dịch vụ quy tắc từ chối: " + message

@@ -402,8 +402,10 @@ class _Job:
                 self._refuse(
                     p,
                     "parent_id",
-                    f"tổ chức cấp trên “{parent}” không có trong tệp và chưa được đăng ký",
-                    f"parent org “{parent}” is neither in the file nor registered",
+                    f"tổ chức cấp trên “{parent}” không có trong tệp và chưa được đăng ký"
+                    " trong phạm vi của tài khoản này",
+                    f"parent org “{parent}” is neither in the file nor registered within this"
+                    " token's reach",
                 )
             kept = [p for p in kept if p not in refused]
             asked.update({_parent(p): "no" for p in refused})
@@ -429,8 +431,9 @@ class _Job:
                 self._refuse(
                     p,
                     "org_id",
-                    f"tổ chức “{org}” không có trong tệp và chưa được đăng ký",
-                    f"org “{org}” is neither in the file nor registered",
+                    f"tổ chức “{org}” không có trong tệp và chưa được đăng ký trong phạm vi"
+                    " của tài khoản này",
+                    f"org “{org}” is neither in the file nor registered within this token's reach",
                 )
         self.in_file[SheetKind.cells] = {p.event.data.cell_id for p in kept}  # type: ignore[union-attr]
         return kept

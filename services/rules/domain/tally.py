@@ -20,6 +20,7 @@ facts change.
 from __future__ import annotations
 
 import enum
+import functools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -56,7 +57,14 @@ PERIODS: tuple[Period, ...] = (
     *((PeriodKind.quarter, q) for q in range(1, 5)),
     (PeriodKind.year, 1),
 )
-_BIT = {period: 1 << i for i, period in enumerate(PERIODS)}
+_INDEX = {period: i for i, period in enumerate(PERIODS)}
+_BIT = {period: 1 << i for period, i in _INDEX.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def _set_bits(bits: int) -> tuple[int, ...]:
+    """The indexes of the periods in the bit set `bits`."""
+    return tuple(i for i in range(len(PERIODS)) if bits >> i & 1)
 
 
 def bounds(year: int, period: Period) -> tuple[date, date]:
@@ -186,19 +194,25 @@ def count(
     """For each of `periods`, per rule id, how many cells the rule judged in it and found a
     violation in (a rule that judged none is left out); `cells` are the rules' tallies of
     cells, each with how many cells have them."""
-    # Cells of an org mostly share a few patterns: count each pattern once.
+    # Cells of an org mostly share a few patterns: count each pattern once, each period of
+    # it (a set bit) once.
     patterns: Counter[tuple[str, int, int]] = Counter()
     for rules, sharing in cells:
         for rule_id, rule in rules.items():
             patterns[(rule_id, rule.judged, rule.violated)] += sharing
+    judged: dict[str, list[int]] = {}
+    violated: dict[str, list[int]] = {}
+    for (rule_id, was_judged, was_violated), sharing in patterns.items():
+        judged_in = judged.setdefault(rule_id, [0] * len(PERIODS))
+        violated_in = violated.setdefault(rule_id, [0] * len(PERIODS))
+        for index in _set_bits(was_judged):
+            judged_in[index] += sharing
+            if was_violated >> index & 1:
+                violated_in[index] += sharing
     counted: list[dict[str, RuleCount]] = []
     for period in periods:
-        bit = _BIT[period]
-        judged: Counter[str] = Counter()
-        violated: Counter[str] = Counter()
-        for (rule_id, was_judged, was_violated), sharing in patterns.items():
-            if was_judged & bit:
-                judged[rule_id] += sharing
-                violated[rule_id] += sharing if was_violated & bit else 0
-        counted.append({r: RuleCount(n, violated[r]) for r, n in judged.items()})
+        index = _INDEX[period]
+        counted.append(
+            {r: RuleCount(n[index], violated[r][index]) for r, n in judged.items() if n[index]}
+        )
     return counted

@@ -3,6 +3,7 @@ language and labels in it, the formats of dates and numbers, the form token agai
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,18 @@ def helpers(language: Language) -> dict[str, Any]:
         "yes_no": lambda flag: wording.YES_NO[bool(flag)](language),
         "sentence": wording.sentence,
         "period_name": lambda year, part: periods.name(year, part, language),
+        "month_marks": lambda year: _month_marks(year, language),
     }
+
+
+@functools.lru_cache(maxsize=64)
+def _month_marks(year: int, language: Language) -> list[dict[str, str]]:
+    """For each month of `year`, each calendar mark told as a heat map square's title says it
+    (`tháng 3/2025: không sinh hoạt`): worked out once, not once for each of a thousand
+    squares."""
+    months = [periods.name(year, f"{month:02d}", language) for month in range(1, 13)]
+    marks = {mark: _named(words.MARKS, mark, language) for mark in words.MARKS}
+    return [{mark: f"{month}: {said}" for mark, said in marks.items()} for month in months]
 
 
 def _named(table: dict[str, wording.Words], code: str, language: Language) -> str:

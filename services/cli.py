@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     up = subparsers.add_parser("up", help="run every service (embedded servers unless URLs set)")
     up.add_argument("--data-dir", type=Path, default=Path(".chibo"), help="default: .chibo")
     up.set_defaults(handler=_up)
+    cluster = subparsers.add_parser(
+        "cluster",
+        help="run deploy/'s layout on this machine: a 3-node JetStream cluster, 2 replicas each",
+    )
+    cluster.add_argument("--data-dir", type=Path, default=Path(".chibo"), help="default: .chibo")
+    cluster.set_defaults(handler=_cluster)
     serve = subparsers.add_parser("serve", help="run one service in the foreground")
     serve.add_argument("service", choices=["rules", "workflow", "web"])
     serve.set_defaults(handler=_serve)
@@ -38,6 +44,12 @@ def _up(args: argparse.Namespace) -> int:
     from services.dev.launcher import up
 
     return up(args.data_dir.resolve())
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from services.dev.launcher import up
+
+    return up(args.data_dir.resolve(), cluster=True)
 
 
 def _serve(args: argparse.Namespace) -> int:

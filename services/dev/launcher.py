@@ -1,5 +1,7 @@
 """`chibo up`: the servers (embedded unless URLs are set) and every service — rules, workflow
-and the pages — until Ctrl-C."""
+and the pages — until Ctrl-C. `chibo cluster`: the same with the layout of deploy/ on one
+machine — a three-node JetStream cluster whose streams keep three replicas, and two replicas of
+the rules and workflow services."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 
 from services.dev import tokens as dev_tokens
-from services.dev.servers import Servers
+from services.dev.servers import CLUSTER_NODES, Servers
 from services.infra.auth import AuthSettings
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
@@ -23,9 +25,13 @@ from services.infra.settings import from_env
 SERVICES = ("rules", "workflow", "web")
 DEFAULT_PORTS = {"web": "8000", "rules": "8001", "workflow": "8002"}
 READY_TIMEOUT_SECONDS = 30.0
+CLUSTER_REPLICAS = {"rules": 2, "workflow": 2, "web": 1}
+"""Replicas of each service `chibo cluster` runs: the Nth listens 10 times (N - 1) above the
+first's port (8001 and 8011 for the rules service)."""
+CLUSTER_STREAM_REPLICAS = "3"
 
 
-def up(data_dir: Path) -> int:
+def up(data_dir: Path, *, cluster: bool = False) -> int:
     """Run everything in the foreground; return the exit code once shut down."""
     stop_requested = False
 
@@ -35,26 +41,42 @@ def up(data_dir: Path) -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    with Servers(data_dir) as servers:
+    nodes = CLUSTER_NODES if cluster else 1
+    with Servers(data_dir / "cluster" if cluster else data_dir, nats_nodes=nodes) as servers:
         env = {**os.environ, "DATABASE_URL": servers.database_url, "NATS_URL": servers.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
         key_configured = dev_tokens.KEY_VARIABLE in env
         env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
+        if cluster:  # every stream on every node, as deploy/compose.yaml runs them
+            env.setdefault("CHIBO_RULES_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
+            env.setdefault("CHIBO_WORKFLOW_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
         limit = restart_limit(env)
-        urls = {name: _base_url(name, env) for name in SERVICES}
-        # The pages call the APIs where this launcher runs them, unless told otherwise.
-        env.setdefault("CHIBO_WEB_RULES_URL", urls["rules"])
-        env.setdefault("CHIBO_WEB_WORKFLOW_URL", urls["workflow"])
-        children = {name: _spawn(name, env) for name in SERVICES}
+        replicas = CLUSTER_REPLICAS if cluster else dict.fromkeys(SERVICES, 1)
+        # The pages call the APIs where this launcher runs them (their first replicas), unless
+        # told otherwise.
+        env.setdefault("CHIBO_WEB_RULES_URL", _first_url("rules", env))
+        env.setdefault("CHIBO_WEB_WORKFLOW_URL", _first_url("workflow", env))
+        instances = _instances(env, replicas)
+        urls = {name: url for name, (_, url, _) in instances.items()}
+
+        def spawn(name: str) -> subprocess.Popen[bytes]:
+            service, _, own = instances[name]
+            return _spawn(service, own)
+
+        children: dict[str, subprocess.Popen[bytes]] = {}
         try:
-            _wait_ready(urls, children, lambda: stop_requested)
+            # On a cluster, one at a time: each service brings the streams up to date as it
+            # starts, and two doing so at once race for the same stream's update.
+            for group in [[name] for name in urls] if cluster else [list(urls)]:
+                children.update((name, spawn(name)) for name in group)
+                _wait_ready({name: urls[name] for name in group}, children, lambda: stop_requested)
             auth = from_env(AuthSettings, "CHIBO_AUTH_", env)
             minting = dev_tokens.mint_command(data_dir, key_configured)
             links = dev_tokens.signin_links(auth, servers.database_url, urls["web"])
             tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
             lines = [_banner(urls, servers), *links, *tokens]
             print("\n".join(lines) + "\n", flush=True)
-            supervisor = Supervisor(children, lambda name: _spawn(name, env), limit)
+            supervisor = Supervisor(children, spawn, limit)
             while not stop_requested:
                 if (gave_up := supervisor.check(time.monotonic())) is not None:
                     print(f"chibo: {gave_up}; shutting down", flush=True)
@@ -128,11 +150,26 @@ def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     )
 
 
-def _base_url(name: str, env: dict[str, str]) -> str:
-    prefix = f"CHIBO_{name.upper()}_"
-    host = env.get(prefix + "HOST", "127.0.0.1")
-    port = env.get(prefix + "PORT", DEFAULT_PORTS[name])
-    return f"http://{host}:{port}"
+Instance = tuple[str, str, dict[str, str]]
+"""A service's replica: the service, its base URL, and its environment."""
+
+
+def _first_url(service: str, env: dict[str, str]) -> str:
+    return _instances(env, {service: 1})[service][1]
+
+
+def _instances(env: dict[str, str], replicas: dict[str, int]) -> dict[str, Instance]:
+    """Each replica by name (`rules`, then `rules-2`, ...), its port 10 above the one before."""
+    found: dict[str, Instance] = {}
+    for service in replicas:
+        prefix = f"CHIBO_{service.upper()}_"
+        host = env.get(prefix + "HOST", "127.0.0.1")
+        first = int(env.get(prefix + "PORT", DEFAULT_PORTS[service]))
+        for number in range(1, replicas[service] + 1):
+            port = first + 10 * (number - 1)
+            name = service if number == 1 else f"{service}-{number}"
+            found[name] = (service, f"http://{host}:{port}", env | {prefix + "PORT": str(port)})
+    return found
 
 
 def _wait_ready(
@@ -178,8 +215,8 @@ def _banner(urls: dict[str, str], servers: Servers) -> str:
     lines = ["", "Chibo is up. Ctrl-C stops everything.", ""]
     lines.append(f"  {'pages':<13} {urls['web']}")
     for name, url in urls.items():
-        if name != "web":
-            lines.append(f"  {name:<9} API   {url}    docs {url}/schema/swagger")
+        if not name.startswith("web"):
+            lines.append(f"  {name:<10} API  {url}    docs {url}/schema/swagger")
     for name, url in (("postgres", servers.database_url), ("nats", servers.nats_url)):
         version = servers.embedded.get(name)
         lines.append(f"  {name:<13} {url}" + (f" (embedded: {version})" if version else ""))

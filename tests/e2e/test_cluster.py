@@ -16,8 +16,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import nats
+import nats.errors
 import psutil
 import pytest
+from nats.aio.client import Client
 
 from services.contracts.subjects import FINDINGS_STREAM
 from services.infra.streams import STREAMS
@@ -45,9 +47,28 @@ def post(url: str, token: str, events: list[dict[str, object]]) -> int:
         return int(answer.status)
 
 
-async def stream_replicas(url: str) -> dict[str, tuple[int, int]]:
+async def connect(url: str, user: str, password: str, refused: list[str]) -> Client:
+    async def on_error(exc: Exception) -> None:
+        refused.append(str(exc))
+
+    return await nats.connect(
+        url.split(","), user=user, password=password, error_cb=on_error,
+        allow_reconnect=False, connect_timeout=5,
+    )  # fmt: skip
+
+
+async def anonymous(url: str) -> None:
+    """Connect with no credentials at all (the connection closed whatever comes of it)."""
+    nc = Client()
+    try:
+        await nc.connect(url.split(","), allow_reconnect=False, connect_timeout=2)
+    finally:
+        await nc.close()
+
+
+async def stream_replicas(url: str, password: str) -> dict[str, tuple[int, int]]:
     """Per Chibo stream: its configured replicas, and how many nodes hold it now."""
-    nc = await nats.connect(url.split(","))
+    nc = await connect(url, "rules", password, [])
     try:
         js = nc.jetstream()
         found = {}
@@ -59,6 +80,50 @@ async def stream_replicas(url: str) -> dict[str, tuple[int, int]]:
         return found
     finally:
         await nc.close()
+
+
+async def may_publish(url: str, user: str, password: str, subject: str) -> bool:
+    """Whether `user` may publish on `subject`: JetStream stores it (and acknowledges), or the
+    server refuses it as a permissions violation."""
+    refused: list[str] = []
+    nc = await connect(url, user, password, refused)
+    try:
+        await nc.jetstream().publish(subject, b"{}", timeout=2)
+        return True
+    except nats.errors.TimeoutError:
+        assert any("permissions violation" in r.lower() for r in refused), refused
+        return False
+    finally:
+        await nc.close()
+
+
+async def may_use_the_jetstream_api(url: str, user: str, password: str) -> bool:
+    """Whether `user` may read a stream's state (and so purge or delete one)."""
+    refused: list[str] = []
+    nc = await connect(url, user, password, refused)
+    try:
+        await nc.jetstream(timeout=2).stream_info(STREAMS[0].name)
+        return True
+    except nats.errors.TimeoutError:
+        assert any("permissions violation" in r.lower() for r in refused), refused
+        return False
+    finally:
+        await nc.close()
+
+
+def permissions(url: str, passwords: dict[str, str]) -> dict[str, dict[str, bool]]:
+    subjects = {"events": "chibo.events.meeting.held", "findings": "chibo.findings.opened",
+                "workflow": "chibo.workflow.case.opened"}  # fmt: skip
+    found: dict[str, dict[str, bool]] = {}
+    for user in ("sources", "rules", "workflow"):
+        found[user] = {
+            name: asyncio.run(may_publish(url, user, passwords[user], subject))
+            for name, subject in subjects.items()
+        }
+        found[user]["jetstream_api"] = asyncio.run(
+            may_use_the_jetstream_api(url, user, passwords[user])
+        )
+    return found
 
 
 def test_cluster_runs_three_nats_nodes_and_two_replicas_of_each_service(data_dir: Path) -> None:
@@ -95,10 +160,25 @@ def test_cluster_runs_three_nats_nodes_and_two_replicas_of_each_service(data_dir
             nats_url = nats_line.split()[1]
             assert len(nats_url.split(",")) == 3
             assert "(embedded: 3-node cluster, nats-server " in nats_line
+            # Every client signs in as one of deploy/'s NATS users: none without a password.
+            passwords = json.loads((data_dir / "cluster" / "nats-users.json").read_text())
+            assert (data_dir / "cluster" / "nats-users.json").stat().st_mode & 0o077 == 0
+            with pytest.raises(nats.errors.Error, match="Authorization Violation"):
+                asyncio.run(anonymous(nats_url))
             # Every stream on all three nodes, as deploy/ runs them.
-            held = asyncio.run(stream_replicas(nats_url))
+            held = asyncio.run(stream_replicas(nats_url, passwords["rules"]))
             assert held == dict.fromkeys((s.name for s in STREAMS), (3, 3)), held
             assert FINDINGS_STREAM in held
+            # A source publishes events only, and cannot read, purge or delete a stream; each
+            # service publishes its own subjects only (what else it needs, it did to start).
+            assert permissions(nats_url, passwords) == {
+                "sources": {"events": True, "findings": False, "workflow": False,
+                            "jetstream_api": False},
+                "rules": {"events": True, "findings": True, "workflow": False,
+                          "jetstream_api": True},
+                "workflow": {"events": False, "findings": False, "workflow": True,
+                             "jetstream_api": True},
+            }  # fmt: skip
             # One PostgreSQL behind both rules replicas: what one stores, the other reads.
             assert cluster.stdout.readline().strip().startswith("sign in")
             tokens = dict(_token_lines(cluster.stdout))

@@ -41,12 +41,12 @@ import nats
 
 from bench.generate import FIRST_YEAR, meeting
 from bench.http_load import Connection, Figures, timed
-from bench.workflow_bench import STEPS, _free_port, _wait
+from bench.workflow_bench import STEPS, _wait
 from services.contracts.calendar import VIETNAM
 from services.contracts.codec import decode_event
 from services.contracts.roles import Role
 from services.contracts.subjects import FINDINGS_STREAM, event_subject
-from services.dev.servers import Servers
+from services.dev.servers import Servers, free_port
 from services.infra import database
 from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
@@ -197,7 +197,7 @@ async def _store(url: str, events: list[dict[str, Any]]) -> None:
 @contextlib.contextmanager
 def _services(servers: Servers) -> Iterator[dict[str, str]]:
     """The rules, workflow and pages services as processes; their base URLs by name."""
-    ports = {name: _free_port() for name in ("rules", "workflow", "web")}
+    ports = {name: free_port() for name in ("rules", "workflow", "web")}
     urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = {
         **os.environ,

@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from litestar import Litestar, get
 
 from bench.http_load import Connection, Figures, run
 from services.contracts.roles import Role
-from services.dev.servers import Servers
+from services.dev.servers import Servers, free_port
 from services.infra.auth import AuthSettings
 from services.infra.auth.tokens import mint
 
@@ -75,12 +74,6 @@ def baseline_app(database_url: str) -> Litestar:
     return Litestar([baseline], lifespan=[lifespan])
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -95,7 +88,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> No
 
 @contextlib.contextmanager
 def _servers(infra: Servers, concurrency: int) -> Iterator[tuple[int, int]]:
-    workflow_port, baseline_port = _free_port(), _free_port()
+    workflow_port, baseline_port = free_port(), free_port()
     env = {
         **os.environ,
         "DATABASE_URL": infra.database_url,

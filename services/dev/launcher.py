@@ -46,9 +46,10 @@ def up(data_dir: Path, *, cluster: bool = False) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     nodes = CLUSTER_NODES if cluster else 1
-    # The cluster authenticates every client as deployed: each NATS user of deploy/'s accounts
-    # gets a password made for this run.
-    passwords = {user: secrets.token_urlsafe(18) for user in ACCOUNT_USERS} if cluster else None
+    # An embedded cluster authenticates every client as deployed: each NATS user of deploy/'s
+    # accounts gets a password made for this run (a NATS_URL given is used as it is).
+    embedded_cluster = cluster and not os.environ.get("NATS_URL")
+    passwords = {u: secrets.token_urlsafe(18) for u in ACCOUNT_USERS} if embedded_cluster else None
     folder = data_dir / "cluster" if cluster else data_dir
     if passwords is not None:  # for source systems and tests to connect as one of them
         _keep_private(folder / NATS_USERS_FILE, json.dumps(passwords, indent=2) + "\n")
@@ -60,10 +61,10 @@ def up(data_dir: Path, *, cluster: bool = False) -> int:
         if cluster:  # every stream on every node, each service its own user, as deployed
             env.setdefault("CHIBO_RULES_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
             env.setdefault("CHIBO_WORKFLOW_STREAM_REPLICAS", CLUSTER_STREAM_REPLICAS)
-            if servers.embedded.get("nats") and passwords is not None:
-                for service in ("rules", "workflow"):
-                    env[f"CHIBO_{service.upper()}_NATS_USER"] = service
-                    env[f"CHIBO_{service.upper()}_NATS_PASSWORD"] = passwords[service]
+        if passwords is not None:
+            for service in ("rules", "workflow"):
+                env[f"CHIBO_{service.upper()}_NATS_USER"] = service
+                env[f"CHIBO_{service.upper()}_NATS_PASSWORD"] = passwords[service]
         limit = restart_limit(env)
         replicas = CLUSTER_REPLICAS if cluster else dict.fromkeys(SERVICES, 1)
         # The pages call the APIs where this launcher runs them (their first replicas), unless
@@ -89,7 +90,7 @@ def up(data_dir: Path, *, cluster: bool = False) -> int:
             links = dev_tokens.signin_links(auth, servers.database_url, urls["web"])
             tokens = dev_tokens.role_tokens(auth, servers.database_url, minting)
             lines = [_banner(urls, servers), *links, *tokens]
-            if cluster and servers.embedded.get("nats"):
+            if passwords is not None:
                 users = folder / NATS_USERS_FILE
                 lines.append(f"  nats users   deploy/nats/accounts.conf's, passwords in {users}")
             print("\n".join(lines) + "\n", flush=True)

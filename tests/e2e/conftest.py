@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.dev.servers import Servers
+from services.dev.servers import Servers, free_port
 from tests.conftest import ROOT
 from tests.tokens import AUTH
 from tests.waiting import eventually
@@ -31,13 +30,6 @@ def wait_ready(url: str) -> int:
                 return 0
 
     return asyncio.run(eventually(status, lambda code: code == 200, within=30))
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ServiceProcess:

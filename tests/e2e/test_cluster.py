@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import nats
@@ -20,6 +20,7 @@ import nats.errors
 import psutil
 import pytest
 from nats.aio.client import Client
+from nats.js import JetStreamContext
 
 from services.contracts.subjects import FINDINGS_STREAM
 from services.infra.streams import STREAMS
@@ -82,27 +83,15 @@ async def stream_replicas(url: str, password: str) -> dict[str, tuple[int, int]]
         await nc.close()
 
 
-async def may_publish(url: str, user: str, password: str, subject: str) -> bool:
-    """Whether `user` may publish on `subject`: JetStream stores it (and acknowledges), or the
-    server refuses it as a permissions violation."""
+async def allowed(
+    url: str, user: str, password: str, act: Callable[[JetStreamContext], Awaitable[object]]
+) -> bool:
+    """Whether `user` may do `act`: it is done, or the server refuses it as a permissions
+    violation (the request then goes unanswered)."""
     refused: list[str] = []
     nc = await connect(url, user, password, refused)
     try:
-        await nc.jetstream().publish(subject, b"{}", timeout=2)
-        return True
-    except nats.errors.TimeoutError:
-        assert any("permissions violation" in r.lower() for r in refused), refused
-        return False
-    finally:
-        await nc.close()
-
-
-async def may_use_the_jetstream_api(url: str, user: str, password: str) -> bool:
-    """Whether `user` may read a stream's state (and so purge or delete one)."""
-    refused: list[str] = []
-    nc = await connect(url, user, password, refused)
-    try:
-        await nc.jetstream(timeout=2).stream_info(STREAMS[0].name)
+        await act(nc.jetstream(timeout=2))
         return True
     except nats.errors.TimeoutError:
         assert any("permissions violation" in r.lower() for r in refused), refused
@@ -115,14 +104,17 @@ def permissions(url: str, passwords: dict[str, str]) -> dict[str, dict[str, bool
     subjects = {"events": "chibo.events.meeting.held", "findings": "chibo.findings.opened",
                 "workflow": "chibo.workflow.case.opened"}  # fmt: skip
     found: dict[str, dict[str, bool]] = {}
+    acts: dict[str, Callable[[JetStreamContext], Awaitable[object]]] = {
+        name: lambda js, subject=subject: js.publish(subject, b"{}")
+        for name, subject in subjects.items()
+    }
+    # Reading a stream's state: who may not, may not purge or delete one either.
+    acts["jetstream_api"] = lambda js: js.stream_info(STREAMS[0].name)
     for user in ("sources", "rules", "workflow"):
         found[user] = {
-            name: asyncio.run(may_publish(url, user, passwords[user], subject))
-            for name, subject in subjects.items()
+            name: asyncio.run(allowed(url, user, passwords[user], act))
+            for name, act in acts.items()
         }
-        found[user]["jetstream_api"] = asyncio.run(
-            may_use_the_jetstream_api(url, user, passwords[user])
-        )
     return found
 
 
